@@ -1,0 +1,1 @@
+"""Hotline compound analytics: store, ingestion and statistics. Never imports streamlit."""

@@ -1,0 +1,259 @@
+"""The store: one DuckDB file, opened once per process.
+
+- `connect()` opens (creating the folder and file if needed) and migrates the schema by version.
+- `cursor(con)` / `query_df(con, sql, params)`: a fresh cursor per query, so threads (Streamlit
+  sessions) never share one.
+- `transaction(con)`: every write runs inside one, all or nothing, one writer at a time.
+- DuckDB exceptions are turned into `StoreError` with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics.errors import StoreBusyError, StoreError
+
+DEFAULT_DB_PATH = "data/hotline.duckdb"
+SCHEMA_FILE = Path(__file__).with_name("schema.sql")
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# seconds a writer waits for another writer in the same process before it is told to wait
+WRITE_LOCK_TIMEOUT_S = 30.0
+
+_write_lock = threading.RLock()
+
+
+def default_path() -> str:
+    return os.environ.get("HOTLINE_DB") or DEFAULT_DB_PATH
+
+
+def _migrations() -> list[tuple[int, str]]:
+    """(version, sql) in order: version 1 is schema.sql, then migrations/NNN_name.sql."""
+    found = [(1, SCHEMA_FILE.read_text(encoding="utf-8"))]
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
+        found.append((int(path.name[:3]), path.read_text(encoding="utf-8")))
+    versions = [v for v, _ in found]
+    if versions != sorted(set(versions)):
+        raise RuntimeError(f"migration versions must be unique and increasing: {versions}")
+    return found
+
+
+SCHEMA_VERSION = _migrations()[-1][0]
+
+
+def translate(exc: Exception, path: str | None = None) -> StoreError:
+    """Turn a DuckDB exception into a StoreError that tells the user what to do."""
+    text = str(exc)
+    where = f" ({path})" if path else ""
+    if "lock" in text.lower() and ("conflicting" in text.lower() or "could not set" in text.lower()):
+        return StoreBusyError(
+            f"数据库{where}正被另一个程序占用（例如正在运行的看板或另一项导入）。请等其结束后重试。",
+            f"The store{where} is in use by another process (the dashboard or another import). "
+            "Wait for it to finish and try again.",
+        )
+    if isinstance(exc, duckdb.TransactionException) or "conflict" in text.lower():
+        return StoreBusyError(
+            "另一项写入正在进行，请稍候再试。",
+            "Another write is in progress; please wait and try again.",
+        )
+    if isinstance(exc, duckdb.SerializationException) or "not a valid DuckDB" in text:
+        return StoreError(
+            f"数据库文件{where}已损坏或不是本系统的数据库。请从备份恢复，或指定另一个 --db 路径。",
+            f"The store file{where} is damaged or not a store of this tool. Restore a backup "
+            "or give another --db path.",
+        )
+    if isinstance(exc, duckdb.IOException | PermissionError | OSError):
+        return StoreError(
+            f"无法打开或写入数据库文件{where}：请检查路径、磁盘空间和文件权限。详情：{text}",
+            f"Cannot open or write the store{where}: check the path, free disk space and "
+            f"permissions. Detail: {text}",
+        )
+    return StoreError(
+        f"数据库操作失败：{text}。如问题持续，请联系系统管理员并附上此信息。",
+        f"Store operation failed: {text}. If this persists, report it with this message.",
+    )
+
+
+def connect(path: str | os.PathLike[str] | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store at `path` (default $HOTLINE_DB or data/hotline.duckdb) and migrate it.
+
+    `path=":memory:"` gives an in-memory store (tests). Read-only connections are not migrated
+    and fail with a StoreError if the store is older than this code.
+    """
+    target = str(path) if path is not None else default_path()
+    if target != ":memory:" and not read_only:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as exc:
+        raise translate(exc, target) from None
+    except OSError as exc:
+        raise translate(exc, target) from None
+    if read_only:
+        if schema_version(con) < SCHEMA_VERSION:
+            con.close()
+            raise StoreError(
+                f"数据库 {target} 版本过旧，请先以可写方式打开一次（例如运行 python -m analytics init）。",
+                f"The store {target} is older than this program; open it writable once "
+                "(e.g. `python -m analytics init`).",
+            )
+        return con
+    migrate(con)
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    try:
+        row = con.cursor().execute("SELECT max(version) FROM schema_version").fetchone()
+    except duckdb.CatalogException:
+        return 0
+    return int(row[0] or 0) if row else 0
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply every migration newer than the store's version, each in its own transaction."""
+    cur = con.cursor()
+    try:
+        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)")
+        current = schema_version(con)
+        for version, sql in _migrations():
+            if version <= current:
+                continue
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(sql)
+                cur.execute("INSERT INTO schema_version VALUES (?, now())", [version])
+                cur.execute("COMMIT")
+            except Exception:
+                cur.execute("ROLLBACK")
+                raise
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"数据库版本（{current}）比本程序（{SCHEMA_VERSION}）新，请升级程序。",
+                f"The store (version {current}) is newer than this program ({SCHEMA_VERSION}); "
+                "upgrade the program.",
+            )
+    except duckdb.Error as exc:
+        raise translate(exc) from None
+    return schema_version(con)
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A fresh cursor: use one per query or per thread, never share one across threads."""
+    return con.cursor()
+
+
+def query_df(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
+    """Run a read query with `?` parameters on a fresh cursor and return a DataFrame."""
+    try:
+        return con.cursor().execute(sql, list(params or [])).df()
+    except duckdb.Error as exc:
+        raise translate(exc) from None
+
+
+def query_one(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """First column of the first row (or None)."""
+    try:
+        row = con.cursor().execute(sql, list(params or [])).fetchone()
+    except duckdb.Error as exc:
+        raise translate(exc) from None
+    return row[0] if row else None
+
+
+@contextlib.contextmanager
+def transaction(
+    con: duckdb.DuckDBPyConnection, timeout_s: float = WRITE_LOCK_TIMEOUT_S
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One write, all or nothing: yields a cursor inside BEGIN ... COMMIT.
+
+    Writers in this process queue on a lock; one that waits longer than `timeout_s` is told to
+    wait (StoreBusyError) instead of failing half-way. Any exception rolls everything back.
+    """
+    if not _write_lock.acquire(timeout=timeout_s):
+        raise StoreBusyError(
+            "另一项上传或修改正在进行，请稍候再试。",
+            "Another upload or edit is in progress; please wait and try again.",
+        )
+    cur = con.cursor()
+    try:
+        try:
+            cur.execute("BEGIN TRANSACTION")
+        except duckdb.Error as exc:
+            raise translate(exc) from None
+        try:
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise translate(exc) from None
+            raise
+    finally:
+        cur.close()
+        _write_lock.release()
+
+
+def next_id(cur: duckdb.DuckDBPyConnection, sequence: str) -> int:
+    """Next value of one of the schema's sequences (seq_batch, seq_snapshot, ...)."""
+    if sequence not in {"seq_batch", "seq_snapshot", "seq_taskforce", "seq_action", "seq_model"}:
+        raise ValueError(f"unknown sequence {sequence}")
+    return int(cur.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
+
+
+def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:
+    value = query_one(con, "SELECT value FROM settings WHERE key = ?", [key])
+    return default if value is None else value
+
+
+def set_setting(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    """Set inside an open transaction (pass the cursor from `transaction`)."""
+    cur.execute(
+        "INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def caller_salt(con: duckdb.DuckDBPyConnection) -> str:
+    """The store's salt for caller hashes: created once, then never changed."""
+    salt = get_setting(con, "caller_salt")
+    if salt:
+        return salt
+    with transaction(con) as cur:
+        row = cur.execute("SELECT value FROM settings WHERE key = 'caller_salt'").fetchone()
+        if row:
+            return row[0]
+        salt = secrets.token_hex(16)
+        set_setting(cur, "caller_salt", salt)
+    return salt
+
+
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    return get_setting(con, "demo") == "1"
+
+
+def audit(
+    cur: duckdb.DuckDBPyConnection, user: str | None, action: str, detail: dict[str, Any] | str | None = None
+) -> None:
+    """Append to the audit log (inside the caller's transaction, so it lands with the write)."""
+    if isinstance(detail, dict):
+        detail = json.dumps(detail, ensure_ascii=False, default=str)
+    cur.execute("INSERT INTO audit_log VALUES (now(), ?, ?, ?)", [user, action, detail])
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every table in the store (used by tests and the admin page)."""
+    names = query_df(con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
+    return {
+        name: int(query_one(con, f'SELECT count(*) FROM "{name}"'))  # noqa: S608 - catalog names
+        for name in sorted(names["table_name"])
+    }
