@@ -29,7 +29,9 @@ ROLE_LABELS: dict[str, str] = {
     "taskforce": "专班组长",
     "admin": "管理员",
 }
-PAGES: frozenset[str] = frozenset({"overview", "ranking", "taskforces", "effects", "profile", "upload", "admin"})
+PAGES: frozenset[str] = frozenset(
+    {"overview", "ranking", "taskforces", "effects", "profile", "upload", "admin"}
+)
 ACTIONS: frozenset[str] = frozenset(
     {"upload", "manage_users", "export", "log_action", "save_snapshot", "edit_registry", "review_matches"}
 )
@@ -210,7 +212,8 @@ def add_user(
     with db.transaction(con) as cur:
         if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
             raise ValidationError(
-                f"用户名“{username}”已存在，请换一个。", f"User {username!r} already exists; pick another name."
+                f"用户名“{username}”已存在，请换一个。",
+                f"User {username!r} already exists; pick another name.",
             )
         scope = _check_scope(cur, role, compounds)
         insert_user(cur, username, password_hash, role, scope, user)
@@ -218,9 +221,11 @@ def add_user(
 
 
 def get_user(con: duckdb.DuckDBPyConnection, username: str) -> User | None:
-    row = db.cursor(con).execute(
-        "SELECT username, role, compound_scope FROM users WHERE username = ?", [username]
-    ).fetchone()
+    row = (
+        db.cursor(con)
+        .execute("SELECT username, role, compound_scope FROM users WHERE username = ?", [username])
+        .fetchone()
+    )
     return None if row is None else User(row[0], row[1], _scope_from_text(row[2]))
 
 
@@ -318,8 +323,15 @@ def set_role(
                 "不能取消最后一位管理员的管理员角色。", "Cannot demote the last administrator."
             )
         scope = _check_scope(cur, role, compounds)
-        cur.execute("UPDATE users SET role = ?, compound_scope = ? WHERE username = ?", [role, scope, username])
-        db.audit(cur, user, "set_role", {"username": username, "old": row[2], "role": role, "compound_scope": scope})
+        cur.execute(
+            "UPDATE users SET role = ?, compound_scope = ? WHERE username = ?", [role, scope, username]
+        )
+        db.audit(
+            cur,
+            user,
+            "set_role",
+            {"username": username, "old": row[2], "role": role, "compound_scope": scope},
+        )
     return User(username, role, _scope_from_text(scope))
 
 

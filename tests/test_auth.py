@@ -31,9 +31,17 @@ def test_hash_verify_roundtrip():
 @pytest.mark.parametrize(
     ("role", "allowed", "denied"),
     [
-        ("leader", ["overview", "ranking", "effects", "export"], ["upload", "admin", "manage_users", "log_action"]),
+        (
+            "leader",
+            ["overview", "ranking", "effects", "export"],
+            ["upload", "admin", "manage_users", "log_action"],
+        ),
         ("analyst", ["upload", "save_snapshot", "overview", "export"], ["admin", "manage_users"]),
-        ("taskforce", ["taskforces", "log_action", "profile"], ["upload", "admin", "overview", "save_snapshot"]),
+        (
+            "taskforce",
+            ["taskforces", "log_action", "profile"],
+            ["upload", "admin", "overview", "save_snapshot"],
+        ),
         ("admin", sorted(auth.PAGES | auth.ACTIONS), []),
     ],
 )

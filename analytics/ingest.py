@@ -1,0 +1,697 @@
+"""Ticket uploads: read -> map -> validate -> dedup -> load, one batch, all or nothing.
+
+How a file flows (so a 500 MB export never sits in pandas):
+
+1. `readers` decides what the file is (encoding, delimiter, sheet) and finds the header row.
+2. The rows are loaded as text into a private in-memory database attached to the store's
+   DuckDB instance (it spills to disk when large): CSV through DuckDB's own reader (non-UTF-8
+   files are transcoded to UTF-8 in chunks first), workbooks through calamine in chunks.
+   Blank rows are not rows.
+3. Parsing, validation and in-file dedup are SQL over the staging table (columns.sql_* rules).
+   Distinct compound values and addresses go once through `matching`; distinct upload
+   categories once through `categories`.
+4. One transaction classifies every staged row against the stored tickets (new / unchanged / changed), copies replaced versions to
+   ticket_history, writes tickets, rejected rows, the batch row and the audit entry.
+
+rows_read == inserted + updated + duplicates + rejected, always.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics import columns, db, matching, readers
+from analytics.errors import FileRejected, NotFound, ValidationError
+
+try:  # the category module may not be present in every build of the store
+    from analytics import categories
+except ImportError:  # pragma: no cover - depends on the installation
+    categories = None  # type: ignore[assignment]
+
+Progress = Callable[[float, str], None]
+
+XLSX_CHUNK_ROWS = 50_000
+SPARE_COLUMNS = 8  # ragged CSVs: room for cells beyond the header before DuckDB gives up
+MAX_LINE_BYTES = 4 << 20  # DuckDB buffers 16x this per thread
+EARLIEST_CREATED = "2000-01-01"
+SQL_TIMESTAMP_LIMIT = "now()::TIMESTAMP + INTERVAL 1 DAY"
+
+# Validation rules in order: the first that applies is the row's reason (datasette-style table).
+REJECT_RULES: tuple[tuple[str, str], ...] = (
+    ("缺少工单编号", "ticket_id IS NULL"),
+    ("缺少受理时间", "created_at IS NULL AND created_text IS NULL"),
+    ("受理时间无法识别", "created_at IS NULL"),
+    (
+        "受理时间超出合理范围",
+        f"created_at < TIMESTAMP '{EARLIEST_CREATED}' OR created_at > {SQL_TIMESTAMP_LIMIT}",
+    ),
+    ("办结时间早于受理时间", "closed_at IS NOT NULL AND closed_at < created_at"),
+)
+DUPLICATE_IN_FILE = "文件内重复（保留最后一条）"
+
+# Columns of `tickets` the upload decides; an existing ticket is "changed" when any differs.
+COMPARED = (
+    "created_at", "closed_at", "due_at", "title", "content", "category_raw", "address", "caller_hash",
+    "satisfaction", "satisfied", "resolved", "status", "handling_unit", "is_valid", "reopened",
+)  # fmt: skip
+TICKET_COLUMNS = (
+    "ticket_id", "created_at", "closed_at", "due_at", "title", "content", "category", "category_raw",
+    "category_source", "category_confidence", "address", "compound_id", "match_score", "match_method",
+    "caller_hash", "satisfaction", "satisfied", "resolved", "status", "handling_unit", "is_valid",
+    "reopened", "batch_id", "updated_batch_id",
+)  # fmt: skip
+FINAL_COLUMNS = tuple(
+    c for c in TICKET_COLUMNS if c not in ("batch_id", "updated_batch_id", "category_confidence")
+)
+
+
+@dataclass
+class IngestResult:
+    file: str
+    rows_read: int = 0
+    inserted: int = 0
+    updated: int = 0
+    duplicates: int = 0  # unchanged repeats of stored tickets, plus earlier copies within the file
+    rejected: int = 0
+    unmatched: int = 0  # kept rows with no compound
+    batch_id: int | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    mapping: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        """The batch interface's line: an updated ticket is a re-sent ticket, so it counts among
+        duplicates there and rows_read == inserted + duplicates + rejected still holds."""
+        return {
+            "file": self.file,
+            "rows_read": self.rows_read,
+            "inserted": self.inserted,
+            "duplicates": self.duplicates + self.updated,
+            "rejected": self.rejected,
+            "unmatched": self.unmatched,
+            "batch_id": self.batch_id,
+        }
+
+
+@dataclass
+class Preview:
+    encoding: str | None
+    sheets: list[str]
+    sheet: str | None
+    headers: list[str]
+    mapping: dict[str, str]
+    missing_required: list[str]
+    unmapped_headers: list[str]
+    rows: pd.DataFrame
+    dropped_headers: list[str] = field(default_factory=list)  # caller names: never stored
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _noop(_fraction: float, _message: str) -> None:
+    return None
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- preview
+
+
+def preview_file(
+    path: str | Path, mapping: dict[str, str] | None = None, sheet: str | None = None, n: int = 20
+) -> Preview:
+    """What the upload page shows before anything is loaded: the suggested mapping and n rows."""
+    table = readers.read_table(path, sheet=sheet, max_rows=n)
+    merged = columns.resolve_mapping(table.headers, mapping, file_name=Path(path).name)
+    dropped = columns.caller_name_headers(table.headers)
+    used = set(merged.values())
+    return Preview(
+        encoding=table.encoding,
+        sheets=table.sheets,
+        sheet=table.sheet,
+        headers=table.headers,
+        mapping=merged,
+        missing_required=columns.missing_required(merged),
+        unmapped_headers=[h for h in table.headers if h not in used and h not in dropped],
+        rows=table.frame.drop(columns=dropped),
+        dropped_headers=dropped,
+    )
+
+
+# ---------------------------------------------------------------- staging
+
+
+@dataclass
+class _Staged:
+    headers: list[str]
+    encoding: str | None
+    sheet: str | None
+    rows_read: int
+
+
+def _load_csv(stg: duckdb.DuckDBPyConnection, path: Path, kind: readers.FileKind, workdir: Path) -> list[str]:
+    records = readers.csv_records(path, kind)
+    head: list[list[str]] = []
+    try:
+        for rec in records:
+            head.append(rec)
+            if len(head) >= readers.HEADER_SEARCH_ROWS:
+                break
+    except UnicodeDecodeError:
+        pass  # a later byte is bad: transcoding below reports where
+    header_at = readers.find_header(head, path)
+    headers = readers.unique_headers(head[header_at])
+    source = path
+    if kind.encoding not in ("utf-8", "utf-8-sig"):
+        source = workdir / "utf8.csv"
+        readers.transcode_to_utf8(path, kind.encoding or "utf-8", source)
+    width = len(headers)
+    base = {
+        "auto_detect": False,
+        "header": False,
+        "skip": header_at + 1,
+        "delim": kind.delimiter or ",",
+        "quote": '"',
+        "escape": '"',
+        "max_line_size": MAX_LINE_BYTES,
+    }
+
+    def read(n_cols: int, **extra: Any) -> None:
+        cols = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n_cols)) + "}"
+        opts = {**base, **extra}
+        args = ", ".join(f"{k} = ?" for k in opts)
+        stg.execute("DROP TABLE IF EXISTS raw_csv")
+        stg.execute(
+            f"CREATE TABLE raw_csv AS SELECT * FROM read_csv(?, columns = {cols}, {args})",  # noqa: S608
+            [str(source), *opts.values()],
+        )
+
+    try:
+        read(width, strict_mode=True)
+    except duckdb.Error:
+        # ragged rows: pad short ones, keep up to SPARE_COLUMNS extra cells (single-threaded)
+        try:
+            read(width + SPARE_COLUMNS, strict_mode=False, null_padding=True, parallel=False)
+        except duckdb.Error as exc:
+            detail = str(exc).splitlines()[0][:300]
+            raise FileRejected(
+                f"文件「{path.name}」无法按 CSV 读取：{detail}。请检查引号和分隔符，或另存为 Excel 后上传。",
+                f"File '{path.name}' cannot be read as CSV: {detail}. Check quotes and delimiters, "
+                "or save it as Excel and upload that.",
+            ) from None
+    keep = ", ".join(f"c{i}" for i in range(width))
+    stg.execute(f"CREATE TABLE raw AS SELECT CAST(rowid + 1 AS BIGINT) AS rn, {keep} FROM raw_csv")  # noqa: S608
+    stg.execute("DROP TABLE raw_csv")
+    return headers
+
+
+def _load_workbook(
+    stg: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, progress: Progress
+) -> tuple[str, list[str]]:
+    name, headers, rows = readers.iter_sheet_rows(path, sheet)
+    width = len(headers)
+    names = [f"c{i}" for i in range(width)]
+    stg.execute(
+        "CREATE TABLE raw (rn BIGINT, " + ", ".join(f"{c} VARCHAR" for c in names) + ")"  # noqa: S608
+    )
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        buf: list[list[str]] = []
+        numbers: list[int] = []
+        for number, row in enumerate(rows, start=1):
+            if readers._is_blank(row):  # noqa: SLF001 - shared rule for what a blank row is
+                continue
+            buf.append(row)
+            numbers.append(number)
+            if len(buf) >= XLSX_CHUNK_ROWS:
+                yield pd.DataFrame(buf, columns=names).assign(rn=numbers)
+                buf, numbers = [], []
+        if buf:
+            yield pd.DataFrame(buf, columns=names).assign(rn=numbers)
+
+    loaded = 0
+    for chunk in chunks():
+        stg.register("chunk", chunk)
+        stg.execute(f"INSERT INTO raw SELECT rn, {', '.join(names)} FROM chunk")  # noqa: S608
+        stg.unregister("chunk")
+        loaded += len(chunk)
+        progress(0.1, f"已读取 {loaded} 行")
+    return name, headers
+
+
+def _stage(
+    stg: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, workdir: Path, progress: Progress
+) -> _Staged:
+    """The file's rows as text in staging table `raw` (rn, c0, c1, ...), blank rows removed."""
+    kind = readers.file_kind(path)
+    progress(0.02, "读取文件")
+    if kind.kind == "csv":
+        headers = _load_csv(stg, path, kind, workdir)
+        sheet_name = None
+    else:
+        sheet_name, headers = _load_workbook(stg, path, sheet, progress)
+    blank = " AND ".join(f"trim(coalesce(c{i}, '')) = ''" for i in range(len(headers)))
+    stg.execute(f"DELETE FROM raw WHERE {blank}")  # noqa: S608 - generated identifiers
+    rows_read = int(stg.execute("SELECT count(*) FROM raw").fetchone()[0])
+    if rows_read == 0:
+        raise FileRejected(
+            f"文件「{path.name}」只有表头，没有数据行。", f"File '{path.name}' has a header but no data rows."
+        )
+    return _Staged(headers, kind.encoding, sheet_name, rows_read)
+
+
+def _column_of(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    """field -> staging column (c0, c1, ...)."""
+    index = {h: i for i, h in enumerate(headers)}
+    return {f: f"c{index[h]}" for f, h in mapping.items()}
+
+
+# fields cleaned as free text; every other mapped field is cleaned as a short code
+TEXT_FIELDS = ("title", "content", "address", "handling_unit")
+
+
+def _parse(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str], salt: str) -> None:
+    """raw -> clean (each mapped cell cleaned once) -> parsed (typed, with its rejection reason)."""
+    col = _column_of(headers, mapping)
+    cleaned = ", ".join(
+        f"{columns.sql_text(src) if name in TEXT_FIELDS else columns.sql_code(src)} AS {name}"
+        for name, src in col.items()
+    )
+    stg.execute(f"CREATE TABLE clean AS SELECT rn, {cleaned} FROM raw")  # noqa: S608 - generated
+    present = set(col)
+
+    def c(name: str) -> str:
+        return name if name in present else "CAST(NULL AS VARCHAR)"
+
+    label, satisfied = columns.sql_satisfaction(c("satisfaction"), clean=True)
+    valid = (
+        f"coalesce({columns.sql_flag(c('is_valid'), clean=True)}, "
+        f"NOT {columns.sql_flag(c('is_invalid'), clean=True)}, TRUE)"
+    )
+    caller = columns.sql_caller_key(c("caller_phone"), clean=True)
+    reason = "CASE " + " ".join(f"WHEN {cond} THEN '{why}'" for why, cond in REJECT_RULES) + " END"
+    stg.execute(
+        f"""
+        CREATE TABLE parsed AS
+        SELECT *, {reason} AS reason FROM (
+        SELECT rn,
+               {columns.sql_id(c("ticket_id"), clean=True)} AS ticket_id,
+               {columns.sql_datetime(c("created_at"), clean=True)} AS created_at,
+               {c("created_at")} AS created_text,
+               {columns.sql_datetime(c("closed_at"), clean=True)} AS closed_at,
+               {columns.sql_datetime(c("due_at"), clean=True)} AS due_at,
+               {columns.sql_mask_phones(c("title"))} AS title,
+               {columns.sql_mask_phones(c("content"))} AS content,
+               {c("category")} AS category_raw,
+               {columns.sql_mask_phones(c("address"))} AS address,
+               {c("compound")} AS compound_value,
+               CASE WHEN {c("caller_phone")} IS NOT NULL THEN sha256(? || {caller}) END AS caller_hash,
+               {label} AS satisfaction,
+               {satisfied} AS satisfied,
+               {columns.sql_flag(c("resolved"), clean=True)} AS resolved,
+               {c("status")} AS status,
+               {c("handling_unit")} AS handling_unit,
+               {valid} AS is_valid,
+               {columns.sql_reopened(c("status"))} AS reopened
+        FROM clean)
+        """,  # noqa: S608 - expressions built from constants and generated identifiers
+        [salt],
+    )
+    stg.execute("DROP TABLE clean")
+    # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
+    stg.execute(
+        f"""
+        UPDATE parsed SET reason = '{DUPLICATE_IN_FILE}'
+        WHERE rn IN (SELECT rn FROM (SELECT rn, max(rn) OVER (PARTITION BY ticket_id) AS last_rn
+                                     FROM parsed WHERE reason IS NULL)
+                     WHERE rn < last_rn)
+        """  # noqa: S608 - constant
+    )
+
+
+def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> None:
+    """rejected rows as JSON objects of the raw cells, phone columns masked, name columns left out."""
+    names = set(columns.caller_name_headers(headers))
+    phones = set(columns.phone_headers(headers, mapping))
+    parts: list[str] = []
+    params: list[str] = []
+    for i, h in enumerate(headers):
+        if h in names:
+            continue
+        value = f"r.c{i}"
+        if h in phones:
+            digits = rf"regexp_replace(coalesce(r.c{i}, ''), '[^0-9]', '', 'g')"
+            value = f"CASE WHEN {digits} = '' THEN r.c{i} ELSE '****' || right({digits}, 4) END"
+        else:
+            value = columns.sql_mask_phones(value)
+        parts.append(f"?, {value}")
+        params.append(h)
+    stg.execute(
+        f"""
+        CREATE TABLE rejected AS
+        SELECT p.rn AS row_number, p.reason, json_object({", ".join(parts)})::VARCHAR AS raw
+        FROM parsed p JOIN raw r USING (rn)
+        WHERE p.reason IS NOT NULL AND p.reason <> '{DUPLICATE_IN_FILE}'
+        ORDER BY p.rn
+        """,  # noqa: S608
+        params,
+    )
+
+
+def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """Compound for every kept row (explicit column first, then address) and category mapping."""
+    kept = "FROM parsed WHERE reason IS NULL"
+    # no registry yet: nothing can match, and the matcher need not be asked
+    has_registry = bool(db.query_one(con, "SELECT count(*) FROM compounds"))
+    values = stg.execute(f"SELECT DISTINCT compound_value {kept} AND compound_value IS NOT NULL").df()  # noqa: S608
+    looked = matching.lookup_compounds(con, values["compound_value"].tolist()) if has_registry else None
+    looked = _frame(looked, ["value", "compound_id", "match_score", "match_method"])
+    stg.register("looked", looked)
+    stg.execute(
+        "CREATE TABLE by_value AS SELECT value, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
+        "match_method FROM looked WHERE compound_id IS NOT NULL"
+    )
+    stg.unregister("looked")
+    addresses = stg.execute(
+        f"""SELECT DISTINCT address {kept} AND address IS NOT NULL
+            AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value))"""  # noqa: S608
+    ).df()
+    matched = matching.match_addresses(con, addresses["address"].tolist()) if has_registry else None
+    matched = _frame(matched, ["address", "compound_id", "match_score", "match_method"])
+    stg.register("matched", matched)
+    stg.execute(
+        "CREATE TABLE by_address AS SELECT address, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
+        "match_method FROM matched WHERE compound_id IS NOT NULL"
+    )
+    stg.unregister("matched")
+
+    raws = stg.execute(f"SELECT DISTINCT category_raw {kept} AND category_raw IS NOT NULL").df()[
+        "category_raw"
+    ]  # noqa: S608
+    if categories is not None and hasattr(categories, "map_category_series") and len(raws):
+        mapped = pd.Series(categories.map_category_series(con, raws.reset_index(drop=True)), dtype=object)
+        cat = pd.DataFrame({"raw": raws.reset_index(drop=True), "category": mapped.reset_index(drop=True)})
+    else:
+        cat = pd.DataFrame({"raw": raws, "category": raws})
+    stg.register("cat", cat.astype({"raw": "string", "category": "string"}))
+    stg.execute("CREATE TABLE category_map AS SELECT raw, category FROM cat")
+    stg.unregister("cat")
+
+    stg.execute(
+        """
+        CREATE VIEW final AS
+        SELECT p.ticket_id, p.created_at, p.closed_at, p.due_at, p.title, p.content,
+               coalesce(cm.category, p.category_raw) AS category, p.category_raw,
+               CASE WHEN p.category_raw IS NOT NULL THEN 'given' END AS category_source,
+               p.address,
+               coalesce(v.compound_id, a.compound_id) AS compound_id,
+               CASE WHEN v.compound_id IS NOT NULL THEN v.match_score ELSE a.match_score END AS match_score,
+               CASE WHEN v.compound_id IS NOT NULL THEN v.match_method ELSE a.match_method END AS match_method,
+               p.caller_hash, p.satisfaction, p.satisfied, p.resolved, p.status, p.handling_unit,
+               p.is_valid, p.reopened
+        FROM parsed p
+        LEFT JOIN by_value v ON v.value = p.compound_value
+        LEFT JOIN by_address a ON a.address = p.address AND v.compound_id IS NULL
+        LEFT JOIN category_map cm ON cm.raw = p.category_raw
+        WHERE p.reason IS NULL
+        """
+    )
+
+
+def _frame(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame:
+    """A matcher answer with exactly `cols` as text/number columns (empty answers included)."""
+    df = pd.DataFrame(columns=cols) if df is None or df.empty else df.rename(columns={"value": cols[0]})[cols]
+    return df.astype(
+        {cols[0]: "string", "compound_id": "string", "match_score": "float64", "match_method": "string"}
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _classify_sql(alias: str) -> str:
+    differs = " OR ".join(f"f.{c} IS DISTINCT FROM t.{c}" for c in COMPARED)
+    return f"""
+        SELECT f.ticket_id,
+               CASE WHEN t.ticket_id IS NULL THEN 'new' WHEN {differs} THEN 'changed' ELSE 'same' END AS kind
+        FROM {alias}.final f LEFT JOIN tickets t ON t.ticket_id = f.ticket_id
+    """  # noqa: S608 - alias generated here
+
+
+def _counts(stg: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], int, int]:
+    reasons = dict(
+        stg.execute("SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY 1").fetchall()
+    )
+    in_file_dups = int(reasons.pop(DUPLICATE_IN_FILE, 0))
+    unmatched = int(stg.execute("SELECT count(*) FROM final WHERE compound_id IS NULL").fetchone()[0])
+    return {k: int(v) for k, v in reasons.items()}, in_file_dups, unmatched
+
+
+@contextlib.contextmanager
+def _staging(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """A private in-memory database attached to the store's instance (it spills to the store's
+    temporary folder when large) and a cursor whose default catalog it is. Being in the same
+    instance, the write transaction reads the staged rows directly; DETACH frees them."""
+    alias = f"stg_{uuid.uuid4().hex[:12]}"
+    cur = con.cursor()
+    try:
+        cur.execute(f"ATTACH ':memory:' AS {alias}")
+        cur.execute(f"USE {alias}")
+    except duckdb.Error as exc:
+        cur.close()
+        raise db.translate(exc) from None
+    try:
+        yield cur, alias
+    finally:
+        cur.close()
+        with contextlib.suppress(duckdb.Error), con.cursor() as other:
+            other.execute(f"DETACH {alias}")
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    mapping: dict[str, str] | None = None,
+    user: str | None = None,
+    sheet: str | None = None,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> IngestResult:
+    """Load one ticket export as one batch. FileRejected (nothing written) when the file as a
+    whole cannot be used; otherwise every row is inserted, updated, a duplicate or rejected."""
+    path = Path(path)
+    progress = progress or _noop
+    name = file_name or path.name
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-ingest-"))
+    try:
+        with _staging(con) as (stg, alias):
+            staged = _stage(stg, path, sheet, workdir, progress)
+            merged = columns.resolve_mapping(staged.headers, mapping, file_name=name)
+            columns.require_fields(staged.headers, merged, file_name=name)
+            salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
+            progress(0.3, "解析与校验")
+            _parse(stg, staged.headers, merged, salt or "")
+            _rejected_json(stg, staged.headers, merged)
+            stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
+            progress(0.5, "匹配小区与分类")
+            _assign(stg, con)
+            reasons, in_file_dups, unmatched = _counts(stg)
+            result = IngestResult(
+                file=name,
+                rows_read=staged.rows_read,
+                rejected=sum(reasons.values()),
+                unmatched=unmatched,
+                encoding=staged.encoding,
+                sheet=staged.sheet,
+                mapping=merged,
+                reasons=reasons,
+                dry_run=dry_run,
+            )
+            progress(0.7, "写入数据库")
+            if dry_run:
+                sql = f"SELECT kind, count(*) AS n FROM ({_classify_sql(alias)}) GROUP BY 1"  # noqa: S608
+                _fill(result, dict(db.query_df(con, sql).values), in_file_dups)
+            else:
+                _commit(con, alias, result, in_file_dups, path, user)
+        _check_balance(result)
+        predicts = categories is not None and hasattr(categories, "has_model") and not dry_run
+        if predicts and result.batch_id is not None and categories.has_model(con):
+            progress(0.9, "预测缺失分类")
+            categories.predict_missing(con, batch_id=result.batch_id)
+        progress(1.0, "完成")
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _fill(result: IngestResult, kinds: dict[str, int], in_file_dups: int) -> None:
+    result.inserted = int(kinds.get("new", 0))
+    result.updated = int(kinds.get("changed", 0))
+    result.duplicates = int(kinds.get("same", 0)) + in_file_dups
+
+
+def _check_balance(result: IngestResult) -> None:
+    total = result.inserted + result.updated + result.duplicates + result.rejected
+    if total != result.rows_read:  # a bug, never the user's fault: fail loudly rather than lose rows
+        raise RuntimeError(f"row accounting broken: {dataclasses.asdict(result)}")
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    result: IngestResult,
+    in_file_dups: int,
+    path: Path,
+    user: str | None,
+) -> None:
+    sha = file_sha256(path)
+    set_cols = ", ".join(
+        f"{c} = f.{c}" for c in FINAL_COLUMNS if c not in ("ticket_id", "category", "category_source")
+    )
+    with db.transaction(con) as cur:
+        batch_id = db.next_id(cur, "seq_batch")
+        cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
+        try:
+            _fill(
+                result,
+                dict(cur.execute("SELECT kind, count(*) FROM kinds GROUP BY 1").fetchall()),
+                in_file_dups,
+            )
+            cols = ", ".join(TICKET_COLUMNS)
+            cur.execute(
+                f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
+                    SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
+                    JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
+                [batch_id],
+            )
+            cur.execute(
+                f"""UPDATE tickets SET {set_cols},
+                        category = CASE WHEN f.category_raw IS NOT NULL THEN f.category ELSE tickets.category END,
+                        category_source = CASE WHEN f.category_raw IS NOT NULL THEN 'given'
+                                               ELSE tickets.category_source END,
+                        category_confidence = CASE WHEN f.category_raw IS NOT NULL THEN NULL
+                                                   ELSE tickets.category_confidence END,
+                        updated_batch_id = ?
+                    FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
+                    WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
+                [batch_id],
+            )
+            final_cols = ", ".join(FINAL_COLUMNS)
+            cur.execute(
+                f"""INSERT INTO tickets ({final_cols}, batch_id)
+                    SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f
+                    JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'""",  # noqa: S608
+                [batch_id],
+            )
+        finally:
+            cur.execute("DROP TABLE IF EXISTS kinds")
+        cur.execute(
+            f"INSERT INTO rejected_rows SELECT ?, row_number, reason, raw FROM {alias}.rejected",  # noqa: S608
+            [batch_id],
+        )
+        cur.execute(
+            """INSERT INTO ingest_batches (batch_id, kind, file_name, sha256, "user", loaded_at, rows_read,
+                   inserted, updated, duplicates, rejected, unmatched, mapping, encoding, sheet, status)
+               VALUES (?, 'tickets', ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, 'committed')""",
+            [
+                batch_id, result.file, sha, user, result.rows_read, result.inserted, result.updated,
+                result.duplicates, result.rejected, result.unmatched,
+                json.dumps(result.mapping, ensure_ascii=False), result.encoding, result.sheet,
+            ],
+        )  # fmt: skip
+        result.batch_id = batch_id
+        db.audit(cur, user, "tickets.ingest", {**result.as_json(), "updated": result.updated, "sha256": sha})
+
+
+# ---------------------------------------------------------------- history and undo
+
+
+def batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Upload history, newest first (the upload page's table)."""
+    return db.query_df(
+        con,
+        """SELECT batch_id, kind, file_name, "user", loaded_at, rows_read, inserted, updated, duplicates,
+                  rejected, unmatched, encoding, sheet, status, mapping, sha256
+           FROM ingest_batches ORDER BY batch_id DESC""",
+    )
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: int) -> pd.DataFrame:
+    """row_number, reason, raw (JSON, phones masked) of one batch's rejected rows."""
+    return db.query_df(
+        con,
+        "SELECT row_number, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY row_number",
+        [batch_id],
+    )
+
+
+def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str | None = None) -> dict[str, Any]:
+    """Remove what a batch inserted and restore what it updated; the batch is marked 'undone'."""
+    row = db.query_df(
+        con, "SELECT kind, status, file_name FROM ingest_batches WHERE batch_id = ?", [batch_id]
+    )
+    if row.empty:
+        raise NotFound(f"没有编号为 {batch_id} 的导入批次。", f"There is no upload batch {batch_id}.")
+    if row.loc[0, "status"] == "undone":
+        raise ValidationError(f"批次 {batch_id} 已经撤销过。", f"Batch {batch_id} has already been undone.")
+    if row.loc[0, "kind"] != "tickets":
+        raise ValidationError(
+            f"批次 {batch_id} 不是工单导入，不能在这里撤销。", f"Batch {batch_id} is not a ticket upload."
+        )
+    with db.transaction(con) as cur:
+        later = cur.execute(
+            """SELECT DISTINCT h.replaced_by_batch FROM ticket_history h
+               JOIN ingest_batches b ON b.batch_id = h.replaced_by_batch AND b.status = 'committed'
+               WHERE h.replaced_by_batch > ? AND h.ticket_id IN (
+                   SELECT ticket_id FROM tickets WHERE batch_id = ?
+                   UNION SELECT ticket_id FROM ticket_history WHERE replaced_by_batch = ?)
+               ORDER BY 1""",
+            [batch_id, batch_id, batch_id],
+        ).fetchall()
+        if later:
+            ids = ", ".join(str(r[0]) for r in later)
+            raise ValidationError(
+                f"不能撤销批次 {batch_id}：之后的批次（{ids}）又修改了其中的工单。请先撤销这些批次。",
+                f"Cannot undo batch {batch_id}: later batch(es) {ids} changed the same tickets. "
+                "Undo those first.",
+            )
+        removed = cur.execute("SELECT count(*) FROM tickets WHERE batch_id = ?", [batch_id]).fetchone()[0]
+        restored = cur.execute(
+            "SELECT count(*) FROM ticket_history WHERE replaced_by_batch = ?", [batch_id]
+        ).fetchone()[0]
+        cur.execute("DELETE FROM tickets WHERE batch_id = ?", [batch_id])
+        restore = ", ".join(f"{c} = h.{c}" for c in TICKET_COLUMNS if c != "ticket_id")
+        cur.execute(
+            f"""UPDATE tickets SET {restore} FROM ticket_history h
+                WHERE h.replaced_by_batch = ? AND tickets.ticket_id = h.ticket_id""",  # noqa: S608
+            [batch_id],
+        )
+        cur.execute("DELETE FROM ticket_history WHERE replaced_by_batch = ?", [batch_id])
+        cur.execute("UPDATE ingest_batches SET status = 'undone' WHERE batch_id = ?", [batch_id])
+        detail = {"batch_id": int(batch_id), "removed": int(removed), "restored": int(restored)}
+        db.audit(cur, user, "tickets.undo", detail)
+    return detail

@@ -1,0 +1,144 @@
+"""The batch interface end to end, as analysts' scripts call it: real processes, real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REGISTRY_HEADERS = ["小区编号", "小区名称", "别名", "所属社区", "所属街道", "小区类型", "建成年份", "户数", "物业公司"]
+REGISTRY_ROWS = [
+    ["C001", "翠华苑", "翠华小区", "翠华社区", "柳青街道", "商开", "2008", "820", "鑫诚物业"],
+    ["C002", "金雀山花园", "", "金雀社区", "金雀山街道", "还建", "1996", "410", "安居物业"],
+    ["C003", "沂河家园", "", "沂河社区", "兰山街道", "家属院", "1988", "120", ""],
+]
+TICKET_HEADERS = ["工单编号", "受理时间", "诉求内容", "诉求类型", "诉求地址", "来电号码", "来电人", "办结时间", "满意度"]
+
+
+def run(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "analytics", "--db", str(db), *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def write_csv(path: Path, headers: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", newline="", encoding=encoding) as handle:
+        writer = csv.writer(handle)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    return path
+
+
+def ticket_rows(start: int, count: int) -> list[list[str]]:
+    addresses = ["兰山区柳青街道翠华苑3号楼2单元", "金雀山花园东门", "沂河家园5号楼", "不知道哪里的某个地方"]
+    return [
+        [
+            f"T{i:05d}",
+            f"2023-{1 + i % 12:02d}-{1 + i % 27:02d} 08:30:00",
+            "楼道灯坏了很久没人修，物业不管",
+            "物业服务",
+            addresses[i % len(addresses)],
+            f"1380000{i:04d}",
+            "张三",
+            f"2023-{1 + i % 12:02d}-{1 + i % 27:02d} 17:00:00",
+            "满意",
+        ]
+        for i in range(start, start + count)
+    ]
+
+
+@pytest.fixture
+def district(tmp_path: Path) -> Path:
+    db = tmp_path / "cli.duckdb"
+    registry = write_csv(tmp_path / "小区名册.csv", REGISTRY_HEADERS, REGISTRY_ROWS)
+    assert run(db, "init").returncode == 0
+    result = run(db, "compounds", "import", str(registry))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+def test_ingest_prints_one_json_per_file_with_balanced_counts(district, tmp_path):
+    first = write_csv(tmp_path / "a.csv", TICKET_HEADERS, ticket_rows(0, 40))
+    second = write_csv(tmp_path / "b.csv", TICKET_HEADERS, ticket_rows(20, 40), encoding="gbk")
+    result = run(district, "tickets", "ingest", str(first), str(second), "--user", "analyst1")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [set(line) for line in lines] == [
+        {"file", "rows_read", "inserted", "duplicates", "rejected", "unmatched", "batch_id"}
+    ] * 2
+    assert (lines[0]["inserted"], lines[1]["inserted"], lines[1]["duplicates"]) == (40, 20, 20)
+    for line in lines:
+        assert line["rows_read"] == line["inserted"] + line["duplicates"] + line["rejected"]
+    # the address nobody can place is kept, unmatched
+    assert lines[0]["unmatched"] == 10
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"", "空"),  # empty file
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, ""),  # a PNG renamed .csv
+        ("编号,内容\n1,abc\n".encode(), "受理时间"),  # required field missing: named
+    ],
+)
+def test_unusable_file_exits_2_with_one_line_and_changes_nothing(district, tmp_path, content, expected):
+    good = write_csv(tmp_path / "good.csv", TICKET_HEADERS, ticket_rows(0, 5))
+    assert run(district, "tickets", "ingest", str(good)).returncode == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    before = run(district, "tickets", "export").stdout
+    result = run(district, "tickets", "ingest", str(bad))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert expected in result.stderr
+    assert run(district, "tickets", "export").stdout == before
+
+
+def test_export_has_canonical_fields_and_no_caller_data(district, tmp_path):
+    run(district, "tickets", "ingest", str(write_csv(tmp_path / "a.csv", TICKET_HEADERS, ticket_rows(0, 8))))
+    result = run(district, "tickets", "export")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(result.stdout.lstrip("\ufeff").splitlines()))
+    assert len(rows) == 8
+    assert {"ticket_id", "created_at", "compound_id", "match_score", "category", "category_source"} <= set(rows[0])
+    assert rows[0]["category_source"] == "given"
+    assert "13800000" not in result.stdout and "张三" not in result.stdout
+    assert not any("caller" in column for column in rows[0])
+
+
+def test_undo_restores_the_store(district, tmp_path):
+    run(district, "tickets", "ingest", str(write_csv(tmp_path / "a.csv", TICKET_HEADERS, ticket_rows(0, 10))))
+    before = run(district, "tickets", "export").stdout
+    second = run(district, "tickets", "ingest", str(write_csv(tmp_path / "b.csv", TICKET_HEADERS, ticket_rows(5, 10))))
+    batch_id = json.loads(second.stdout)["batch_id"]
+    assert run(district, "tickets", "undo", str(batch_id)).returncode == 0
+    assert run(district, "tickets", "export").stdout == before
+    again = run(district, "tickets", "undo", "999")
+    assert again.returncode == 2 and "999" in again.stderr
+
+
+def test_users_add_reads_password_from_stdin(district):
+    result = run(district, "users", "add", "wang", "--role", "admin", stdin="a-long-passphrase\n")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["role"] == "admin"
+    assert run(district, "users", "add", "li", "--role", "admin", stdin="\n").returncode == 2
+
+
+def test_bad_mapping_file_is_a_clear_error(district, tmp_path):
+    mapping = tmp_path / "map.json"
+    mapping.write_text("{not json", encoding="utf-8")
+    data = write_csv(tmp_path / "a.csv", TICKET_HEADERS, ticket_rows(0, 3))
+    result = run(district, "tickets", "ingest", str(data), "--mapping", str(mapping))
+    assert result.returncode == 2 and "JSON" in result.stderr
