@@ -203,10 +203,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
         )
         print(json.dumps({"snapshot_id": snapshot_id}), file=sys.stderr)
     shown = table.head(args.limit) if args.limit else table
-    if args.format == "csv":
-        sys.stdout.write(ranking.rank_records(shown, "csv"))
-    else:
-        emit(ranking.rank_records(shown, "json"))
+    text = ranking.rank_records(shown, args.format)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
 
