@@ -13,9 +13,10 @@ How the tickets come about (so every page has something true to show):
   month-to-month noise - real but gone after six months, so regression to the mean is real;
 - seasonality by category (heating Nov-Mar, water and power in summer), fewer calls on weekends
   and holidays, and a Spring Festival dip taken from the `holidays` package's China calendar;
-- the 65 compounds with most tickets in 2022H2 get task forces from 2023-03 (a few 2023-04) and a
+- the 65 compounds with most tickets in 2023H1 get task forces from 2023-07 (a few 2023-08) and a
   modest true effect: their tickets afterwards are thinned to `TRUE_EFFECT` (x0.85). The naive
-  before/after drop is much larger, because they were picked in a bad half-year.
+  before/after drop is much larger, because they were picked in a bad half-year. 2022 has no
+  task forces, so the same rule applied one year earlier (2022H1) gives an honest placebo.
 
 Ticket text, titles and addresses are built from templates x fragments, all vectorised with numpy.
 Addresses are noisy (district prefix or not, phases, gates, full-width digits); about 5% name
@@ -366,9 +367,9 @@ PHONE_PREFIXES = (
 )
 
 # --- task forces --------------------------------------------------------------------------------
-SELECTION_WINDOW = (dt.date(2022, 7, 1), dt.date(2022, 12, 31))
-TASKFORCE_START = dt.date(2023, 3, 1)
-TASKFORCE_LATE_START = dt.date(2023, 4, 1)
+SELECTION_WINDOW = (dt.date(2023, 1, 1), dt.date(2023, 6, 30))
+TASKFORCE_START = dt.date(2023, 7, 1)
+TASKFORCE_LATE_START = dt.date(2023, 8, 1)
 N_LATE_STARTS = 10
 N_TASKFORCES = 65
 N_LEADERS = 38
