@@ -12,13 +12,33 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-REGISTRY_HEADERS = ["小区编号", "小区名称", "别名", "所属社区", "所属街道", "小区类型", "建成年份", "户数", "物业公司"]
+REGISTRY_HEADERS = [
+    "小区编号",
+    "小区名称",
+    "别名",
+    "所属社区",
+    "所属街道",
+    "小区类型",
+    "建成年份",
+    "户数",
+    "物业公司",
+]
 REGISTRY_ROWS = [
     ["C001", "翠华苑", "翠华小区", "翠华社区", "柳青街道", "商开", "2008", "820", "鑫诚物业"],
     ["C002", "金雀山花园", "", "金雀社区", "金雀山街道", "还建", "1996", "410", "安居物业"],
     ["C003", "沂河家园", "", "沂河社区", "兰山街道", "家属院", "1988", "120", ""],
 ]
-TICKET_HEADERS = ["工单编号", "受理时间", "诉求内容", "诉求类型", "诉求地址", "来电号码", "来电人", "办结时间", "满意度"]
+TICKET_HEADERS = [
+    "工单编号",
+    "受理时间",
+    "诉求内容",
+    "诉求类型",
+    "诉求地址",
+    "来电号码",
+    "来电人",
+    "办结时间",
+    "满意度",
+]
 
 
 def run(db: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -112,7 +132,9 @@ def test_export_has_canonical_fields_and_no_caller_data(district, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(result.stdout.lstrip("\ufeff").splitlines()))
     assert len(rows) == 8
-    assert {"ticket_id", "created_at", "compound_id", "match_score", "category", "category_source"} <= set(rows[0])
+    assert {"ticket_id", "created_at", "compound_id", "match_score", "category", "category_source"} <= set(
+        rows[0]
+    )
     assert rows[0]["category_source"] == "given"
     assert "13800000" not in result.stdout and "张三" not in result.stdout
     assert not any("caller" in column for column in rows[0])
@@ -121,7 +143,9 @@ def test_export_has_canonical_fields_and_no_caller_data(district, tmp_path):
 def test_undo_restores_the_store(district, tmp_path):
     run(district, "tickets", "ingest", str(write_csv(tmp_path / "a.csv", TICKET_HEADERS, ticket_rows(0, 10))))
     before = run(district, "tickets", "export").stdout
-    second = run(district, "tickets", "ingest", str(write_csv(tmp_path / "b.csv", TICKET_HEADERS, ticket_rows(5, 10))))
+    second = run(
+        district, "tickets", "ingest", str(write_csv(tmp_path / "b.csv", TICKET_HEADERS, ticket_rows(5, 10)))
+    )
     batch_id = json.loads(second.stdout)["batch_id"]
     assert run(district, "tickets", "undo", str(batch_id)).returncode == 0
     assert run(district, "tickets", "export").stdout == before
@@ -142,3 +166,42 @@ def test_bad_mapping_file_is_a_clear_error(district, tmp_path):
     data = write_csv(tmp_path / "a.csv", TICKET_HEADERS, ticket_rows(0, 3))
     result = run(district, "tickets", "ingest", str(data), "--mapping", str(mapping))
     assert result.returncode == 2 and "JSON" in result.stderr
+
+
+CATEGORY_TEXTS = {
+    "供暖": ["暖气不热，家里温度只有十几度", "供暖管道漏水，暖气片冰凉", "集中供热温度不达标，老人受冻"],
+    "停车": ["小区车位被外来车辆占用", "楼下乱停车堵住消防通道", "停车收费不合理，车位不够"],
+    "噪音扰民": ["楼上装修噪音太大，晚上还在施工", "广场舞音响声音太吵", "夜间工地施工噪音扰民"],
+}
+
+
+def test_tickets_without_category_get_predicted_categories(district, tmp_path):
+    labelled = []
+    for k in range(90):
+        category = list(CATEGORY_TEXTS)[k % 3]
+        text = CATEGORY_TEXTS[category][k % 3 // 1 % 3] + f"，第{k}次反映，地址翠华苑{k % 9 + 1}号楼"
+        labelled.append(
+            [f"L{k:04d}", f"2023-05-{1 + k % 27:02d} 09:00:00", text, category, "翠华苑", "", "", "", ""]
+        )
+    assert (
+        run(
+            district, "tickets", "ingest", str(write_csv(tmp_path / "l.csv", TICKET_HEADERS, labelled))
+        ).returncode
+        == 0
+    )
+    trained = run(district, "categories", "train")
+    assert trained.returncode == 0, trained.stderr
+    assert json.loads(trained.stdout)  # cross-validated scores as JSON
+    unlabelled = [
+        ["U1", "2023-06-01 10:00:00", "暖气片一点都不热，温度太低", "", "翠华苑", "", "", "", ""],
+        ["U2", "2023-06-01 11:00:00", "外来车辆乱停车占用车位", "", "翠华苑", "", "", "", ""],
+    ]
+    result = run(
+        district, "tickets", "ingest", str(write_csv(tmp_path / "u.csv", TICKET_HEADERS, unlabelled))
+    )
+    assert result.returncode == 0, result.stderr
+    exported = run(district, "tickets", "export")
+    rows = {r["ticket_id"]: r for r in csv.DictReader(exported.stdout.lstrip("\ufeff").splitlines())}
+    assert (rows["U1"]["category"], rows["U1"]["category_source"]) == ("供暖", "predicted")
+    assert (rows["U2"]["category"], rows["U2"]["category_source"]) == ("停车", "predicted")
+    assert rows["L0000"]["category_source"] == "given"

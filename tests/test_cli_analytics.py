@@ -10,7 +10,17 @@ import pytest
 
 from tests.test_cli import run
 
-RANK_KEYS = {"rank", "compound_id", "name", "score", "tickets", "rate_per_100_households", "rank_low", "rank_high", "p_top"}
+RANK_KEYS = {
+    "rank",
+    "compound_id",
+    "name",
+    "score",
+    "tickets",
+    "rate_per_100_households",
+    "rank_low",
+    "rank_high",
+    "p_top",
+}
 EFFECT_KEYS = {
     "treated",
     "controls",
@@ -38,7 +48,9 @@ def test_demo_ranking_through_the_batch_interface(demo_db):
     result = run(demo_db, "rank", "--top", "65", "--format", "json")
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
-    assert len(rows) >= 50  # neighbourhoods with fewer than MIN_TICKETS tickets do not rank0 and RANK_KEYS <= set(rows[0])
+    assert (
+        len(rows) >= 50
+    )  # neighbourhoods with fewer than MIN_TICKETS tickets do not rank0 and RANK_KEYS <= set(rows[0])
     assert [r["rank"] for r in rows[:65]] == list(range(1, 66))
     for row in rows[:65]:
         assert row["rank_low"] <= row["rank"] <= row["rank_high"] or row["rank_low"] <= row["rank_high"]
@@ -72,7 +84,9 @@ def test_baltimore_neighbourhoods_rank_end_to_end(real_data, tmp_path):
         writer.writerow(["小区编号", "小区名称"])
         writer.writerows([[name, name] for name in neighbourhoods])
     mapping = tmp_path / "map.json"
-    mapping.write_text(json.dumps({"ticket_id": "ServiceRequestNum", "compound": "Neighborhood"}), encoding="utf-8")
+    mapping.write_text(
+        json.dumps({"ticket_id": "ServiceRequestNum", "compound": "Neighborhood"}), encoding="utf-8"
+    )
     db = tmp_path / "baltimore.duckdb"
     assert run(db, "compounds", "import", str(registry)).returncode == 0
     ingested = run(db, "tickets", "ingest", str(source), "--mapping", str(mapping))

@@ -1,0 +1,680 @@
+"""Category taxonomy and the trainable category model.
+
+Taxonomy: the district's 13 categories (TAXONOMY). An upload's own category labels are mapped
+onto it by `map_category_series`: the analysts' table category_map first, then exact synonyms,
+then keywords found in the label. A label that maps to nothing is kept as it came (so labelled
+data with another scheme, e.g. the Teddy Cup's 城乡建设 / 环境保护 / ..., stays trainable).
+
+Model: hashed character 1-3-grams of title + content and 1-2-grams of the title alone (so the
+title counts twice), sublinear TF-IDF, a class-balanced LinearSVC calibrated to probabilities
+(CalibratedClassifierCV). `train_model` evaluates it against a plain baseline (char 1-3-gram
+TF-IDF + LinearSVC on title + content) on the same grouped folds: near-duplicate texts (TF-IDF
+cosine > 0.8) share a group, so they never sit on both sides of a split. The hashing featuriser
+is vectorised over whole batches (numpy over code points), which keeps predicting a million
+tickets in seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import re
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedGroupKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
+
+from analytics.db import audit, next_id, query_df, query_one, transaction
+from analytics.errors import NotFound, ValidationError
+
+MIN_LABELLED = 50
+MIN_CLASSES = 2
+MIN_CLASS_COUNT = 5  # rarer labels cannot be cross-validated; they are left out and reported
+N_FOLDS = 5
+CV_MAX_ROWS = 5000  # the evaluation uses a stratified sample of at most this many tickets
+TRAIN_MAX_ROWS = 300_000  # the stored model is fitted on at most this many (stratified sample)
+NEAR_DUPLICATE_COSINE = 0.8
+BOOTSTRAP_REPS = 300
+RANDOM_STATE = 0
+MAX_TEXT_CHARS = 400  # title + content beyond this adds little and costs time
+# 2^19 / 2^17 buckets: collisions cost little accuracy, while a larger space slows the fit
+N_HASH_BITS = 19
+TITLE_HASH_BITS = 17
+PREDICT_CHUNK = 25_000
+PREDICT_WORKERS = 2  # numpy and scipy release the GIL for most of the work
+HASH_BLOCK = 25_000
+LOW_CONFIDENCE = 0.5
+WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    en: str
+    # upload labels that mean exactly this category (compared case-insensitively)
+    synonyms: tuple[str, ...] = ()
+    # words that, found inside an upload label, mean this category; specific enough that a
+    # label from another scheme (卫生计生, 环境保护, 交通运输) does not hit them by accident
+    keywords: tuple[str, ...] = ()
+
+
+TAXONOMY: tuple[Category, ...] = (
+    Category(
+        "物业服务",
+        "property management",
+        ("物业管理", "物业", "物业纠纷", "物业收费", "property management"),
+        ("物业", "保安", "门禁"),
+    ),
+    Category(
+        "供暖",
+        "heating",
+        ("暖气", "集中供热", "供热", "采暖", "HEAT/HOT WATER", "heating", "non-residential heat"),
+        ("暖气", "供热", "供暖", "采暖", "heat"),
+    ),
+    Category(
+        "供水",
+        "water supply",
+        ("自来水", "停水", "水压", "water system", "plumbing", "water leak", "water conservation"),
+        ("供水", "自来水", "停水", "水压", "plumbing", "water system"),
+    ),
+    Category(
+        "供电",
+        "electricity",
+        ("停电", "电力", "electric", "electrical", "street light condition"),
+        ("供电", "停电", "电力", "electric"),
+    ),
+    Category("燃气", "gas", ("天然气", "煤气", "gas"), ("燃气", "天然气", "煤气")),
+    Category("电梯", "lifts", ("elevator", "电梯故障"), ("电梯", "elevator")),
+    Category(
+        "停车",
+        "parking",
+        ("停车难", "乱停车", "车位", "illegal parking", "blocked driveway", "broken parking meter"),
+        ("停车", "车位", "parking", "driveway"),
+    ),
+    Category(
+        "噪音扰民",
+        "noise",
+        ("噪音", "噪声", "扰民", "noise", "collection truck noise"),
+        ("噪音", "噪声", "扰民", "noise"),
+    ),
+    Category(
+        "环境卫生",
+        "sanitation",
+        (
+            "卫生",
+            "垃圾",
+            "环卫",
+            "unsanitary condition",
+            "sanitation condition",
+            "dirty conditions",
+            "missed collection (all materials)",
+            "rodent",
+            "graffiti",
+            "request large bulky item collection",
+        ),
+        ("垃圾", "环卫", "保洁", "sanitation", "sanitary", "rodent", "graffiti"),
+    ),
+    Category(
+        "违章搭建",
+        "illegal construction",
+        ("违建", "违法建设", "私搭乱建", "building/use"),
+        ("违建", "违章", "私搭", "乱建", "违法建设"),
+    ),
+    Category(
+        "房屋质量",
+        "building quality",
+        (
+            "房屋漏水",
+            "墙体开裂",
+            "door/window",
+            "paint/plaster",
+            "flooring/stairs",
+            "general construction/plumbing",
+        ),
+        ("漏水", "渗水", "开裂", "房屋质量", "paint", "plaster"),
+    ),
+    Category(
+        "安全隐患",
+        "safety hazards",
+        ("消防", "安全", "safety", "hazardous materials", "asbestos", "lead"),
+        ("隐患", "消防", "safety", "hazard"),
+    ),
+    Category("其他", "other", ("其它", "other", "general", "question"), ()),
+)
+CATEGORY_NAMES = tuple(c.name for c in TAXONOMY)
+
+
+# --- mapping upload labels ------------------------------------------------------------------
+
+
+def _norm_label(label: str) -> str:
+    return WHITESPACE.sub(" ", str(label)).strip().lower()
+
+
+def _builtin_map(label: str) -> str:
+    """Taxonomy name, exact synonym, keyword inside the label; else the label itself."""
+    key = _norm_label(label)
+    for category in TAXONOMY:
+        if key == category.name or key in (s.lower() for s in category.synonyms):
+            return category.name
+    for category in TAXONOMY:
+        if any(k.lower() in key for k in category.keywords):
+            return category.name
+    return str(label).strip()
+
+
+def map_category_series(con: duckdb.DuckDBPyConnection, raw: pd.Series) -> pd.Series:
+    """Upload category labels -> district categories, computed once per distinct label.
+
+    Missing / blank labels give None. Same index as `raw`.
+    """
+    text = raw.astype("string").str.strip()
+    distinct = [v for v in text.dropna().unique() if v]
+    table = dict(
+        query_df(con, "SELECT source_category, category FROM category_map").itertuples(index=False, name=None)
+    )
+    mapping = {v: table.get(v) or _builtin_map(v) for v in distinct}
+    out = text.map(mapping)
+    return out.astype(object).where(out.notna(), None)
+
+
+def set_category_mapping(
+    con: duckdb.DuckDBPyConnection, source: str, category: str, user: str | None = None
+) -> int:
+    """Save `source` label -> `category` and re-map stored tickets that came with that label.
+    Returns the number of tickets changed."""
+    source, category = str(source).strip(), str(category).strip()
+    if not source or not category:
+        raise ValidationError(
+            "原始分类和目标分类都不能为空。", "Both the source label and the category are required."
+        )
+    with transaction(con) as cur:
+        cur.execute(
+            "INSERT INTO category_map VALUES (?, ?) ON CONFLICT (source_category) DO UPDATE SET category = excluded.category",
+            [source, category],
+        )
+        n = cur.execute(
+            "UPDATE tickets SET category = ? WHERE trim(category_raw) = ? AND category_source = 'given'",
+            [category, source],
+        ).fetchone()[0]
+        audit(cur, user, "set_category_mapping", {"source": source, "category": category, "tickets": n})
+    return int(n)
+
+
+# --- features -------------------------------------------------------------------------------
+
+
+# code points dropped before n-grams are taken (ASCII and ideographic whitespace, NBSP)
+WHITESPACE_CODES = np.array([9, 10, 11, 12, 13, 32, 0xA0, 0x3000], dtype=np.uint32)
+DOC_BREAK, FIELD_BREAK = "\x00", "\x01"  # no n-gram spans either
+
+
+class CharNgramHasher(TransformerMixin, BaseEstimator):
+    """Counts of hashed character n-grams, computed with numpy over all texts at once.
+
+    Like HashingVectorizer(analyzer='char', alternate_sign=False, norm=None), but an order of
+    magnitude faster on large batches: the texts (the given columns of each row, joined) become
+    one array of code points, whitespace is dropped, each text is cut at `max_chars`, and the
+    n-grams of each order are packed into 64-bit keys (21 bits per character) and hashed by one
+    multiplication. No n-gram spans two rows or two columns.
+    """
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (1, 3),
+        n_bits: int = N_HASH_BITS,
+        max_chars: int = MAX_TEXT_CHARS,
+    ):
+        self.ngram_range = ngram_range
+        self.n_bits = n_bits
+        self.max_chars = max_chars
+
+    def fit(self, X: Any, y: Any = None) -> CharNgramHasher:
+        return self
+
+    def transform(self, X: Any) -> sparse.csr_matrix:
+        columns = [X.iloc[:, i] for i in range(X.shape[1])] if isinstance(X, pd.DataFrame) else [list(X)]
+        n = len(columns[0])
+        # small blocks keep the working arrays in cache (several times faster than one big block)
+        blocks = [self._block([c[s : s + HASH_BLOCK] for c in columns]) for s in range(0, n, HASH_BLOCK)]
+        if len(blocks) == 1:
+            return blocks[0]
+        if not blocks:
+            return sparse.csr_matrix((0, 1 << self.n_bits))
+        return sparse.vstack(blocks, format="csr")
+
+    def _block(self, columns: list[Any]) -> sparse.csr_matrix:
+        n = len(columns[0])
+        width = 2 * len(columns)
+        pieces: list[str] = [FIELD_BREAK] * (n * width)
+        for i, column in enumerate(columns):
+            pieces[2 * i :: width] = [v if isinstance(v, str) else "" for v in column]
+        pieces[width - 1 :: width] = [DOC_BREAK] * n
+        codes = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype=np.uint32)
+        codes = codes[~np.isin(codes, WHITESPACE_CODES)]
+        # row of each code point, and its position within the row (to cut long texts)
+        ends = np.flatnonzero(codes == 0)
+        doc = np.zeros(len(codes), dtype=np.int64)
+        doc[ends[:-1] + 1] = 1
+        doc = np.cumsum(doc)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        keep = (np.arange(len(codes)) - starts[doc] < self.max_chars) | (codes == 0)
+        codes, doc = codes[keep].astype(np.uint64), doc[keep]
+        breaks = np.cumsum(codes <= 1)
+        rows, cols = [], []
+        shift = np.uint64(64 - self.n_bits)
+        lo, hi = self.ngram_range
+        for k in range(lo, hi + 1):
+            m = len(codes) - k + 1
+            if m <= 0:
+                continue
+            key = codes[:m].copy()
+            for j in range(1, k):
+                key = (key << np.uint64(21)) | codes[j : j + m]
+            # Fibonacci hashing: the top bits of key * 2^64/phi spread the keys evenly
+            col = (key * np.uint64(0x9E3779B97F4A7C15)) >> shift
+            before = np.concatenate(([0], breaks[: m - 1]))
+            valid = breaks[k - 1 : k - 1 + m] == before  # no break inside the window
+            rows.append(doc[:m][valid])
+            cols.append(col[valid].astype(np.int64))
+        row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        col = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        matrix = sparse.csr_matrix((np.ones(len(row)), (row, col)), shape=(n, 1 << self.n_bits))
+        matrix.sum_duplicates()
+        return matrix
+
+
+def _text_frame(titles: Iterable[Any], contents: Iterable[Any]) -> pd.DataFrame:
+    """The model's input: one row per ticket with title and content (missing -> '')."""
+    title = pd.Series(list(titles), dtype=object)
+    content = pd.Series(list(contents), dtype=object)
+    return pd.DataFrame(
+        {
+            "title": title.where(title.notna(), "").to_numpy(),
+            "content": content.where(content.notna(), "").to_numpy(),
+        }
+    )
+
+
+def _joined(frame: pd.DataFrame) -> pd.Series:
+    return frame["title"].astype(str) + "。" + frame["content"].astype(str)
+
+
+def build_model() -> Pipeline:
+    """Our model (see the module docstring for why each piece is there)."""
+    features = ColumnTransformer(
+        [
+            (
+                "text",
+                Pipeline([("hash", CharNgramHasher((1, 3))), ("tfidf", TfidfTransformer(sublinear_tf=True))]),
+                ["title", "content"],
+            ),
+            (
+                "title",
+                Pipeline(
+                    [
+                        ("hash", CharNgramHasher((1, 2), TITLE_HASH_BITS)),
+                        ("tfidf", TfidfTransformer(sublinear_tf=True)),
+                    ]
+                ),
+                ["title"],
+            ),
+        ]
+    )
+    classifier = CalibratedClassifierCV(LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3)
+    return Pipeline([("features", features), ("classifier", classifier)])
+
+
+def build_baseline() -> Pipeline:
+    """The plain reference: char 1-3-gram TF-IDF of title + content, LinearSVC defaults."""
+    return Pipeline(
+        [
+            ("join", FunctionTransformer(_joined)),
+            ("tfidf", TfidfVectorizer(analyzer="char", ngram_range=(1, 3))),
+            ("classifier", LinearSVC()),
+        ]
+    )
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+
+def near_duplicate_groups(texts: list[str], threshold: float = NEAR_DUPLICATE_COSINE) -> np.ndarray:
+    """Group id per text: connected components of char 3-gram TF-IDF cosine > threshold."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    vectors = TfidfVectorizer(analyzer="char", ngram_range=(3, 3)).fit_transform(texts)
+    similar = (vectors @ vectors.T).tocsr()
+    similar.data = (similar.data > threshold).astype(np.int8)
+    similar.eliminate_zeros()
+    _, groups = connected_components(similar, directed=False)
+    return groups.astype(np.int64)
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (y, pred), 1)
+    tp = np.diag(cm).astype(float)
+    denom = cm.sum(axis=0) + cm.sum(axis=1)
+    present = cm.sum(axis=1) > 0
+    f1 = np.divide(2 * tp, denom, out=np.zeros(n_classes), where=denom > 0)
+    return float(f1[present].mean())
+
+
+def _bootstrap(
+    y: np.ndarray, preds: dict[str, np.ndarray], groups: np.ndarray, n_classes: int
+) -> dict[str, list[float]]:
+    """95% intervals of macro-F1 (and of the difference ours - baseline), resampling groups."""
+    rng = np.random.default_rng(RANDOM_STATE)
+    unique, inverse = np.unique(groups, return_inverse=True)
+    members = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[members], np.arange(len(unique) + 1))
+    draws: dict[str, list[float]] = {k: [] for k in [*preds, "difference"]}
+    for _ in range(BOOTSTRAP_REPS):
+        picked = rng.integers(0, len(unique), len(unique))
+        idx = np.concatenate([members[bounds[g] : bounds[g + 1]] for g in picked])
+        scores = {k: _macro_f1(y[idx], p[idx], n_classes) for k, p in preds.items()}
+        for k, v in scores.items():
+            draws[k].append(v)
+        draws["difference"].append(scores["model"] - scores["baseline"])
+    return {
+        k: [round(float(np.percentile(v, 2.5)), 4), round(float(np.percentile(v, 97.5)), 4)]
+        for k, v in draws.items()
+    }
+
+
+def _stratified_sample(labels: pd.Series, n: int) -> np.ndarray:
+    """Positions of a stratified sample of at most n rows (every class keeps >= its share)."""
+    if len(labels) <= n:
+        return np.arange(len(labels))
+    frac = n / len(labels)
+    picked = (
+        labels.reset_index(drop=True)
+        .groupby(labels.to_numpy())
+        .sample(frac=frac, random_state=RANDOM_STATE)
+        .index.to_numpy()
+    )
+    return np.sort(picked)
+
+
+def evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    """Grouped cross-validation of our model and the baseline on the same folds, with a
+    shuffled-label check. `frame` has columns title, content; `y` the labels."""
+    # the calibrators' many tiny L-BFGS problems crawl when BLAS spins threads on a busy machine
+    with threadpool_limits(1, user_api="blas"):
+        return _evaluate(frame, y)
+
+
+def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    classes, y_idx = np.unique(y, return_inverse=True)
+    k = len(classes)
+    groups = near_duplicate_groups(_joined(frame).tolist())
+    n_folds = min(N_FOLDS, len(np.unique(groups)))
+    if n_folds < 2:
+        raise ValidationError(
+            "带分类的工单文本几乎完全相同，无法做交叉验证。请导入更多样的带分类工单。",
+            "The labelled tickets are near-duplicates of each other; cross-validation is impossible. "
+            "Import more varied labelled tickets.",
+        )
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=RANDOM_STATE)
+    folds = list(splitter.split(frame, y_idx, groups))
+    shuffled = np.random.default_rng(RANDOM_STATE).permutation(y_idx)
+    preds = {name: np.empty(len(y_idx), dtype=np.int64) for name in ("model", "baseline", "shuffled")}
+    for train, test in folds:
+        for name, make, target in (
+            ("model", build_model, y_idx),
+            ("baseline", build_baseline, y_idx),
+            ("shuffled", build_model, shuffled),
+        ):
+            fitted = make().fit(frame.iloc[train], target[train])
+            preds[name][test] = fitted.predict(frame.iloc[test])
+    fold_f1 = {
+        name: [round(_macro_f1(y_idx[test], preds[name][test], k), 4) for _, test in folds]
+        for name in ("model", "baseline")
+    }
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_idx, preds["model"], labels=np.arange(k), zero_division=0
+    )
+    intervals = _bootstrap(y_idx, {"model": preds["model"], "baseline": preds["baseline"]}, groups, k)
+    priors = np.bincount(y_idx, minlength=k) / len(y_idx)
+    return {
+        "n_evaluated": len(y_idx),
+        "n_groups": int(len(np.unique(groups))),
+        "folds": n_folds,
+        "grouping": f"near-duplicates (char 3-gram TF-IDF cosine > {NEAR_DUPLICATE_COSINE}) share a fold",
+        "classes": [str(c) for c in classes],
+        "macro_f1": round(_macro_f1(y_idx, preds["model"], k), 4),
+        "macro_f1_ci95": intervals["model"],
+        "accuracy": round(float((preds["model"] == y_idx).mean()), 4),
+        "baseline_macro_f1": round(_macro_f1(y_idx, preds["baseline"], k), 4),
+        "baseline_macro_f1_ci95": intervals["baseline"],
+        "baseline_accuracy": round(float((preds["baseline"] == y_idx).mean()), 4),
+        "difference_ci95": intervals["difference"],
+        "fold_macro_f1": fold_f1["model"],
+        "baseline_fold_macro_f1": fold_f1["baseline"],
+        "shuffled_macro_f1": round(_macro_f1(shuffled, preds["shuffled"], k), 4),
+        # expected macro-F1 of guessing with the class priors
+        "chance_macro_f1": round(float(priors.mean()), 4),
+        "per_class": {
+            str(c): {
+                "precision": round(float(p), 4),
+                "recall": round(float(r), 4),
+                "f1": round(float(f), 4),
+                "support": int(s),
+            }
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support, strict=True)
+        },
+        "confusion_matrix": confusion_matrix(y_idx, preds["model"], labels=np.arange(k)).tolist(),
+        "baseline": "char 1-3-gram TF-IDF (title + content) + LinearSVC",
+        "model": "hashed char 1-3-grams (title + content) + title 1-2-grams, sublinear TF-IDF, "
+        "class-balanced LinearSVC with sigmoid calibration",
+    }
+
+
+# --- store ----------------------------------------------------------------------------------
+
+
+def _labelled(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return query_df(
+        con,
+        """
+        SELECT title, content, category FROM tickets
+        WHERE category IS NOT NULL AND trim(category) <> '' AND category_source = 'given'
+          AND (coalesce(title, '') <> '' OR coalesce(content, '') <> '')
+        ORDER BY ticket_id
+        """,
+    )
+
+
+def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict[str, Any]:
+    """Fit, evaluate and store the category model; return its scores (JSON-serialisable)."""
+    data = _labelled(con)
+    counts = data["category"].value_counts()
+    if len(data) < MIN_LABELLED or len(counts) < MIN_CLASSES:
+        raise ValidationError(
+            f"带分类的工单太少（{len(data)} 条，{len(counts)} 个类别），至少需要 {MIN_LABELLED} 条、"
+            f"{MIN_CLASSES} 个类别才能训练分类模型。请先导入带“诉求类型”等分类列的工单。",
+            f"Too few labelled tickets ({len(data)} in {len(counts)} categories); training needs at "
+            f"least {MIN_LABELLED} tickets in {MIN_CLASSES} categories. Import tickets that carry a "
+            "category column first.",
+        )
+    n_labelled = len(data)
+    rare = sorted(counts[counts < MIN_CLASS_COUNT].index.astype(str))
+    data = data[~data["category"].isin(rare)].reset_index(drop=True)
+    if data["category"].nunique() < MIN_CLASSES:
+        raise ValidationError(
+            f"每个类别至少需要 {MIN_CLASS_COUNT} 条工单，目前只有一个类别满足。",
+            f"Each category needs at least {MIN_CLASS_COUNT} tickets; only one category has enough.",
+        )
+    frame = _text_frame(data["title"], data["content"])
+    labels = data["category"].astype(str)
+    sample = _stratified_sample(labels, CV_MAX_ROWS)
+    scores = evaluate(frame.iloc[sample].reset_index(drop=True), labels.iloc[sample].to_numpy())
+    train = _stratified_sample(labels, TRAIN_MAX_ROWS)
+    with threadpool_limits(1, user_api="blas"):
+        model = build_model().fit(frame.iloc[train], labels.iloc[train].to_numpy())
+    scores.update(
+        {
+            "n_labelled": n_labelled,
+            "n_train": len(train),
+            "excluded_classes": rare,
+            "caveat": "Scores are out-of-fold on stored tickets with given categories; tickets that "
+            "arrive without a category may differ from them, so treat predictions with low "
+            "confidence as suggestions.",
+        }
+    )
+    blob = io.BytesIO()
+    pickle.dump(model, blob, protocol=pickle.HIGHEST_PROTOCOL)
+    with transaction(con) as cur:
+        model_id = next_id(cur, "seq_model")
+        cur.execute(
+            "INSERT INTO category_models VALUES (?, now(), ?, ?, ?)",
+            [model_id, len(train), json.dumps(scores, ensure_ascii=False), blob.getvalue()],
+        )
+        audit(
+            cur,
+            user,
+            "train_category_model",
+            {"model_id": model_id, "n_train": len(train), "macro_f1": scores["macro_f1"]},
+        )
+    scores["model_id"] = model_id
+    return scores
+
+
+def has_model(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(query_one(con, "SELECT count(*) FROM category_models"))
+
+
+def latest_model_info(con: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """model_id, trained_at (ISO text), n_train and scores of the newest model, or None."""
+    row = query_df(
+        con,
+        "SELECT model_id, trained_at, n_train, scores FROM category_models ORDER BY model_id DESC LIMIT 1",
+    )
+    if row.empty:
+        return None
+    r = row.iloc[0]
+    return {
+        "model_id": int(r["model_id"]),
+        "trained_at": pd.Timestamp(r["trained_at"]).isoformat(),
+        "n_train": int(r["n_train"]),
+        "scores": json.loads(r["scores"]) if r["scores"] else {},
+    }
+
+
+def load_model(con: duckdb.DuckDBPyConnection) -> Pipeline:
+    blob = query_one(con, "SELECT model FROM category_models ORDER BY model_id DESC LIMIT 1")
+    if blob is None:
+        raise NotFound(
+            "还没有分类模型：请先运行“categories train”（需要带分类的工单）。",
+            "There is no category model yet: run `categories train` first (needs labelled tickets).",
+        )
+    return pickle.loads(bytes(blob))  # noqa: S301 - our own model, written by train_model
+
+
+def predict_frame(model: Pipeline, titles: Iterable[Any], contents: Iterable[Any]) -> pd.DataFrame:
+    """category and confidence (probability of that category) for each text."""
+    frame = _text_frame(titles, contents)
+    if frame.empty:
+        return pd.DataFrame({"category": pd.Series(dtype=object), "confidence": pd.Series(dtype=float)})
+    proba = model.predict_proba(frame)
+    best = proba.argmax(axis=1)
+    return pd.DataFrame(
+        {"category": model.classes_[best], "confidence": proba[np.arange(len(best)), best].round(4)}
+    )
+
+
+def predict_missing(
+    con: duckdb.DuckDBPyConnection, batch_id: int | None = None, user: str | None = None
+) -> int:
+    """Fill category (category_source 'predicted', category_confidence) for tickets without one,
+    optionally only those of one batch. Returns the number of tickets filled."""
+    model = load_model(con)
+    todo = query_df(
+        con,
+        """
+        SELECT ticket_id, title, content FROM tickets
+        WHERE (category IS NULL OR trim(category) = '') AND (? IS NULL OR batch_id = ?)
+        """,
+        [batch_id, batch_id],
+    )
+    if todo.empty:
+        return 0
+
+    def predict_chunk(start: int) -> pd.DataFrame:
+        chunk = todo.iloc[start : start + PREDICT_CHUNK]
+        predicted = predict_frame(model, chunk["title"], chunk["content"])
+        predicted.insert(0, "ticket_id", chunk["ticket_id"].to_numpy())
+        return predicted
+
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(PREDICT_WORKERS) as pool:
+        parts = list(pool.map(predict_chunk, range(0, len(todo), PREDICT_CHUNK)))
+    result = pd.concat(parts, ignore_index=True)  # noqa: F841 - read by DuckDB's replacement scan
+    with transaction(con) as cur:
+        cur.register("predicted_categories", result)
+        cur.execute(
+            """
+            UPDATE tickets SET category = p.category, category_source = 'predicted',
+                category_confidence = p.confidence
+            FROM predicted_categories p WHERE tickets.ticket_id = p.ticket_id
+            """
+        )
+        cur.unregister("predicted_categories")
+        audit(cur, user, "predict_categories", {"tickets": len(result), "batch_id": batch_id})
+    return len(result)
+
+
+def review_queue(
+    con: duckdb.DuckDBPyConnection, threshold: float = LOW_CONFIDENCE, limit: int = 200
+) -> pd.DataFrame:
+    """Predicted categories the model was least sure of, least sure first."""
+    return query_df(
+        con,
+        """
+        SELECT ticket_id, created_at, title, content, category, category_confidence
+        FROM tickets
+        WHERE category_source = 'predicted' AND category_confidence < ?
+        ORDER BY category_confidence, ticket_id
+        LIMIT ?
+        """,
+        [float(threshold), int(limit)],
+    )
+
+
+def set_ticket_category(
+    con: duckdb.DuckDBPyConnection, ticket_id: str, category: str, user: str | None = None
+) -> None:
+    """An analyst's correction: the ticket's category becomes `category` (source 'given')."""
+    category = str(category).strip()
+    if not category:
+        raise ValidationError("分类不能为空。", "The category must not be empty.")
+    if not query_one(con, "SELECT count(*) FROM tickets WHERE ticket_id = ?", [ticket_id]):
+        raise NotFound(f"工单 {ticket_id} 不存在。", f"Ticket {ticket_id} does not exist.")
+    with transaction(con) as cur:
+        old = cur.execute(
+            "SELECT category, category_source FROM tickets WHERE ticket_id = ?", [ticket_id]
+        ).fetchone()
+        cur.execute(
+            "UPDATE tickets SET category = ?, category_source = 'given', category_confidence = NULL WHERE ticket_id = ?",
+            [category, ticket_id],
+        )
+        audit(
+            cur, user, "set_ticket_category", {"ticket_id": ticket_id, "category": category, "was": list(old)}
+        )

@@ -1,0 +1,187 @@
+"""Category taxonomy mapping and the category model on synthetic tickets in a real store."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pandas as pd
+import pytest
+
+from analytics.categories import (
+    CATEGORY_NAMES,
+    CharNgramHasher,
+    has_model,
+    latest_model_info,
+    map_category_series,
+    predict_missing,
+    review_queue,
+    set_category_mapping,
+    set_ticket_category,
+    train_model,
+)
+from analytics.db import query_df, query_one
+from analytics.errors import NotFound, ValidationError
+
+SEED = 7
+# what callers say about each kind of problem; the generator mixes these with filler
+PHRASES = {
+    "供暖": ["暖气不热", "家里温度只有十五度", "供热公司不来修", "暖气片冰凉", "集中供热不达标"],
+    "电梯": ["电梯经常故障", "电梯困人", "电梯停运一周", "电梯年检过期", "电梯异响"],
+    "噪音扰民": ["楼下烧烤摊噪音", "广场舞音响太吵", "半夜装修噪音", "工地夜间施工扰民", "酒吧噪声"],
+    "物业服务": ["物业不作为", "物业费乱收", "保安不在岗", "物业公司不修门禁", "物业服务差"],
+    "停车": ["小区车位不够", "乱停车堵路", "停车收费太贵", "消防通道被占停车", "地下车库车位乱"],
+}
+FILLER = [
+    "您好",
+    "我是小区居民",
+    "已经反映多次",
+    "希望尽快解决",
+    "请相关部门处理",
+    "问题持续很久",
+    "严重影响生活",
+    "谢谢",
+]
+
+
+def _text(rng: random.Random, category: str) -> tuple[str, str]:
+    phrases = PHRASES[category]
+    title = rng.choice(phrases)
+    body = [rng.choice(FILLER), f"{rng.randrange(1, 30)}号楼", rng.choice(phrases), rng.choice(FILLER)]
+    rng.shuffle(body)
+    return title, "，".join(body) + rng.choice(FILLER) * rng.randrange(0, 2)
+
+
+def _insert(con, rows: list[tuple], batch_id: int = 1) -> None:
+    frame = pd.DataFrame(rows, columns=["ticket_id", "title", "content", "category", "category_source"])
+    frame["batch_id"] = batch_id
+    con.register("rows", frame)
+    con.execute(
+        "INSERT INTO tickets (ticket_id, created_at, title, content, category, category_raw, category_source, batch_id) "
+        "SELECT ticket_id, TIMESTAMP '2024-01-01', title, content, category, category, category_source, batch_id FROM rows"
+    )
+    con.unregister("rows")
+
+
+def _labelled(con, n: int, rng: random.Random) -> None:
+    rows = []
+    for i in range(n):
+        category = list(PHRASES)[i % len(PHRASES)]
+        title, content = _text(rng, category)
+        rows.append((f"L{i:05d}", title, content, category, "given"))
+    _insert(con, rows)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # district names and their synonyms
+        ("物业服务", "物业服务"),
+        ("物业管理", "物业服务"),
+        ("暖气", "供暖"),
+        ("集中供热", "供暖"),
+        ("HEAT/HOT WATER", "供暖"),
+        ("Noise - Residential", "噪音扰民"),
+        ("noise - street/sidewalk", "噪音扰民"),
+        ("Illegal Parking", "停车"),
+        ("电梯故障维修", "电梯"),  # keyword inside a longer label
+        # labels of another scheme stay as they are (and stay trainable)
+        ("城乡建设", "城乡建设"),
+        ("卫生计生", "卫生计生"),
+        ("环境保护", "环境保护"),
+        ("交通运输", "交通运输"),
+        ("  ", None),
+        (None, None),
+    ],
+)
+def test_map_category_series(store, raw, expected):
+    assert map_category_series(store, pd.Series([raw])).iloc[0] == expected
+
+
+def test_category_map_table_comes_first_and_remaps_tickets(store):
+    _insert(store, [("T1", "t", "c", "城乡建设", "given"), ("T2", "t", "c", "城乡建设", "predicted")])
+    assert set_category_mapping(store, "城乡建设", "违章搭建", user="analyst") == 1
+    mapped = map_category_series(store, pd.Series(["城乡建设", "暖气", "城乡建设"], index=[5, 6, 7]))
+    assert mapped.to_dict() == {5: "违章搭建", 6: "供暖", 7: "违章搭建"}
+    assert query_one(store, "SELECT category FROM tickets WHERE ticket_id = 'T1'") == "违章搭建"
+    assert query_one(store, "SELECT category FROM tickets WHERE ticket_id = 'T2'") == "城乡建设"
+    with pytest.raises(ValidationError):
+        set_category_mapping(store, "", "供暖")
+
+
+def test_taxonomy_has_the_thirteen_district_categories():
+    assert len(CATEGORY_NAMES) == 13 and CATEGORY_NAMES[-1] == "其他"
+
+
+@pytest.mark.parametrize(
+    ("n", "categories"),
+    [
+        (30, 5),  # too few tickets
+        (80, 1),  # one category only
+    ],
+)
+def test_training_needs_enough_labelled_tickets(store, n, categories):
+    rng = random.Random(SEED)
+    rows = [
+        (f"L{i}", *_text(rng, list(PHRASES)[i % categories]), list(PHRASES)[i % categories], "given")
+        for i in range(n)
+    ]
+    _insert(store, rows)
+    with pytest.raises(ValidationError) as err:
+        train_model(store)
+    assert "至少需要" in err.value.zh
+    assert not has_model(store)
+
+
+def test_hasher_counts_ngrams_per_text():
+    matrix = CharNgramHasher((1, 2), n_bits=16).transform(["阳光阳光", "", "阳"])
+    # 阳光阳光: 4 unigrams + 3 bigrams; the empty text has none
+    assert matrix.sum(axis=1).A1.tolist() == [7.0, 0.0, 1.0]
+    assert matrix[0].max() == 2.0  # 阳, 光 and 阳光 occur twice
+
+
+def test_train_predict_review_and_correct(store):
+    rng = random.Random(SEED)
+    _labelled(store, 100, rng)
+    scores = train_model(store, user="analyst")
+    json.dumps(scores)  # plain JSON for the batch interface
+    assert scores["n_train"] == 100 and scores["folds"] >= 2
+    assert scores["macro_f1"] >= 0.9 and scores["shuffled_macro_f1"] < 0.5
+    assert scores["macro_f1_ci95"][0] <= scores["macro_f1"] <= scores["macro_f1_ci95"][1]
+    assert set(scores["per_class"]) == set(PHRASES)
+    assert has_model(store) and latest_model_info(store)["n_train"] == 100
+
+    unlabelled = [(f"U{i}", *_text(rng, c), None, None) for i, c in enumerate(list(PHRASES) * 4)]
+    _insert(store, unlabelled[:10], batch_id=2)
+    _insert(store, unlabelled[10:], batch_id=3)
+    assert predict_missing(store, batch_id=2) == 10
+    assert predict_missing(store) == 10
+    assert predict_missing(store) == 0  # nothing left without a category
+    got = query_df(
+        store,
+        "SELECT ticket_id, category, category_source, category_confidence FROM tickets WHERE ticket_id LIKE 'U%' ORDER BY ticket_id",
+    )
+    truth = {f"U{i}": c for i, c in enumerate(list(PHRASES) * 4)}
+    accuracy = (got["category"] == got["ticket_id"].map(truth)).mean()
+    assert accuracy >= 0.9
+    assert set(got["category_source"]) == {"predicted"}
+    assert got["category_confidence"].between(0, 1).all()
+
+    queue = review_queue(store, threshold=1.01)
+    assert len(queue) == 20 and queue["category_confidence"].is_monotonic_increasing
+    set_ticket_category(store, queue.iloc[0]["ticket_id"], "其他", user="analyst")
+    assert (
+        query_one(
+            store, "SELECT category_source FROM tickets WHERE ticket_id = ?", [queue.iloc[0]["ticket_id"]]
+        )
+        == "given"
+    )
+    assert len(review_queue(store, threshold=1.01)) == 19
+    with pytest.raises(NotFound):
+        set_ticket_category(store, "NO-SUCH", "其他")
+
+
+def test_predict_without_a_model_says_what_to_do(store):
+    with pytest.raises(NotFound) as err:
+        predict_missing(store)
+    assert "categories train" in err.value.zh
