@@ -1,0 +1,88 @@
+"""Take the README's screenshots of the demo district in headless Chromium.
+
+Usage: .venv/bin/python scripts/screenshots.py [--db data/demo-shots.duckdb]
+Builds the demo store if the file does not exist, serves it on a free loopback port, logs in as
+the demo leader and saves docs/screenshots/{overview,ranking,effects}.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "screenshots"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = {"overview": "总览", "ranking": "重点小区排名", "effects": "整治成效"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_idle(page) -> None:
+    page.wait_for_timeout(1500)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
+    page.wait_for_timeout(2500)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", default=str(ROOT / "data" / "demo-shots.duckdb"))
+    args = parser.parse_args()
+    if not Path(args.db).exists():
+        subprocess.run([sys.executable, "-m", "analytics", "--db", args.db, "demo"], cwd=ROOT, check=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env={**os.environ, "HOTLINE_DB": args.db},
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)  # noqa: S310 - loopback
+                break
+            except OSError:
+                time.sleep(0.5)
+        OUT.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+            page.goto(base)
+            page.get_by_label("用户名").fill("demo_leader")
+            page.get_by_label("密码").fill("demo1234")
+            page.get_by_role("button", name="登录").click()
+            page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=180_000)
+            wait_idle(page)
+            for name, title in SHOTS.items():
+                page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+                wait_idle(page)
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+                print(OUT / f"{name}.png")
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

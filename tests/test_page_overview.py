@@ -1,0 +1,155 @@
+"""总览 page: KPIs match the store, charts and downloads render, access by role.
+
+The analysis pages need history (surges want 12 baseline months, effects a baseline before the
+ranking window), so these tests use a small simulated district instead of the 2024-only shell
+fixture: 40 compounds, 2022-01..2024-06, six task forces from a ranking snapshot of 2022-07..12,
+starting 2023-03. `build_district` is shared with the other analysis-page tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics import auth, db, ranking, simulate, taskforces
+from tests.apptest_helpers import (  # noqa: F401
+    PASSWORD,
+    entry_navigation,
+    errors_of,
+    login,
+    menu_pages,
+    new_app,
+)
+
+SEED = 3
+N_COMPOUNDS = 40
+MONTHS = ("2022-01", "2024-06")
+TICKETS_PER_YEAR = 6000
+SELECTION = (dt.date(2022, 7, 1), dt.date(2022, 12, 31))
+START = dt.date(2023, 3, 1)
+TOP = 6
+LEADERS = ("王区长", "王区长", "李副区长", "李副区长", "张部长", "张部长")
+HEADS = ("tf1", "tf1", "tf2", "tf2", None, None)
+ACTION_COST = 12000.0
+
+
+@dataclass(frozen=True)
+class District:
+    path: Path
+    treated: tuple[str, ...]
+    head_scope: tuple[str, ...]  # compounds of the task-force head tf1
+    snapshot_id: int
+
+
+def build_district(folder: Path) -> District:
+    """The simulated district store with task forces, one logged action and a user per role."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "district.duckdb"
+    con = db.connect(path)
+    try:
+        simulate.simulate_district(
+            con, n_compounds=N_COMPOUNDS, months=MONTHS, seed=SEED, tickets_per_year=TICKETS_PER_YEAR
+        )
+        ranked = ranking.rank_compounds(con, window=SELECTION, top=TOP, n_draws=200)
+        snapshot_id = ranking.save_snapshot(con, ranked, *SELECTION, {"top": TOP}, user="fixture")
+        treated = tuple(ranked["compound_id"].head(TOP))
+        assignments = pd.DataFrame({"compound_id": treated, "leader": LEADERS, "head": HEADS})
+        ids = taskforces.create_from_snapshot(con, snapshot_id, assignments, START, user="fixture")
+        taskforces.log_action(con, ids[0], "2023-04-01", "更换小区供水管道", ACTION_COST, user="fixture")
+        scope = [c for c, h in zip(treated, HEADS, strict=True) if h == "tf1"]
+        for name, role, compounds in (
+            ("leader1", "leader", None),
+            ("analyst1", "analyst", None),
+            ("tf1", "taskforce", scope),
+            ("admin1", "admin", None),
+        ):
+            auth.add_user(con, name, PASSWORD, role, compounds=compounds)
+    finally:
+        con.close()
+    return District(path, treated, tuple(scope), snapshot_id)
+
+
+def tickets_in_month(path: Path, month: str) -> int:
+    con = db.connect(path)
+    try:
+        lo = pd.Period(month, "M").start_time
+        hi = (pd.Period(month, "M") + 1).start_time
+        return int(
+            db.query_one(
+                con, "SELECT count(*) FROM tickets WHERE created_at >= ? AND created_at < ?", [lo, hi]
+            )
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory) -> District:
+    return build_district(tmp_path_factory.mktemp("overview"))
+
+
+@pytest.fixture
+def app(district, monkeypatch):
+    monkeypatch.setenv("HOTLINE_DB", str(district.path))
+    return new_app()
+
+
+def open_overview(app, username: str):
+    login(app, username)
+    app.switch_page("pages/overview.py")
+    return app.run()
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.mark.parametrize("username", ["leader1", "analyst1", "admin1"])
+def test_overview_renders_for_roles_that_may_see_it(app, username):
+    at = open_overview(app, username)
+    assert errors_of(at) == []
+    assert at.title[0].value == "总览"
+
+
+def test_tickets_this_month_is_the_store_count_for_the_latest_complete_month(app, district):
+    at = open_overview(app, "leader1")
+    # the data end on 2024-06-30, so June is the latest complete month
+    assert at.selectbox(key="ov_month").value == "2024-06"
+    assert metric(at, "本月工单") == f"{tickets_in_month(district.path, '2024-06'):,}"
+
+
+def test_month_selector_changes_the_kpi(app, district):
+    at = open_overview(app, "leader1")
+    at.selectbox(key="ov_month").select("2023-01").run()
+    assert errors_of(at) == []
+    assert metric(at, "本月工单") == f"{tickets_in_month(district.path, '2023-01'):,}"
+
+
+def test_trend_marks_the_task_force_start_and_briefing_is_offered(app):
+    at = open_overview(app, "leader1")
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2
+    trend = json.loads(charts[0].proto.spec)
+    assert [s["x0"] for s in trend["layout"]["shapes"] if s.get("name") == "start"] == ["2023-03-01T00:00:00"]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "下载通报（Excel）" in labels and "下载通报（可打印网页）" in labels
+
+
+def test_a_task_force_head_has_no_overview(app):
+    login(app, "tf1")
+    assert "pages/overview.py" not in menu_pages(app)
+
+
+def test_naive_task_force_change_sits_beside_the_adjusted_effect(app, district):
+    at = open_overview(app, "leader1")
+    from analytics import db, effects
+
+    expected = effects.estimate_effects(db.connect(district.path), details=False).as_json()
+    assert metric(at, "专班调整后成效") == f"{expected['adjusted_effect_pct']:+.1f}%"
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{expected['ci_low_pct']:+.1f}%" in captions and f"{expected['ci_high_pct']:+.1f}%" in captions

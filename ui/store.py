@@ -1,0 +1,109 @@
+"""The store as the pages see it: one connection per process, cached reads, demo on first start.
+
+- `get_connection()` opens `analytics.db.connect(db.default_path())` once per process and store
+  path (`st.cache_resource`); every query takes its own cursor from it.
+- `ensure_demo(con)` builds the demo district when the store is completely empty (no compounds,
+  no tickets, no users), with a progress bar, so a first start shows something to click.
+- `cached(fn, *args)` runs a pure `analytics` read through `st.cache_data`; every write made
+  from the app calls `invalidate()` afterwards so nobody sees stale numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import streamlit as st
+
+from analytics import db
+from ui.i18n import t
+
+CACHE_TTL_S = 600  # reads are refreshed at least every ten minutes
+CACHE_MAX_ENTRIES = 512
+EMPTY_TABLES = ("compounds", "tickets", "users")  # all empty = a first start: build the demo
+# ticket volume of the demo built on a first start (1.0 = a district year, ~15 s); a smaller
+# value suits a weak machine or a quick test
+DEMO_SCALE_ENV = "HOTLINE_DEMO_SCALE"
+
+T = TypeVar("T")
+_demo_lock = threading.Lock()  # two sessions arriving at once must not both build the demo
+
+
+def store_key() -> str:
+    """Which store this process serves (part of every cache key)."""
+    path = db.default_path()
+    return path if path == ":memory:" else str(Path(path).resolve())
+
+
+@st.cache_resource(show_spinner=False)
+def _open(path: str) -> duckdb.DuckDBPyConnection:
+    return db.connect(path)
+
+
+def get_connection() -> duckdb.DuckDBPyConnection:
+    """The process-wide connection to the store at $HOTLINE_DB (or data/hotline.duckdb)."""
+    return _open(store_key())
+
+
+def store_is_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    counts = db.table_counts(con)
+    return all(counts.get(name, 0) == 0 for name in EMPTY_TABLES)
+
+
+def ensure_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    """Build the demo district into an empty store; True when it was built now."""
+    if not store_is_empty(con):
+        return False
+    from analytics import demo
+
+    with _demo_lock:
+        if not store_is_empty(con):
+            return False
+        bar = st.progress(0.0, text=t("demo_building"))
+
+        def progress(fraction: float, message: str = "") -> None:
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('demo_building')} {message}")
+
+        demo.build_demo(con, progress=progress, scale=float(os.environ.get(DEMO_SCALE_ENV) or 1.0))
+        bar.empty()
+    invalidate()
+    st.toast(t("demo_built"))
+    return True
+
+
+def is_demo() -> bool:
+    return cached(db.is_demo)
+
+
+@st.cache_data(ttl=CACHE_TTL_S, max_entries=CACHE_MAX_ENTRIES, show_spinner=False)
+def _cached_call(
+    _fn: Callable[..., Any], _con: duckdb.DuckDBPyConnection, name: str, key: str, args: str
+) -> Any:
+    # `name`, `key` (the store) and `args` (repr of the arguments) make the cache key; the
+    # function and connection themselves are not hashed.
+    del name, key, args
+    return _fn(_con)
+
+
+def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(con, *args, **kwargs)` from the cache. Arguments must have a stable repr."""
+    con = get_connection()
+    name = f"{fn.__module__}.{fn.__qualname__}"
+
+    def call(c: duckdb.DuckDBPyConnection) -> T:
+        return fn(c, *args, **kwargs)
+
+    return _cached_call(call, con, name, store_key(), repr((args, sorted(kwargs.items()))))
+
+
+def invalidate() -> None:
+    """Forget every cached read (after an upload, undo, edit or restore)."""
+    st.cache_data.clear()
+
+
+def table_counts() -> dict[str, int]:
+    return cached(db.table_counts)
