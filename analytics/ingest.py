@@ -14,13 +14,20 @@ How a file flows (so a 500 MB export never sits in pandas):
    ticket_history, writes tickets, rejected rows, the batch row and the audit entry.
 
 rows_read == inserted + updated + duplicates + rejected, always.
+
+The same ticket id twice in one file: the later row (further down) is the version kept; each
+earlier copy counts as a duplicate. A row is rejected, with its reason kept in rejected_rows,
+when bytes in it could not be decoded (a file mixing encodings), a mapped cell is longer than
+Excel allows (MAX_CELL_CHARS), or it fails a rule of REJECT_RULES.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import hashlib
+import itertools
 import json
 import shutil
 import tempfile
@@ -44,13 +51,22 @@ except ImportError:  # pragma: no cover - depends on the installation
 Progress = Callable[[float, str], None]
 
 XLSX_CHUNK_ROWS = 50_000
+BLANK_CHARS_SQL = "' \t\n\r\x0b\x0c\u3000\u00a0'"  # a SQL literal: whitespace str.strip() removes
+CSV_CHUNK_ROWS = 20_000  # rows per insert when a CSV is read by Python (DuckDB's reader gave up)
 SPARE_COLUMNS = 8  # ragged CSVs: room for cells beyond the header before DuckDB gives up
 MAX_LINE_BYTES = 4 << 20  # DuckDB buffers 16x this per thread
 EARLIEST_CREATED = "2000-01-01"
 SQL_TIMESTAMP_LIMIT = "now()::TIMESTAMP + INTERVAL 1 DAY"
+# Excel's own limit for one cell: a longer cell cannot have come from a spreadsheet, would not
+# survive an export back to one, and in practice is a broken quote swallowing the rest of a file.
+MAX_CELL_CHARS = 32_767
+# what a rejected row keeps of one cell for review
+MAX_REJECTED_CELL_CHARS = 2_000
 
 # Validation rules in order: the first that applies is the row's reason (datasette-style table).
 REJECT_RULES: tuple[tuple[str, str], ...] = (
+    ("含无法解码的字符（文件中混有其他编码）", "damaged"),
+    (f"单元格超过 {MAX_CELL_CHARS} 个字符（Excel 上限），疑似文件损坏", "oversized"),
     ("缺少工单编号", "ticket_id IS NULL"),
     ("缺少受理时间", "created_at IS NULL AND created_text IS NULL"),
     ("受理时间无法识别", "created_at IS NULL"),
@@ -172,7 +188,23 @@ class _Staged:
     rows_read: int
 
 
-def _load_csv(stg: duckdb.DuckDBPyConnection, path: Path, kind: readers.FileKind, workdir: Path) -> list[str]:
+def _csv_error(path: Path, detail: str) -> FileRejected:
+    return FileRejected(
+        f"文件「{path.name}」无法按 CSV 读取：{detail}。请检查引号和分隔符，或另存为 Excel 后上传。",
+        f"File '{path.name}' cannot be read as CSV: {detail}. Check quotes and delimiters, "
+        "or save it as Excel and upload that.",
+    )
+
+
+def _load_csv(
+    stg: duckdb.DuckDBPyConnection, path: Path, kind: readers.FileKind, workdir: Path
+) -> tuple[list[str], str | None]:
+    """Stage a CSV as table `raw`; returns (headers, the encoding actually used).
+
+    DuckDB's reader first (fast, strict, then lenient about ragged rows); when it gives up (a
+    line over its size limit, bytes in another encoding) the same rows go through Python's csv
+    module instead, so one odd line never costs the analyst the whole file.
+    """
     records = readers.csv_records(path, kind)
     head: list[list[str]] = []
     try:
@@ -181,13 +213,16 @@ def _load_csv(stg: duckdb.DuckDBPyConnection, path: Path, kind: readers.FileKind
             if len(head) >= readers.HEADER_SEARCH_ROWS:
                 break
     except UnicodeDecodeError:
-        pass  # a later byte is bad: transcoding below reports where
+        pass  # a later byte is in another encoding: transcoding below decodes line by line
+    except csv.Error as exc:
+        raise _csv_error(path, str(exc)) from None
     header_at = readers.find_header(head, path)
-    headers = readers.unique_headers(head[header_at])
+    headers = readers.table_headers(head[header_at], path)
+    encoding = kind.encoding
     source = path
-    if kind.encoding not in ("utf-8", "utf-8-sig"):
+    if encoding not in ("utf-8", "utf-8-sig"):
         source = workdir / "utf8.csv"
-        readers.transcode_to_utf8(path, kind.encoding or "utf-8", source)
+        encoding = readers.transcode_to_utf8(path, encoding or "utf-8", source)
     width = len(headers)
     base = {
         "auto_detect": False,
@@ -211,21 +246,65 @@ def _load_csv(stg: duckdb.DuckDBPyConnection, path: Path, kind: readers.FileKind
 
     try:
         read(width, strict_mode=True)
-    except duckdb.Error:
-        # ragged rows: pad short ones, keep up to SPARE_COLUMNS extra cells (single-threaded)
+    # DuckDB may also fail to build its own error message (a UTF-8 character cut in the quoted
+    # line), which surfaces as UnicodeDecodeError
+    except (duckdb.Error, UnicodeDecodeError) as exc:
+        if "invalid unicode" in str(exc).lower() and source == path:
+            # UTF-8 at the start, another encoding further down: decode line by line
+            source = workdir / "utf8.csv"
+            encoding = readers.transcode_to_utf8(path, readers.MIXED_ENCODING, source)
         try:
+            # ragged rows: pad short ones, keep up to SPARE_COLUMNS extra cells (single-threaded)
             read(width + SPARE_COLUMNS, strict_mode=False, null_padding=True, parallel=False)
-        except duckdb.Error as exc:
-            detail = str(exc).splitlines()[0][:300]
-            raise FileRejected(
-                f"文件「{path.name}」无法按 CSV 读取：{detail}。请检查引号和分隔符，或另存为 Excel 后上传。",
-                f"File '{path.name}' cannot be read as CSV: {detail}. Check quotes and delimiters, "
-                "or save it as Excel and upload that.",
-            ) from None
+        except (duckdb.Error, UnicodeDecodeError):
+            stg.execute("DROP TABLE IF EXISTS raw_csv")
+            try:
+                _load_csv_rows(stg, path, source, header_at, width, kind.delimiter or ",")
+            except UnicodeDecodeError:
+                if source != path:
+                    raise _csv_error(path, "无法解码 / cannot be decoded") from None
+                source = workdir / "utf8.csv"
+                encoding = readers.transcode_to_utf8(path, readers.MIXED_ENCODING, source)
+                stg.execute("DROP TABLE IF EXISTS raw")
+                _load_csv_rows(stg, path, source, header_at, width, kind.delimiter or ",")
+            return headers, encoding
     keep = ", ".join(f"c{i}" for i in range(width))
     stg.execute(f"CREATE TABLE raw AS SELECT CAST(rowid + 1 AS BIGINT) AS rn, {keep} FROM raw_csv")  # noqa: S608
     stg.execute("DROP TABLE raw_csv")
-    return headers
+    return headers, encoding
+
+
+def _load_csv_rows(
+    stg: duckdb.DuckDBPyConnection, path: Path, source: Path, header_at: int, width: int, delimiter: str
+) -> None:
+    """The slow path: every record through Python's csv module into `raw`, in chunks.
+    UnicodeDecodeError when `source` is not UTF-8 after all (the caller transcodes then)."""
+    names = [f"c{i}" for i in range(width)]
+    stg.execute("CREATE TABLE raw (rn BIGINT, " + ", ".join(f"{c} VARCHAR" for c in names) + ")")
+    encoding = "utf-8-sig" if source == path else "utf-8"  # `source` is UTF-8 by now
+
+    def flush(buf: list[list[str]], numbers: list[int]) -> None:
+        chunk = pd.DataFrame(buf, columns=names, dtype=object).assign(rn=numbers)
+        stg.register("chunk", chunk)
+        stg.execute(f"INSERT INTO raw SELECT rn, {', '.join(names)} FROM chunk")  # noqa: S608
+        stg.unregister("chunk")
+
+    try:
+        with open(source, encoding=encoding, newline="", errors="strict") as fh:
+            buf: list[list[str]] = []
+            numbers: list[int] = []
+            for number, record in enumerate(
+                itertools.islice(csv.reader(fh, delimiter=delimiter), header_at + 1, None), 1
+            ):
+                buf.append((record + [""] * width)[:width] if len(record) != width else record)
+                numbers.append(number)
+                if len(buf) >= CSV_CHUNK_ROWS:
+                    flush(buf, numbers)
+                    buf, numbers = [], []
+            if buf:
+                flush(buf, numbers)
+    except csv.Error as exc:
+        raise _csv_error(path, str(exc)) from None
 
 
 def _load_workbook(
@@ -268,19 +347,21 @@ def _stage(
     """The file's rows as text in staging table `raw` (rn, c0, c1, ...), blank rows removed."""
     kind = readers.file_kind(path)
     progress(0.02, "读取文件")
+    encoding = kind.encoding
     if kind.kind == "csv":
-        headers = _load_csv(stg, path, kind, workdir)
+        headers, encoding = _load_csv(stg, path, kind, workdir)
         sheet_name = None
     else:
         sheet_name, headers = _load_workbook(stg, path, sheet, progress)
-    blank = " AND ".join(f"trim(coalesce(c{i}, '')) = ''" for i in range(len(headers)))
+    # the same notion of blank as readers._is_blank (str.strip), whichever reader staged the rows
+    blank = " AND ".join(f"trim(coalesce(c{i}, ''), {BLANK_CHARS_SQL}) = ''" for i in range(len(headers)))
     stg.execute(f"DELETE FROM raw WHERE {blank}")  # noqa: S608 - generated identifiers
     rows_read = int(stg.execute("SELECT count(*) FROM raw").fetchone()[0])
     if rows_read == 0:
         raise FileRejected(
             f"文件「{path.name}」只有表头，没有数据行。", f"File '{path.name}' has a header but no data rows."
         )
-    return _Staged(headers, kind.encoding, sheet_name, rows_read)
+    return _Staged(headers, encoding, sheet_name, rows_read)
 
 
 def _column_of(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
@@ -293,14 +374,33 @@ def _column_of(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
 TEXT_FIELDS = ("title", "content", "address", "handling_unit")
 
 
-def _parse(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str], salt: str) -> None:
-    """raw -> clean (each mapped cell cleaned once) -> parsed (typed, with its rejection reason)."""
+def _parse(
+    stg: duckdb.DuckDBPyConnection,
+    headers: list[str],
+    mapping: dict[str, str],
+    salt: str,
+    lossy: bool = False,
+) -> None:
+    """raw -> clean (each mapped cell cleaned once) -> parsed (typed, with its rejection reason).
+
+    `lossy`: the file was decoded line by line and some bytes may have become U+FFFD; such rows
+    are rejected (reason 'damaged') rather than stored with broken text."""
     col = _column_of(headers, mapping)
     cleaned = ", ".join(
         f"{columns.sql_text(src) if name in TEXT_FIELDS else columns.sql_code(src)} AS {name}"
         for name, src in col.items()
     )
-    stg.execute(f"CREATE TABLE clean AS SELECT rn, {cleaned} FROM raw")  # noqa: S608 - generated
+    damaged = (
+        " OR ".join(f"contains(coalesce(c{i}, ''), '{readers.DAMAGED_CHAR}')" for i in range(len(headers)))
+        if lossy
+        else "FALSE"
+    )
+    oversized = (
+        " OR ".join(f"length(coalesce({src}, '')) > {MAX_CELL_CHARS}" for src in col.values()) or "FALSE"
+    )
+    stg.execute(
+        f"CREATE TABLE clean AS SELECT rn, {cleaned}, ({damaged}) AS damaged, ({oversized}) AS oversized FROM raw"  # noqa: S608 - generated
+    )
     present = set(col)
 
     def c(name: str) -> str:
@@ -317,7 +417,7 @@ def _parse(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str
         f"""
         CREATE TABLE parsed AS
         SELECT *, {reason} AS reason FROM (
-        SELECT rn,
+        SELECT rn, damaged, oversized,
                {columns.sql_id(c("ticket_id"), clean=True)} AS ticket_id,
                {columns.sql_datetime(c("created_at"), clean=True)} AS created_at,
                {c("created_at")} AS created_text,
@@ -367,6 +467,8 @@ def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: 
             value = f"CASE WHEN {digits} = '' THEN r.c{i} ELSE '****' || right({digits}, 4) END"
         else:
             value = columns.sql_mask_phones(value)
+        cut = MAX_REJECTED_CELL_CHARS
+        value = f"CASE WHEN length({value}) > {cut} THEN left({value}, {cut}) || '…' ELSE {value} END"
         parts.append(f"?, {value}")
         params.append(h)
     stg.execute(
@@ -514,7 +616,7 @@ def ingest_file(
             columns.require_fields(staged.headers, merged, file_name=name)
             salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
             progress(0.3, "解析与校验")
-            _parse(stg, staged.headers, merged, salt or "")
+            _parse(stg, staged.headers, merged, salt or "", lossy=staged.encoding == readers.MIXED_ENCODING)
             _rejected_json(stg, staged.headers, merged)
             stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
             progress(0.5, "匹配小区与分类")

@@ -16,7 +16,9 @@ import csv
 import datetime as dt
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,92 @@ MAGIC = (  # (prefix, what it is) for files that are clearly not tables
 )
 OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP = b"PK\x03\x04"
+# A file that is UTF-8 in some lines and GBK in others (two exports pasted together): decoded
+# line by line, UTF-8 first (GBK text is almost never valid UTF-8), then GB18030; a line neither
+# can decode keeps U+FFFD in place of the bad bytes, and ingestion rejects that row with a reason.
+MIXED_ENCODING = "utf8_or_gb18030"
+DAMAGED_CHAR = "\ufffd"
+# Workbooks are ZIP archives: what they declare is checked before anything is inflated, so a
+# "zip bomb" (a few MB that inflate to many GB) is refused in milliseconds, not after the fact.
+MAX_UNCOMPRESSED_BYTES = 4 << 30  # a million-row export inflates to well under 1 GiB
+MAX_INFLATE_RATIO = 200  # real sheets compress 5-30x; a stream of zeros 1000x
+RATIO_CHECKED_ABOVE = 32 << 20  # small members may compress as well as they like
+INFLATE_CHUNK = 1 << 20
+ZIP_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature ... file name length, extra length
+# Excel allows 16,384 columns; a ticket export has a few dozen. Wider files are a wrong delimiter
+# or junk, and would make every later step (staging table, SQL) as wide as they are.
+MAX_COLUMNS = 1_000
+# a single CSV cell above this is damage, not data (the csv module's default is only 128 KiB)
+MAX_CSV_FIELD_CHARS = 64 << 20
+
+csv.field_size_limit(MAX_CSV_FIELD_CHARS)
+
+
+def _decode_line(line: bytes) -> str:
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return line.decode("gb18030")
+    except UnicodeDecodeError:
+        return line.decode("utf-8", errors="replace")
+
+
+class _MixedDecoder(codecs.IncrementalDecoder):
+    """Incremental decoder for MIXED_ENCODING: whole lines at a time, a leading UTF-8 BOM dropped.
+
+    Splitting on LF is safe in both encodings: byte 0x0A never occurs inside a UTF-8 or GBK
+    character. Never raises; undecodable bytes become U+FFFD.
+    """
+
+    def __init__(self, errors: str = "strict") -> None:
+        super().__init__(errors)
+        self.pending = b""
+        self.started = False
+
+    def decode(self, data: bytes, final: bool = False) -> str:  # type: ignore[override]
+        data = self.pending + bytes(data)
+        if not self.started:
+            if len(data) < len(codecs.BOM_UTF8) and not final:
+                self.pending = data
+                return ""
+            data = data.removeprefix(codecs.BOM_UTF8)
+            self.started = True
+        cut = len(data) if final else data.rfind(b"\n") + 1
+        lines, self.pending = data[:cut], data[cut:]
+        return "".join(_decode_line(line) for line in lines.splitlines(keepends=True))
+
+    def reset(self) -> None:
+        self.pending, self.started = b"", False
+
+    def getstate(self) -> tuple[bytes, int]:
+        return self.pending, int(self.started)
+
+    def setstate(self, state: tuple[bytes, int]) -> None:
+        self.pending, self.started = state[0], bool(state[1])
+
+
+def _mixed_codec(name: str) -> codecs.CodecInfo | None:
+    if name != MIXED_ENCODING:
+        return None
+    utf8 = codecs.lookup("utf-8")
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+        return _MixedDecoder(errors).decode(data, final=True), len(data)
+
+    return codecs.CodecInfo(
+        name=MIXED_ENCODING,
+        encode=utf8.encode,
+        decode=decode,
+        incrementalencoder=utf8.incrementalencoder,
+        incrementaldecoder=_MixedDecoder,
+        streamreader=utf8.streamreader,
+        streamwriter=utf8.streamwriter,
+    )
+
+
+codecs.register(_mixed_codec)
 
 
 @dataclass
@@ -108,9 +196,20 @@ def _decodes(sample: bytes, encoding: str, complete: bool) -> str | None:
         return None
 
 
+def _has_utf8_cjk_lines(sample: bytes, complete: bool) -> bool:
+    """True when some non-ASCII lines of a sample that is not UTF-8 as a whole are valid UTF-8:
+    the file mixes encodings line by line."""
+    lines = sample.split(b"\n")
+    if not complete:
+        lines = lines[:-1]  # the last line of a sample may be cut
+    return any(not line.isascii() and _decodes(line, "utf-8", True) is not None for line in lines)
+
+
 def _detect_encoding(sample: bytes, complete: bool, path: str | Path) -> str:
     if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        if _decodes(sample, "utf-8", complete) is not None:
+            return "utf-8-sig"
+        return MIXED_ENCODING  # a UTF-8 BOM in front of GBK text (or of mixed lines)
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in sample:
@@ -121,6 +220,8 @@ def _detect_encoding(sample: bytes, complete: bool, path: str | Path) -> str:
         )
     if _decodes(sample, "utf-8", complete) is not None:
         return "utf-8"
+    if _has_utf8_cjk_lines(sample, complete):
+        return MIXED_ENCODING
     from charset_normalizer import from_bytes  # imported late: only non-UTF-8 files need it
 
     best = from_bytes(sample[:200_000]).best()
@@ -159,12 +260,73 @@ def _detect_delimiter(text: str) -> str:
     return best
 
 
+def _refuse_bomb(infos: list[zipfile.ZipInfo], path: str | Path) -> None:
+    """FileRejected when the declared sizes say the archive would inflate to far too much."""
+    total = sum(i.file_size for i in infos)
+    worst = max(infos, key=lambda i: i.file_size / max(i.compress_size, 1), default=None)
+    ratio = worst.file_size / max(worst.compress_size, 1) if worst is not None else 0.0
+    if total > MAX_UNCOMPRESSED_BYTES or (
+        worst is not None and worst.file_size > RATIO_CHECKED_ABOVE and ratio > MAX_INFLATE_RATIO
+    ):
+        raise _reject(
+            f"解压后将达到 {total / (1 << 30):.1f} GB（压缩比 {ratio:.0f} 倍），不是正常的 Excel 工作簿，"
+            "已拒绝（可能是“压缩炸弹”）。请上传原始导出文件。",
+            f"would inflate to {total / (1 << 30):.1f} GB (ratio {ratio:.0f}:1); that is not a normal "
+            "Excel workbook and was refused (a possible zip bomb). Upload the original export.",
+            path,
+        )
+
+
+def _member_is_sound(fh: Any, info: zipfile.ZipInfo) -> bool:
+    """The member inflates to exactly its declared size with its declared CRC.
+
+    Unlike ZipFile.testzip, output is capped at the declared size plus one chunk, and a stream
+    that would go on past the declared size (a lying header, which the spreadsheet reader
+    would follow to the end) is caught instead of trusted.
+    """
+    fh.seek(info.header_offset)
+    header = fh.read(ZIP_LOCAL_HEADER.size)
+    if len(header) < ZIP_LOCAL_HEADER.size:
+        return False
+    signature, name_len, extra_len = ZIP_LOCAL_HEADER.unpack(header)
+    if signature != ZIP:
+        return False
+    fh.seek(info.header_offset + ZIP_LOCAL_HEADER.size + name_len + extra_len)
+    if info.compress_type == zipfile.ZIP_STORED:
+        inflate = None
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+    else:
+        return True  # other methods (never used by Excel): left to the spreadsheet reader
+    left, produced, crc = info.compress_size, 0, 0
+    while left > 0:
+        chunk = fh.read(min(left, INFLATE_CHUNK))
+        if not chunk:
+            return False  # truncated
+        left -= len(chunk)
+        while chunk:
+            out = chunk if inflate is None else inflate.decompress(chunk, INFLATE_CHUNK)
+            chunk = b"" if inflate is None else inflate.unconsumed_tail
+            produced += len(out)
+            if produced > info.file_size:
+                return False  # more than declared: a lying header
+            crc = zlib.crc32(out, crc)
+    if inflate is not None:
+        tail = inflate.flush()
+        produced += len(tail)
+        crc = zlib.crc32(tail, crc)
+    return produced == info.file_size and crc == info.CRC
+
+
 def _zip_kind(path: str | Path) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-            bad = zf.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            infos = zf.infolist()
+            _refuse_bomb(infos, path)
+            with open(path, "rb") as fh:
+                bad = next((i.filename for i in infos if not _member_is_sound(fh, i)), None)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error):
         raise _reject(
             "是损坏或不完整的 Excel/ZIP 文件（可能下载未完成）。请重新导出或重新下载后上传。",
             "is a damaged or incomplete Excel/ZIP file (perhaps a partial download). Export "
@@ -281,6 +443,25 @@ def find_header(rows: list[list[str]], path: str | Path) -> int:
     return 0  # unreachable: the widest row always qualifies
 
 
+def table_headers(raw: list[str], path: str | Path) -> list[str]:
+    """The header row as unique names, at most MAX_COLUMNS wide: a too-wide row loses its
+    trailing unnamed columns (an Excel sheet formatted out to column XFD); FileRejected when
+    more than MAX_COLUMNS columns are named."""
+    if len(raw) > MAX_COLUMNS:
+        named = [i for i, cell in enumerate(raw) if clean_header(cell)]
+        width = named[-1] + 1 if named else 0
+        if width > MAX_COLUMNS:
+            raise _reject(
+                f"有 {width:,} 列，超过上限 {MAX_COLUMNS:,} 列（工单导出通常只有几十列）。"
+                "请检查分隔符，或删去多余的列后重新上传。",
+                f"has {width:,} columns, more than the limit of {MAX_COLUMNS:,} (a ticket export has a "
+                "few dozen). Check the delimiter, or delete the extra columns and upload again.",
+                path,
+            )
+        raw = raw[:width]
+    return unique_headers(raw)
+
+
 def unique_headers(raw: list[str]) -> list[str]:
     """Cleaned headers; blanks become 列N, repeats get ' (2)', ' (3)' so every column has a name."""
     out: list[str] = []
@@ -347,15 +528,23 @@ def iter_sheet_rows(path: str | Path, sheet: str | None = None) -> tuple[str, li
             path,
         ) from None
     h = find_header(head, path)
-    headers = unique_headers(head[h])
+    headers = table_headers(head[h], path)
     width = len(headers)
 
     def data() -> Iterator[list[str]]:
         pending: list[list[str]] = []  # blank rows held back until a filled row follows them
         for row in head[h + 1 :]:
             yield from _flush(pending, row, width)
-        for raw in rows:
-            yield from _flush(pending, [cell_text(c) for c in raw], width)
+        try:
+            for raw in rows:
+                yield from _flush(pending, [cell_text(c) for c in raw[:width]], width)
+        except Exception as exc:  # calamine raises its own types for a sheet damaged further down
+            raise _reject(
+                f"工作表「{name}」在读取途中出错（{type(exc).__name__}），文件可能已损坏或不完整。请重新导出后上传。",
+                f"sheet '{name}' failed part-way through ({type(exc).__name__}); the file may be damaged "
+                "or incomplete. Export it again.",
+                path,
+            ) from None
 
     return name, headers, data()
 
@@ -390,31 +579,35 @@ def read_table(path: str | Path, sheet: str | None = None, max_rows: int | None 
         frame = pd.DataFrame(data, columns=headers, dtype=str)
         return TableRead(frame=frame, encoding=None, sheets=kind.sheets, sheet=name, headers=headers)
     try:
-        records = csv_records(path, kind)
-        head = []
-        for rec in records:
-            head.append(rec)
-            if len(head) >= HEADER_SEARCH_ROWS:
-                break
-        h = find_header(head, path)
-        headers = unique_headers(head[h])
-
-        def rest() -> Iterator[list[str]]:
-            yield from head[h + 1 :]
-            yield from records
-
-        data = _take(rest(), len(headers), max_rows)
-    except UnicodeDecodeError as exc:
-        raise _reject(
-            f"编码不一致：前部是 {kind.encoding}，第 {exc.start} 字节附近无法解码。请另存为“CSV UTF-8”。",
-            f"mixes encodings: it starts as {kind.encoding} but byte {exc.start} cannot be decoded. "
-            "Save it as 'CSV UTF-8'.",
-            path,
-        ) from None
+        try:
+            headers, data = _read_csv_table(path, kind, max_rows)
+        except UnicodeDecodeError:
+            # a later part is in another encoding than the first MiB: decode line by line
+            kind.encoding = MIXED_ENCODING
+            headers, data = _read_csv_table(path, kind, max_rows)
     except csv.Error as exc:
         raise _reject(f"CSV 格式错误：{exc}", f"is not valid CSV: {exc}", path) from None
     frame = pd.DataFrame(data, columns=headers, dtype=str)
     return TableRead(frame=frame, encoding=kind.encoding, sheets=[], sheet=None, headers=headers)
+
+
+def _read_csv_table(
+    path: str | Path, kind: FileKind, max_rows: int | None
+) -> tuple[list[str], list[list[str]]]:
+    records = csv_records(path, kind)
+    head = []
+    for rec in records:
+        head.append(rec)
+        if len(head) >= HEADER_SEARCH_ROWS:
+            break
+    h = find_header(head, path)
+    headers = table_headers(head[h], path)
+
+    def rest() -> Iterator[list[str]]:
+        yield from head[h + 1 :]
+        yield from records
+
+    return headers, _take(rest(), len(headers), max_rows)
 
 
 def _take(rows: Iterator[list[str]], width: int, max_rows: int | None) -> list[list[str]]:
@@ -429,23 +622,28 @@ def _take(rows: Iterator[list[str]], width: int, max_rows: int | None) -> list[l
     return out
 
 
-def transcode_to_utf8(path: str | Path, encoding: str, out_path: str | Path) -> None:
-    """Copy a text file to UTF-8 in chunks (DuckDB reads UTF-8 only); memory stays flat."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    offset = 0
+def transcode_to_utf8(path: str | Path, encoding: str, out_path: str | Path) -> str:
+    """Copy a text file to UTF-8 in chunks (DuckDB reads UTF-8 only); memory stays flat.
+
+    Returns the encoding used: `encoding`, or MIXED_ENCODING when a later part of the file
+    does not decode as `encoding` (the copy is then redone line by line, never refused)."""
     try:
-        with open(path, "rb") as src, open(out_path, "w", encoding="utf-8", newline="") as dst:
-            while chunk := src.read(TRANSCODE_CHUNK_BYTES):
-                dst.write(decoder.decode(chunk).lstrip("\ufeff") if offset == 0 else decoder.decode(chunk))
-                offset += len(chunk)
-            dst.write(decoder.decode(b"", final=True))
-    except UnicodeDecodeError as exc:
-        raise _reject(
-            f"编码不一致：前部是 {encoding}，第 {offset + exc.start} 字节附近无法解码。请另存为“CSV UTF-8”。",
-            f"mixes encodings: it starts as {encoding} but byte {offset + exc.start} cannot be "
-            "decoded. Save it as 'CSV UTF-8'.",
-            path,
-        ) from None
+        _transcode(path, encoding, out_path)
+        return encoding
+    except UnicodeDecodeError:
+        _transcode(path, MIXED_ENCODING, out_path)
+        return MIXED_ENCODING
+
+
+def _transcode(path: str | Path, encoding: str, out_path: str | Path) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    first = True
+    with open(path, "rb") as src, open(out_path, "w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(TRANSCODE_CHUNK_BYTES):
+            text = decoder.decode(chunk)
+            dst.write(text.lstrip("\ufeff") if first else text)
+            first = first and not text
+        dst.write(decoder.decode(b"", final=True))
 
 
 def file_kind(path: str | Path) -> FileKind:

@@ -63,6 +63,9 @@ FIELD_LABELS = {
     "selection_window": "选定窗口",
 }
 REQUIRED = ("leader", "start_date")  # plus one of compound_id / compound_name
+# start/end dates outside this span are typing errors (1900-01-01, 2099-12-31), not plans
+EARLIEST_PLAUSIBLE = dt.date(2000, 1, 1)
+PLAUSIBLE_YEARS_AHEAD = 5
 
 DATE_PATTERNS = (
     re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
@@ -309,6 +312,10 @@ def import_taskforces(
         end = parse_date(end_text) if end_text else None
         if end_text and end is None:
             reasons.append(f"撤出日期「{end_text}」无法识别")
+        latest = dt.date(dt.date.today().year + PLAUSIBLE_YEARS_AHEAD, 12, 31)
+        for label, day, text in (("进驻日期", start, start_text), ("撤出日期", end, end_text)):
+            if day is not None and not EARLIEST_PLAUSIBLE <= day <= latest:
+                reasons.append(f"{label}「{text}」超出合理范围")
         if start and end and end < start:
             reasons.append("撤出日期早于进驻日期")
         window = selection_window
