@@ -13,7 +13,7 @@ import streamlit as st
 
 from analytics import charts, effects, taskforces
 from ui import session, store
-from ui.i18n import lang
+from ui.i18n import labelled, lang, pct, translator
 from ui.widgets import render_kpi, render_table
 
 KEY = "ef_"  # session-state prefix of this page
@@ -81,24 +81,11 @@ COMPOUND_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def tr(key: str, **values: object) -> str:
-    zh, en = TEXT[key]
-    text = en if lang() == "en" else zh
-    return text.format(**values) if values else text
-
-
-def labelled(df: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    idx = 1 if lang() == "en" else 0
-    keep = [c for c in columns if c in df.columns]
-    return df[keep].rename(columns={c: columns[c][idx] for c in keep})
-
-
-def pct(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:+.1f}%"
-
-
 def money(value: float | None) -> str:
     return "—" if value is None or pd.isna(value) else f"{value:,.0f}"
+
+
+tr = translator(TEXT)
 
 
 user = session.require("effects")

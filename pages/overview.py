@@ -9,7 +9,7 @@ import streamlit as st
 from analytics import briefing, charts, effects, ranking, surges, taskforces, trends
 from analytics.errors import HotlineError
 from ui import session, store
-from ui.i18n import error_text, lang
+from ui.i18n import error_text, labelled, lang, pct, translator
 from ui.widgets import render_kpi, render_table
 
 KEY = "ov_"  # session-state prefix of this page
@@ -89,22 +89,7 @@ SURGE_COLUMNS: dict[str, tuple[str, str]] = {
 MOVERS_N = 10
 
 
-def tr(key: str, **values: object) -> str:
-    zh, en = TEXT[key]
-    text = en if lang() == "en" else zh
-    return text.format(**values) if values else text
-
-
-def labelled(df: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    idx = 1 if lang() == "en" else 0
-    keep = [c for c in columns if c in df.columns]
-    return df[keep].rename(columns={c: columns[c][idx] for c in keep})
-
-
-def pct(value: float | None, signed: bool = True) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{value:+.1f}%" if signed else f"{value:.1%}"
+tr = translator(TEXT)
 
 
 user = session.require("overview")

@@ -12,7 +12,7 @@ import streamlit as st
 from analytics import auth, charts, ranking, taskforces, trends
 from analytics.errors import HotlineError
 from ui import session, store
-from ui.i18n import error_text, lang
+from ui.i18n import error_text, labelled, lang, translator
 from ui.widgets import render_table, shown_errors
 
 KEY = "rk_"  # session-state prefix of this page
@@ -128,18 +128,6 @@ LEAGUE_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def tr(key: str, **values: object) -> str:
-    zh, en = TEXT[key]
-    text = en if lang() == "en" else zh
-    return text.format(**values) if values else text
-
-
-def labelled(df: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    idx = 1 if lang() == "en" else 0
-    keep = [c for c in columns if c in df.columns]
-    return df[keep].rename(columns={c: columns[c][idx] for c in keep})
-
-
 def weights_sentence(weights: dict[str, float]) -> str:
     """The one sentence a leader reads: the default one verbatim, else built from the weights."""
     total = sum(weights.values()) or 1.0
@@ -148,6 +136,9 @@ def weights_sentence(weights: dict[str, float]) -> str:
     idx = 1 if lang() == "en" else 0
     parts = [f"{COMPONENT_LABELS[k][idx]} {w / total:.0%}" for k, w in weights.items() if w > 0]
     return tr("sentence_custom", parts=" + ".join(parts))
+
+
+tr = translator(TEXT)
 
 
 user = session.require("ranking")

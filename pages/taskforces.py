@@ -14,7 +14,7 @@ import streamlit as st
 from analytics import auth, charts, effects, repeats, taskforces, trends
 from analytics.errors import HotlineError
 from ui import session, store
-from ui.i18n import lang
+from ui.i18n import labelled, lang, translator
 from ui.widgets import render_kpi, render_table, shown_errors
 
 KEY = "tf_"  # session-state prefix of this page
@@ -98,19 +98,6 @@ ACTION_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def tr(key: str, **values: object) -> str:
-    zh, en = TEXT[key]
-    text = en if lang() == "en" else zh
-    return text.format(**values) if values else text
-
-
-def labelled(df: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """Only the listed columns, renamed to the reader's language."""
-    idx = 1 if lang() == "en" else 0
-    keep = [c for c in columns if c in df.columns]
-    return df[keep].rename(columns={c: columns[c][idx] for c in keep})
-
-
 def compound_series(compound_id: str) -> pd.DataFrame:
     """The compound's months with the counterfactual band when the effects model has one,
     else just its observed monthly tickets."""
@@ -128,6 +115,9 @@ def compound_series(compound_id: str) -> pd.DataFrame:
 def flash(message: str) -> None:
     """A success message that survives the rerun after a write."""
     st.session_state[f"{KEY}flash"] = message
+
+
+tr = translator(TEXT)
 
 
 user = session.require("taskforces")

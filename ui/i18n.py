@@ -6,6 +6,9 @@ The switch lives in the shared sidebar (`language_switch`) and its value in
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pandas as pd
 import streamlit as st
 
 from analytics.errors import HotlineError
@@ -269,6 +272,31 @@ def role_name(role: str) -> str:
 def error_text(exc: HotlineError) -> str:
     """The user-facing message of one of our errors in the current language."""
     return exc.message(lang())
+
+
+def translator(table: dict[str, tuple[str, str]]) -> Callable[..., str]:
+    """A page's own `tr(key, **values)` over its (zh, en) table, like `t` over STRINGS."""
+
+    def tr(key: str, **values: object) -> str:
+        zh, en = table[key]
+        text = en if lang() == "en" else zh
+        return text.format(**values) if values else text
+
+    return tr
+
+
+def labelled(df: pd.DataFrame, columns: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """Only the listed columns, renamed to the reader's language."""
+    idx = 1 if lang() == "en" else 0
+    keep = [c for c in columns if c in df.columns]
+    return df[keep].rename(columns={c: columns[c][idx] for c in keep})
+
+
+def pct(value: float | None, signed: bool = True) -> str:
+    """+12.3% (a change) or 12.3% (a share given as a fraction when signed=False); — when missing."""
+    if value is None or pd.isna(value):
+        return "—"
+    return f"{value:+.1f}%" if signed else f"{value:.1%}"
 
 
 def language_switch() -> None:
