@@ -25,7 +25,14 @@ How the score is built (the sentence a leader reads is `WEIGHTS_SENTENCE`):
    other weights renormalised; a compound missing one component gets the middle percentile.
 4. Uncertainty: `n_draws` draws from the posterior (gamma for the rate, Jeffreys beta for the
    shares) -> recompute percentiles and score -> rank. Each compound gets its median rank, a 90%
-   rank interval and the probability of being in the top `top`.
+   rank interval and the probability of being in the top `top`. The default 400 draws keep the
+   page interactive at city scale; their Monte Carlo error, measured on the simulated district
+   against 10,000 draws: p_top within 0.04 and the interval's lower end within 2 ranks for the
+   top 65 (95% of cases), the upper end within 27 ranks (1,000 draws: 0.026, 2 and 18). Pass
+   n_draws=1000 or more where the exact ends matter.
+
+The counts come from the compound-month summary (analytics.summaries) when it is fresh and the
+window is whole months; otherwise from the tickets. The figures are the same either way.
 
 Households unknown: a compound without households gets its peer group's median households
 (`rate_basis = 'imputed_households'`); when no compound has households, every rate is per
@@ -34,10 +41,14 @@ compound-month instead (`rate_basis = 'per_compound'`, rate_per_100_households i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
 import math
+import threading
+import warnings
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,12 +58,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics import db
+from analytics import db, summaries
 from analytics.errors import NotFound, ValidationError
 
 MIN_TICKETS = 10
 TOP_N = 65
-N_DRAWS = 1000
+N_DRAWS = 400  # see point 4 of the module docstring for the Monte Carlo error
 REPEAT_DAYS = 30
 WINDOW_MONTHS = 12
 RANK_INTERVAL = (0.05, 0.95)  # 90% rank interval
@@ -182,6 +193,36 @@ WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < 
 GROUP BY ALL
 """
 
+# the same inputs from the compound-month summary (month-aligned windows, REPEAT_DAYS only)
+COMPOUND_STATS_SUMMARY_SQL = """
+SELECT compound_id,
+    CAST(sum(valid) AS BIGINT) AS tickets,
+    CAST(coalesce(sum(valid) FILTER (WHERE month >= ?), 0) AS BIGINT) AS recent,
+    CAST(sum(n_caller) AS BIGINT) AS n_caller,
+    CAST(sum(repeats) AS BIGINT) AS repeats,
+    CAST(sum(n_resolution) AS BIGINT) AS n_resolved,
+    CAST(sum(unresolved) AS BIGINT) AS unresolved,
+    CAST(sum(n_satisfaction) AS BIGINT) AS n_satisfied,
+    CAST(sum(unsatisfied) AS BIGINT) AS unsatisfied
+FROM compound_month
+WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
+GROUP BY compound_id
+"""
+
+MONTHLY_SUMMARY_SQL = """
+SELECT compound_id, month, CAST(sum(valid) AS BIGINT) AS n
+FROM compound_month
+WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
+GROUP BY ALL
+"""
+
+REGISTRY_FINGERPRINT_SQL = """
+SELECT concat_ws('|', count(*), sum(hash(compound_id, name, community, subdistrict, type, is_old,
+                                         households, property_company)))
+FROM compounds
+"""
+COMPONENTS_CACHE_SIZE = 8
+
 
 @dataclass
 class Components:
@@ -242,7 +283,10 @@ def _overdispersion(monthly: pd.DataFrame, months: list[pd.Period]) -> float:
 
 def _fit_prior(frame: pd.DataFrame, c: float) -> tuple[np.ndarray, float]:
     """Prior mean rate per compound (Poisson GLM with exposure) and the common gamma shape alpha."""
-    import statsmodels.api as sm
+    # the GLM module alone: statsmodels.api imports far more and costs a first visitor ~0.25 s
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
     y = frame["tickets"].to_numpy(float)
     exposure = frame["exposure"].to_numpy(float)
@@ -252,9 +296,20 @@ def _fit_prior(frame: pd.DataFrame, c: float) -> tuple[np.ndarray, float]:
     design.insert(0, "const", 1.0)
     mu = np.full(len(frame), y.sum() / exposure.sum())
     if len(frame) >= 20 and design.shape[1] > 1:
+        # the covariates are categorical, so the Poisson likelihood depends on the data only
+        # through the totals per design cell (at most a few dozen): fit on those, same estimate
+        x = design.to_numpy()
+        cells, cell_of = np.unique(x, axis=0, return_inverse=True)
+        cell_of = cell_of.ravel()
+        y_cell = np.bincount(cell_of, weights=y, minlength=len(cells))
+        e_cell = np.bincount(cell_of, weights=exposure, minlength=len(cells))
         try:
-            fit = sm.GLM(y, design.to_numpy(), family=sm.families.Poisson(), exposure=exposure).fit()
-            mu = np.asarray(fit.predict(design.to_numpy(), exposure=np.ones_like(exposure)))
+            # with as many cells as parameters the fit is exact: statsmodels then warns about
+            # perfect prediction and a zero residual scale, neither of which the prior uses
+            with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+                warnings.simplefilter("ignore", PerfectSeparationWarning)
+                fit = GLM(y_cell, cells, family=families.Poisson(), exposure=e_cell).fit()
+            mu = np.asarray(fit.predict(cells, exposure=np.ones(len(cells))))[cell_of]
         except (ValueError, np.linalg.LinAlgError, FloatingPointError):
             pass  # intercept-only prior: still a valid shrinkage target
     expected = mu * exposure
@@ -263,15 +318,77 @@ def _fit_prior(frame: pd.DataFrame, c: float) -> tuple[np.ndarray, float]:
     return mu, 1.0 / max(alpha_inv, MIN_ALPHA_INV)
 
 
+_components_cache: OrderedDict[tuple[Any, ...], Components] = OrderedDict()
+_components_lock = threading.Lock()
+
+
+def _store_identity(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The store's file path, or None for an in-memory store (those are never cached)."""
+    path = db.query_one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    return str(path) if path else None
+
+
 def compute_components(
     con: duckdb.DuckDBPyConnection,
     window: tuple[dt.date, dt.date] | None = None,
     repeat_days: int = REPEAT_DAYS,
 ) -> Components:
-    """Counts, exposure, posterior (shape, rate) and the raw components for every compound."""
+    """Counts, exposure, posterior (shape, rate) and the raw components for every compound.
+
+    The ranking page asks for the same window several times (ranking, funnel, stability), so the
+    result is kept for the exact tickets and registry it came from: the key holds the tickets'
+    fingerprint (analytics.summaries) and a hash of the registry, so any write makes it miss.
+    """
     window = window or default_window(con)
     start, stop, months = _window_bounds(window)
-    first = db.query_one(con, "SELECT min(created_at) FROM tickets WHERE is_valid AND created_at < ?", [stop])
+    where = summaries.state(con)
+    summary = (
+        repeat_days == summaries.REPEAT_DAYS
+        and summaries.month_aligned(start, stop)
+        and where.source == summaries.TABLE
+    )
+    store = _store_identity(con)
+    key = None
+    if store is not None and where.version is not None:
+        registry = db.query_one(con, REGISTRY_FINGERPRINT_SQL)
+        key = (store, where.version, where.source, registry, tuple(window), repeat_days)
+        with _components_lock:
+            if key in _components_cache:
+                _components_cache.move_to_end(key)
+                return _copy(_components_cache[key])
+    comps = _compute_components(con, window, repeat_days, start, stop, months, summary)
+    if key is not None:
+        with _components_lock:
+            _components_cache[key] = _copy(comps)
+            while len(_components_cache) > COMPONENTS_CACHE_SIZE:
+                _components_cache.popitem(last=False)
+    return comps
+
+
+def _copy(comps: Components) -> Components:
+    """Callers may add columns to the frame: each gets its own copy."""
+    return dataclasses.replace(
+        comps, frame=comps.frame.copy(), dropped=list(comps.dropped), share_priors=dict(comps.share_priors)
+    )
+
+
+def _compute_components(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date],
+    repeat_days: int,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    months: list[pd.Period],
+    summary: bool,
+) -> Components:
+    # only the month of the first ticket is used below, so the summary's month will do
+    first = db.query_one(
+        con,
+        "SELECT min(month) FROM compound_month WHERE valid > 0 AND month < ?"
+        if summary
+        else "SELECT min(created_at) FROM tickets WHERE is_valid AND created_at < ?",
+        [stop],
+    )
     if first is not None and pd.Timestamp(first) > start:
         # data start inside the window: count exposure only from the first month with data
         months = [m for m in months if m >= pd.Timestamp(first).to_period("M")]
@@ -283,10 +400,14 @@ def compute_components(
     )
     if comp.empty:
         raise NotFound("小区名录为空，请先导入小区名录。", "The compound registry is empty; import it first.")
-    agg = db.query_df(
-        con, COMPOUND_STATS_SQL, [start - pd.Timedelta(days=repeat_days), stop, repeat_days, mid, start]
-    )
-    monthly = db.query_df(con, MONTHLY_SQL, [start, stop])
+    if summary:
+        agg = db.query_df(con, COMPOUND_STATS_SUMMARY_SQL, [mid, start, stop])
+        monthly = db.query_df(con, MONTHLY_SUMMARY_SQL, [start, stop])
+    else:
+        agg = db.query_df(
+            con, COMPOUND_STATS_SQL, [start - pd.Timedelta(days=repeat_days), stop, repeat_days, mid, start]
+        )
+        monthly = db.query_df(con, MONTHLY_SQL, [start, stop])
     frame = comp.merge(agg, on="compound_id", how="left")
     count_cols = [
         "tickets",
@@ -468,10 +589,12 @@ def rank_compounds(
         ranks = np.empty_like(order)
         np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, n + 1), order.shape), axis=1)
         rank_draws[lo : lo + size] = ranks
-    eligible["rank_low"] = np.floor(np.quantile(rank_draws, RANK_INTERVAL[0], axis=0)).astype(int)
-    eligible["rank_high"] = np.ceil(np.quantile(rank_draws, RANK_INTERVAL[1], axis=0)).astype(int)
-    eligible["rank_median"] = np.median(rank_draws, axis=0)
-    eligible["p_top"] = (rank_draws <= top).mean(axis=0)
+    # one row per compound, contiguous: the quantiles below read each compound's draws
+    by_compound = np.ascontiguousarray(rank_draws.T)
+    eligible["rank_low"] = np.floor(np.quantile(by_compound, RANK_INTERVAL[0], axis=1)).astype(int)
+    eligible["rank_high"] = np.ceil(np.quantile(by_compound, RANK_INTERVAL[1], axis=1)).astype(int)
+    eligible["rank_median"] = np.median(by_compound, axis=1)
+    eligible["p_top"] = (by_compound <= top).mean(axis=1)
 
     eligible = eligible.sort_values(["score", "tickets", "compound_id"], ascending=[False, False, True])
     eligible["rank"] = np.arange(1, n + 1)
@@ -531,20 +654,25 @@ def stability(
     pct = np.column_stack([_pct(f[c]) for c in names])
     base = np.array([w[c] for c in names])
     top = min(top, len(f))
-
-    def top_set(weight_vec: np.ndarray) -> np.ndarray:
-        score = pct @ (weight_vec / weight_vec.sum())
-        order = np.lexsort((f["compound_id"].to_numpy(), -f["tickets"].to_numpy(), -score))
-        return order[:top]
-
-    base_top = set(top_set(base))
+    # ties in score go to more tickets, then the smaller compound_id: put the compounds in that
+    # order once, and a stable sort by score alone keeps it
+    tie_order = np.lexsort((f["compound_id"].to_numpy(), -f["tickets"].to_numpy()))
+    pct = pct[tie_order]
+    # all perturbations at once: one row of weights per perturbation (the same random stream as
+    # drawing them one by one), scores summed term by term so equal rows give equal scores
     rng = np.random.default_rng(seed)
-    counts = np.zeros(len(f))
-    overlaps = []
-    for _ in range(n):
-        chosen = top_set(base * rng.uniform(1 - jitter, 1 + jitter, len(base)))
-        counts[chosen] += 1
-        overlaps.append(len(base_top.intersection(chosen)))
+    weights = np.vstack([base, base * rng.uniform(1 - jitter, 1 + jitter, (n, len(base)))])
+    weights = weights / weights.sum(axis=1, keepdims=True)
+    scores = np.zeros((len(weights), len(f)))
+    for j in range(len(names)):
+        scores += weights[:, j, None] * pct[None, :, j]
+    tops = tie_order[np.argsort(-scores, axis=1, kind="stable")[:, :top]]
+    base_top = tops[0]
+    chosen = tops[1:]
+    counts = np.bincount(chosen.ravel(), minlength=len(f)).astype(float)
+    in_base = np.zeros(len(f), dtype=bool)
+    in_base[base_top] = True
+    overlaps = in_base[chosen].sum(axis=1)
     share = counts / n
     ids = f["compound_id"].to_numpy()
     return {

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from analytics import db
+from analytics import db, summaries
 from analytics.errors import ValidationError
 from analytics.trends import _month, seasonal_index
 
@@ -44,13 +44,34 @@ DISTRICT_SQL = """
 SELECT date_trunc('month', created_at) AS month, count(*) AS n
 FROM tickets WHERE is_valid AND created_at >= ? AND created_at < ? GROUP BY ALL
 """
+# ties go to the first category name, so the label does not depend on row order
 TOP_CATEGORY_SQL = """
-SELECT compound_id, arg_max(category, n) AS top_category, max(n) * 1.0 / sum(n) AS top_share
+SELECT compound_id, first(category ORDER BY n DESC, category) AS top_category, max(n) * 1.0 / sum(n) AS top_share
 FROM (SELECT compound_id, coalesce(category, '未分类') AS category, count(*) AS n
       FROM tickets WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
       GROUP BY ALL)
 GROUP BY compound_id
 """
+
+# the same counts from the compound-month summary (every bound here is a month start)
+COUNTS_SUMMARY_SQL = """
+SELECT compound_id, month, CAST(sum(valid) AS BIGINT) AS n
+FROM compound_month
+WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
+GROUP BY ALL
+"""
+DISTRICT_SUMMARY_SQL = """
+SELECT month, CAST(sum(valid) AS BIGINT) AS n
+FROM compound_month WHERE valid > 0 AND month >= ? AND month < ? GROUP BY ALL
+"""
+TOP_CATEGORY_SUMMARY_SQL = """
+SELECT compound_id, first(category ORDER BY n DESC, category) AS top_category, max(n) * 1.0 / sum(n) AS top_share
+FROM (SELECT compound_id, coalesce(category, '未分类') AS category, sum(valid) AS n
+      FROM compound_month WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
+      GROUP BY ALL)
+GROUP BY compound_id
+"""
+FIRST_SUMMARY_SQL = "SELECT min(month) FROM compound_month WHERE valid > 0"
 
 
 def surge_table(
@@ -64,7 +85,11 @@ def surge_table(
     attrs: month, q, method, n_tested, kappa, baseline (first, last month).
     """
     m = _month(month)
-    first_data = db.query_one(con, "SELECT min(created_at) FROM tickets WHERE is_valid")
+    summary = summaries.source(con) == summaries.TABLE
+    # only the month of the first ticket matters below, so the summary's month will do
+    first_data = db.query_one(
+        con, FIRST_SUMMARY_SQL if summary else "SELECT min(created_at) FROM tickets WHERE is_valid"
+    )
     if first_data is None:
         raise ValidationError("库中还没有工单。", "There are no tickets in the store yet.")
     base_first = max(m - baseline_months, pd.Timestamp(first_data).to_period("M"))
@@ -76,7 +101,7 @@ def surge_table(
             f"{MIN_BASELINE_MONTHS} months.",
         )
     lo, hi = base[0].start_time, (m + 1).start_time
-    counts = db.query_df(con, COUNTS_SQL, [lo, hi])
+    counts = db.query_df(con, COUNTS_SUMMARY_SQL if summary else COUNTS_SQL, [lo, hi])
     compounds = db.query_df(con, "SELECT compound_id, name, community FROM compounds")
     months = [p.start_time for p in base] + [m.start_time]
     wide = (
@@ -85,7 +110,9 @@ def surge_table(
         .fillna(0)
         .to_numpy(float)
     )
-    district = db.query_df(con, DISTRICT_SQL, [lo, m.start_time]).set_index("month")["n"]
+    district = db.query_df(
+        con, DISTRICT_SUMMARY_SQL if summary else DISTRICT_SQL, [lo, m.start_time]
+    ).set_index("month")["n"]
     district = district.reindex([p.start_time for p in base], fill_value=0)
     index = seasonal_index(district).frame
     season = index.set_index("month_of_year")["index"].fillna(1.0)
@@ -116,7 +143,7 @@ def surge_table(
     out["p_value"] = p_value
     out["q_value"] = q_value
     out["alert"] = reject & (y_now > expected)
-    cats = db.query_df(con, TOP_CATEGORY_SQL, [m.start_time, hi])
+    cats = db.query_df(con, TOP_CATEGORY_SUMMARY_SQL if summary else TOP_CATEGORY_SQL, [m.start_time, hi])
     out = out.merge(cats, on="compound_id", how="left")
     out["reason"] = [
         f"本月 {t} 件，预期 {e:.0f} 件（同期季节基线），主要类别：{c} {s:.0%}" if isinstance(c, str)

@@ -1,7 +1,9 @@
 """Monthly series, year-on-year (同比) and month-on-month (环比), seasonality, service rates.
 
 Aggregation runs in DuckDB (the overview page calls these on ~900k tickets within 200 ms);
-pandas only touches the small aggregated frames.
+pandas only touches the small aggregated frames. When the compound-month summary is fresh
+(analytics.summaries) and the bounds are whole months, the counts come from it instead of the
+tickets: the same figures from a table a few times smaller.
 
 Conventions used everywhere here:
 - `tickets` counts every ticket (the figure the district publishes); `valid_tickets` only those
@@ -23,7 +25,7 @@ import holidays
 import numpy as np
 import pandas as pd
 
-from analytics import db
+from analytics import db, summaries
 from analytics.errors import ValidationError
 
 # level -> SQL expression of the group key (fixed fragments, never user text)
@@ -112,15 +114,16 @@ def monthly_counts(
         )
     lo, hi = _bounds(start, end)
     ids = list(compound_ids or [])
+    src = _Source.of(con, lo, hi)
     sql = f"""
     WITH t AS (
-        SELECT date_trunc('month', t.created_at) AS month, {LEVEL_KEYS[level]} AS key, t.is_valid
-        FROM tickets t {_join(LEVEL_KEYS[level])}
-        WHERE (CAST(? AS TIMESTAMP) IS NULL OR t.created_at >= ?)
-          AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at < ?)
+        SELECT {src.month} AS month, {LEVEL_KEYS[level]} AS key, {src.n} AS n, {src.valid} AS v
+        FROM {src.table} t {_join(LEVEL_KEYS[level])}
+        WHERE (CAST(? AS TIMESTAMP) IS NULL OR {src.time} >= ?)
+          AND (CAST(? AS TIMESTAMP) IS NULL OR {src.time} < ?)
           {_ids_filter(ids)}
     ), agg AS (
-        SELECT month, key, count(*) AS tickets, count(*) FILTER (WHERE is_valid) AS valid_tickets
+        SELECT month, key, CAST(sum(n) AS BIGINT) AS tickets, CAST(sum(v) AS BIGINT) AS valid_tickets
         FROM t WHERE key IS NOT NULL GROUP BY ALL
     ), months AS (
         SELECT unnest(generate_series(
@@ -161,6 +164,37 @@ def monthly_counts(
             "rate_per_100_households",
         ]
     ]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a counting query reads: the raw tickets, or the fresh compound-month summary.
+
+    The fragments are fixed SQL (never user text): `month` the month of a row, `time` the column
+    compared with the bounds, `n` / `valid` the tickets / valid tickets a row stands for.
+    """
+
+    table: str
+    month: str
+    time: str
+    n: str
+    valid: str
+
+    @staticmethod
+    def of(con: duckdb.DuckDBPyConnection, *bounds: Any) -> _Source:
+        if summaries.month_aligned(*bounds) and summaries.source(con) == summaries.TABLE:
+            return SUMMARY_SOURCE
+        return RAW_SOURCE
+
+    @property
+    def summary(self) -> bool:
+        return self.table == summaries.TABLE
+
+
+RAW_SOURCE = _Source(
+    "tickets", "date_trunc('month', t.created_at)", "t.created_at", "1", "CAST(t.is_valid AS INTEGER)"
+)
+SUMMARY_SOURCE = _Source(summaries.TABLE, "t.month", "t.month", "t.tickets", "t.valid")
 
 
 def _join(key_sql: str) -> str:
@@ -266,6 +300,34 @@ FROM tf LEFT JOIN tickets t ON t.compound_id = tf.compound_id AND t.created_at >
 """
 
 
+# the same three queries over the compound-month summary (bounds are month starts)
+KPI_SUMMARY_SQL = """
+SELECT
+    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS this_month,
+    coalesce(sum(valid) FILTER (WHERE month >= ? AND month < ?), 0) AS this_valid,
+    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS prev_month,
+    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS last_year,
+    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS janfeb,
+    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS janfeb_last_year
+FROM compound_month
+WHERE month >= ? AND month < ?
+"""
+
+REPEAT_SHARE_SUMMARY_SQL = """
+SELECT coalesce(sum(n_caller), 0) AS n, coalesce(sum(repeats), 0) AS repeats
+FROM compound_month
+WHERE compound_id IS NOT NULL AND month >= ? AND month < ?
+"""
+
+TASKFORCE_SUMMARY_SQL = """
+WITH tf AS (SELECT DISTINCT compound_id FROM task_forces WHERE start_date < ?)
+SELECT count(DISTINCT tf.compound_id) AS compounds,
+       coalesce(sum(t.tickets) FILTER (WHERE t.month >= ? AND t.month < ?), 0) AS this_month,
+       coalesce(sum(t.tickets) FILTER (WHERE t.month >= ? AND t.month < ?), 0) AS last_year
+FROM tf LEFT JOIN compound_month t ON t.compound_id = tf.compound_id AND t.month >= ? AND t.month < ?
+"""
+
+
 def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
     """The overview's headline numbers for one month (all plain Python values, None when unknown).
 
@@ -284,21 +346,29 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
         pd.Period(f"{m.year - 1}-01", "M").start_time,
         pd.Period(f"{m.year - 1}-03", "M").start_time,
     )
+    summary = _Source.of(con, this_lo).summary
     row = db.query_df(
         con,
-        KPI_SQL,
+        KPI_SUMMARY_SQL if summary else KPI_SQL,
         [this_lo, this_hi, this_lo, this_hi, prev_lo, this_lo, ly_lo, ly_hi, jf_lo, jf_hi, jfl_lo, jfl_hi,
          min(jfl_lo, ly_lo), this_hi],
     ).iloc[0]  # fmt: skip
     this, valid, prev, last = (int(row[c]) for c in ("this_month", "this_valid", "prev_month", "last_year"))
     households = db.query_one(con, "SELECT sum(households) FROM compounds")
-    rates = service_rates(con, this_lo, this_hi - pd.Timedelta(days=1))
+    rates = _service_rates(con, this_lo, this_hi, None, summary)
     rate_row = rates.iloc[0] if len(rates) else pd.Series(dtype=float)
-    rep = db.query_df(
-        con, REPEAT_SHARE_SQL, [this_lo - pd.Timedelta(days=REPEAT_DAYS), this_hi, REPEAT_DAYS, this_lo]
-    )
+    if summary and REPEAT_DAYS == summaries.REPEAT_DAYS:
+        rep = db.query_df(con, REPEAT_SHARE_SUMMARY_SQL, [this_lo, this_hi])
+    else:
+        rep = db.query_df(
+            con, REPEAT_SHARE_SQL, [this_lo - pd.Timedelta(days=REPEAT_DAYS), this_hi, REPEAT_DAYS, this_lo]
+        )
     n_rep = int(rep["n"].iloc[0])
-    tf = db.query_df(con, TASKFORCE_SQL, [this_hi, this_lo, this_hi, ly_lo, ly_hi, ly_lo, this_hi]).iloc[0]
+    tf = db.query_df(
+        con,
+        TASKFORCE_SUMMARY_SQL if summary else TASKFORCE_SQL,
+        [this_hi, this_lo, this_hi, ly_lo, ly_hi, ly_lo, this_hi],
+    ).iloc[0]
     taskforce = None
     if int(tf["compounds"]) > 0:
         taskforce = {
@@ -364,6 +434,17 @@ GROUP BY t.compound_id
 """
 
 
+TOP_BOTTOM_SUMMARY_SQL = """
+SELECT t.compound_id, any_value(c.name) AS name, any_value(c.community) AS community,
+       CAST(coalesce(sum(t.tickets) FILTER (WHERE t.month >= ?), 0) AS BIGINT) AS tickets,
+       CAST(coalesce(sum(t.tickets) FILTER (WHERE t.month < ?), 0) AS BIGINT) AS last_year
+FROM compound_month t LEFT JOIN compounds c ON c.compound_id = t.compound_id
+WHERE t.compound_id IS NOT NULL
+  AND ((t.month >= ? AND t.month < ?) OR (t.month >= ? AND t.month < ?))
+GROUP BY t.compound_id
+"""
+
+
 def top_bottom(con: duckdb.DuckDBPyConnection, month: Any, n: int = 10) -> pd.DataFrame:
     """Compounds with the largest rises and falls in tickets vs the same month last year.
 
@@ -372,7 +453,9 @@ def top_bottom(con: duckdb.DuckDBPyConnection, month: Any, n: int = 10) -> pd.Da
     """
     m = _month(month)
     lo, hi, ly_lo, ly_hi = m.start_time, (m + 1).start_time, (m - 12).start_time, (m - 11).start_time
-    df = db.query_df(con, TOP_BOTTOM_SQL, [lo, ly_hi, lo, hi, ly_lo, ly_hi])
+    sql = TOP_BOTTOM_SUMMARY_SQL if _Source.of(con, lo).summary else TOP_BOTTOM_SQL
+    df = db.query_df(con, sql, [lo, ly_hi, lo, hi, ly_lo, ly_hi])
+    df = df[(df["tickets"] > 0) | (df["last_year"] > 0)]
     df["change"] = df["tickets"] - df["last_year"]
     df["change_pct"] = df["change"] * 100.0 / df["last_year"].where(df["last_year"] > 0)
     rises = df[df["change"] > 0].sort_values(["change", "compound_id"], ascending=[False, True]).head(n)
@@ -408,12 +491,13 @@ def category_mix(
         raise ValidationError(f"不支持的层级：{level}", f"Unsupported level for a category mix: {level}")
     lo, hi = _bounds(start, end)
     ids = list(compound_ids or [])
+    src = _Source.of(con, lo, hi)
     sql = f"""
     SELECT {LEVEL_KEYS[level]} AS key, coalesce(t.category, '未分类') AS category,
-           count(*) AS tickets, count(*) FILTER (WHERE t.is_valid) AS valid_tickets
-    FROM tickets t {_join(LEVEL_KEYS[level])}
-    WHERE (CAST(? AS TIMESTAMP) IS NULL OR t.created_at >= ?)
-      AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at < ?)
+           CAST(sum({src.n}) AS BIGINT) AS tickets, CAST(sum({src.valid}) AS BIGINT) AS valid_tickets
+    FROM {src.table} t {_join(LEVEL_KEYS[level])}
+    WHERE (CAST(? AS TIMESTAMP) IS NULL OR {src.time} >= ?)
+      AND (CAST(? AS TIMESTAMP) IS NULL OR {src.time} < ?)
       {_ids_filter(ids)}
     GROUP BY ALL HAVING key IS NOT NULL
     """  # noqa: S608 - key expression from LEVEL_KEYS
@@ -546,6 +630,37 @@ def service_rates(
     if group_by not in SERVICE_GROUPS:
         raise ValidationError(f"不支持的分组：{group_by}", f"Unsupported group_by: {group_by}")
     lo, hi = _bounds(start, end)
+    return _service_rates(con, lo, hi, group_by, _Source.of(con, lo, hi).summary)
+
+
+def _service_rates(
+    con: duckdb.DuckDBPyConnection,
+    lo: pd.Timestamp | None,
+    hi: pd.Timestamp | None,
+    group_by: str | None,
+    summary: bool,
+) -> pd.DataFrame:
+    if summary:
+        df = _service_counts_from_summary(con, lo, hi, group_by)
+    else:
+        df = _service_counts_raw(con, lo, hi, group_by)
+    for rate, (k, n) in {
+        "response_rate": ("responded", "n_response"),
+        "resolution_rate": ("resolved", "n_resolution"),
+        "satisfaction_rate": ("satisfied", "n_satisfaction"),
+        "on_time_rate": ("on_time", "n_on_time"),
+        "reopened_share": ("reopened", "tickets"),
+    }.items():
+        low, high = wilson(df[k].to_numpy(float), df[n].to_numpy(float))
+        df[rate] = df[k] / df[n].where(df[n] > 0)
+        df[f"{rate}_low"] = low
+        df[f"{rate}_high"] = high
+    return df
+
+
+def _service_counts_raw(
+    con: duckdb.DuckDBPyConnection, lo: pd.Timestamp | None, hi: pd.Timestamp | None, group_by: str | None
+) -> pd.DataFrame:
     as_of = db.query_one(con, "SELECT max(created_at) FROM tickets")
     sql = f"""
     SELECT {SERVICE_GROUPS[group_by]} AS key,
@@ -567,19 +682,45 @@ def service_rates(
       AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at < ?)
     GROUP BY ALL ORDER BY key
     """  # noqa: S608 - group expression from SERVICE_GROUPS
-    df = db.query_df(con, sql, [list(UNRESPONDED_STATUSES), as_of, lo, lo, hi, hi])
-    for rate, (k, n) in {
-        "response_rate": ("responded", "n_response"),
-        "resolution_rate": ("resolved", "n_resolution"),
-        "satisfaction_rate": ("satisfied", "n_satisfaction"),
-        "on_time_rate": ("on_time", "n_on_time"),
-        "reopened_share": ("reopened", "tickets"),
-    }.items():
-        low, high = wilson(df[k].to_numpy(float), df[n].to_numpy(float))
-        df[rate] = df[k] / df[n].where(df[n] > 0)
-        df[f"{rate}_low"] = low
-        df[f"{rate}_high"] = high
-    return df
+    return db.query_df(con, sql, [list(UNRESPONDED_STATUSES), as_of, lo, lo, hi, hi])
+
+
+SUMMARY_SERVICE_COUNTS = (
+    "n_response", "responded", "n_resolution", "resolved", "n_satisfaction", "satisfied", "n_on_time", "on_time",
+)  # fmt: skip
+
+
+def _service_counts_from_summary(
+    con: duckdb.DuckDBPyConnection, lo: pd.Timestamp | None, hi: pd.Timestamp | None, group_by: str | None
+) -> pd.DataFrame:
+    """The counts from compound_month; only the median time to close needs the tickets."""
+    key = SERVICE_GROUPS[group_by].replace("date_trunc('month', t.created_at)", "t.month")
+    counts = ", ".join(f"CAST(sum(t.{c}) AS BIGINT) AS {c}" for c in SUMMARY_SERVICE_COUNTS)
+    sql = f"""
+    SELECT {key} AS key, CAST(sum(t.valid) AS BIGINT) AS tickets, {counts},
+        CAST(NULL AS DOUBLE) AS median_days_to_close, CAST(sum(t.reopened) AS BIGINT) AS reopened
+    FROM {summaries.TABLE} t {_join(key)}
+    WHERE t.valid > 0
+      AND (CAST(? AS TIMESTAMP) IS NULL OR t.month >= ?)
+      AND (CAST(? AS TIMESTAMP) IS NULL OR t.month < ?)
+    GROUP BY ALL ORDER BY key
+    """  # noqa: S608 - group expression from SERVICE_GROUPS
+    df = db.query_df(con, sql, [lo, lo, hi, hi])
+    medians = db.query_df(
+        con,
+        f"""
+        SELECT {SERVICE_GROUPS[group_by]} AS key,
+               median(date_diff('second', t.created_at, t.closed_at) / 86400.0) AS median_days_to_close
+        FROM tickets t {_join(SERVICE_GROUPS[group_by])}
+        WHERE t.is_valid AND t.closed_at IS NOT NULL
+          AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at >= ?)
+          AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at < ?)
+        GROUP BY ALL
+        """,  # noqa: S608 - group expression from SERVICE_GROUPS
+        [lo, lo, hi, hi],
+    )
+    merged = df.drop(columns="median_days_to_close").merge(medians, on="key", how="left")
+    return merged[df.columns]
 
 
 def wilson(k: np.ndarray, n: np.ndarray, z: float = WILSON_Z) -> tuple[np.ndarray, np.ndarray]:

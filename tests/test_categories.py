@@ -185,3 +185,29 @@ def test_predict_without_a_model_says_what_to_do(store):
     with pytest.raises(NotFound) as err:
         predict_missing(store)
     assert "categories train" in err.value.zh
+
+
+def test_repeated_texts_get_one_prediction_each(store):
+    """Texts that differ only in whitespace are predicted once and get the same category and
+    confidence; the direct feature path gives scikit-learn's own probabilities."""
+    from analytics.categories import _text_frame, load_model, predict_frame
+
+    rng = random.Random(SEED)
+    _labelled(store, 100, rng)
+    train_model(store)
+    title, content = _text(rng, "电梯")
+    variants = [(title, content), (f" {title}", content.replace("，", " ，")), (title, f"{content}\u3000")]
+    rows = [(f"R{i}", t, c, None, None) for i, (t, c) in enumerate(variants * 3)]
+    rows.append(("R-empty", None, None, None, None))
+    _insert(store, rows, batch_id=2)
+    assert predict_missing(store, batch_id=2) == len(rows)
+    got = query_df(
+        store,
+        "SELECT category, category_confidence FROM tickets WHERE ticket_id LIKE 'R%' AND title IS NOT NULL",
+    )
+    assert got.drop_duplicates().shape[0] == 1 and got["category"].iloc[0] == "电梯"
+    model = load_model(store)
+    texts = [t for t, _ in variants], [c for _, c in variants]
+    ours = predict_frame(model, *texts)
+    theirs = model.predict_proba(_text_frame(*texts)).max(axis=1).round(4)
+    assert ours["confidence"].tolist() == theirs.tolist()

@@ -46,3 +46,14 @@ def test_a_file_that_is_not_a_store_gives_a_bilingual_error(tmp_path, content):
         db.connect(path)
     assert "损坏" in info.value.zh and "damaged" in info.value.en
     assert "\n" not in info.value.one_line()
+
+
+def test_a_version_1_store_is_migrated_forward_on_open(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    con.execute("DROP TABLE compound_month")
+    con.execute("DELETE FROM schema_version WHERE version > 1")
+    con.close()
+    con = db.connect(path)
+    assert db.schema_version(con) == db.SCHEMA_VERSION >= 2
+    assert "compound_month" in db.table_counts(con)

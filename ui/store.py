@@ -19,11 +19,13 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from analytics import db
+from analytics import db, summaries
+from analytics.errors import HotlineError
 from ui.i18n import t
 
 CACHE_TTL_S = 600  # reads are refreshed at least every ten minutes
 CACHE_MAX_ENTRIES = 512
+SUMMARY_REFRESH_WAIT_S = 2.0  # after a write, rebuild the summary unless another write holds on
 EMPTY_TABLES = ("compounds", "tickets", "users")  # all empty = a first start: build the demo
 # ticket volume of the demo built on a first start (1.0 = a district year, ~15 s); a smaller
 # value suits a weak machine or a quick test
@@ -101,8 +103,18 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def invalidate() -> None:
-    """Forget every cached read (after an upload, undo, edit or restore)."""
+    """Forget every cached read (after an upload, undo, edit or restore).
+
+    The monthly summary is rebuilt here, right after the write, so the next reader does not pay
+    for it; if another write holds the store, the first read after it rebuilds it instead.
+    """
     st.cache_data.clear()
+    con = get_connection()
+    try:
+        if not summaries.is_fresh(con):
+            summaries.refresh(con, timeout_s=SUMMARY_REFRESH_WAIT_S)
+    except HotlineError:
+        pass
 
 
 def table_counts() -> dict[str, int]:
