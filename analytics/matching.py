@@ -54,6 +54,7 @@ N_NEIGHBOURS = 10
 N_REVIEW_CANDIDATES = 3
 # addresses per sparse product (memory: chunk x registry keys dense floats)
 CHUNK = 4096
+SCORE_CHUNK = 50_000  # addresses scored at a time by match_addresses (bounds memory)
 
 # a registry stem contained in a longer address core (road or landmark text around it) is good
 # evidence but not as good as an equal stem
@@ -597,6 +598,18 @@ def _store_matches(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: 
         cur.unregister("new_matches")
 
 
+def _score_in_chunks(registry: Registry, addresses: list[str]) -> pd.DataFrame:
+    """score_addresses over slices of SCORE_CHUNK addresses, so memory stays bounded when an
+    export carries a distinct address per ticket (building and room numbers)."""
+    if not addresses:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    parts = [
+        score_addresses(registry, addresses[i : i + SCORE_CHUNK])
+        for i in range(0, len(addresses), SCORE_CHUNK)
+    ]
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
 def match_addresses(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) -> pd.DataFrame:
     """Distinct addresses -> compound. Cached addresses are answered from address_matches; new
     ones are scored and cached (status auto / review / unmatched).
@@ -619,7 +632,7 @@ def match_addresses(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) ->
     cur.unregister("wanted_addresses")
     cur.close()
     new = sorted(set(distinct) - set(cached["address"]))
-    fresh = score_addresses(load_registry(con), new) if new else pd.DataFrame(columns=RESULT_COLUMNS)
+    fresh = _score_in_chunks(load_registry(con), new)
     _store_matches(con, fresh)
     both = (
         pd.concat([cached, fresh], ignore_index=True)
