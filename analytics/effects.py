@@ -1008,21 +1008,26 @@ def _cost(con: duckdb.DuckDBPyConnection, adj: Adjusted, treated_ids: list[str])
 
 
 def estimate_effects(
-    con: duckdb.DuckDBPyConnection, controls: int | str = "auto", seed: int = 0, details: bool = True
+    con: duckdb.DuckDBPyConnection,
+    controls: int | str = "auto",
+    seed: int = 0,
+    details: bool = True,
+    by_category: bool = True,
 ) -> EffectsResult:
     """Naive, placebo and adjusted effects of the task forces in the store (see module docstring).
 
     controls: 'auto' (compounds ranked just below the cut in each selection window, ten per
     treated compound, at least 300), 'all' (every compound not treated before) or a number.
     seed: breaks ties when ranking controls. details=False skips by-category, displacement and
-    per-compound outputs (the JSON figures do not need them).
+    per-compound outputs (the JSON figures do not need them); by_category=False keeps the event
+    study and per-compound outputs but skips by-category and displacement (the task-force page).
     """
     if not (controls in ("auto", "all") or (isinstance(controls, int) and controls > 0)):
         raise ValidationError(
             f"对照组设置「{controls}」无效：应为 auto、all 或正整数。",
             f"Invalid controls '{controls}': use auto, all or a positive number.",
         )
-    panel, by_cat = _load_panel(con, category=details)
+    panel, by_cat = _load_panel(con, category=details and by_category)
     cohorts, notes = _load_cohorts(con, panel)
     if not cohorts:
         raise ValidationError(
@@ -1079,8 +1084,9 @@ def estimate_effects(
                 state[["compound_id", "months_below", "meets_exit_rule"]], on="compound_id", how="left"
             )
         res.per_compound_summary = summary
-        res.by_category = _by_category(panel, cohorts, stacks, by_cat)
-        res.displacement = _displacement(panel, cohorts, seed)
+        if by_category:
+            res.by_category = _by_category(panel, cohorts, stacks, by_cat)
+            res.displacement = _displacement(panel, cohorts, seed)
         res.cost = _cost(con, adj, [panel.compound_ids[r] for r in treated_rows])
     res.summary_zh, res.summary_en = summaries(res)
     return res

@@ -277,3 +277,16 @@ def test_import_then_effects_json_on_shared_simulator(tmp_path, effect):
     assert got["ci_low_pct"] <= truth <= got["ci_high_pct"]
     if effect is not None:
         assert abs(got["adjusted_effect_pct"] - truth) < 6 and got["ci_high_pct"] < 0
+
+
+def test_skipping_by_category_keeps_the_per_compound_views(tmp_path):
+    """The task-force page asks for per-compound bands only; they must equal the full run's."""
+    from analytics import demo
+
+    con = db.connect(tmp_path / "demo.duckdb")
+    demo.build_demo(con, seed=3, scale=0.1)
+    full = effects.estimate_effects(con)
+    lean = effects.estimate_effects(con, by_category=False)
+    assert lean.as_json() == full.as_json()
+    pd.testing.assert_frame_equal(lean.per_compound, full.per_compound)
+    assert lean.by_category.empty and not full.by_category.empty
