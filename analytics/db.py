@@ -148,7 +148,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A fresh cursor: use one per query or per thread, never share one across threads."""
+    """A fresh cursor: use one per query or per thread, never share one across threads.
+
+    Read every result fully (.df(), .fetchall()) before running more queries: a reader that keeps
+    a half-read result open on a long-lived cursor can block DuckDB's checkpoint after another
+    thread's commit and hang the process (seen with DuckDB 1.4.5).
+    """
     return con.cursor()
 
 
