@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from analytics import db, effects, ranking, summaries, surges, trends  # noqa: E402
 from analytics.simulate import simulate_district  # noqa: E402
 from benchmarks.analytics import page_timing  # noqa: E402
+from benchmarks.ingest import BASELINE as BARE  # noqa: E402  the same bare read_csv load
 
 N_COMPOUNDS = 11_050
 TICKETS_PER_YEAR = 3_500_000
@@ -50,17 +51,6 @@ SELECTION = ("2023-01-01", "2023-12-31")
 TASKFORCE_START = "2024-03-01"
 OUT = ROOT / "benchmarks" / "out" / "city.json"
 POLL_S = 0.05
-
-BARE = """
-import duckdb, sys, time
-con = duckdb.connect(sys.argv[2])
-con.execute("SET enable_progress_bar = false")
-t = time.perf_counter()
-con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?, header=true, all_varchar=true)", [sys.argv[1]])
-n = con.execute("SELECT count(*) FROM t").fetchone()[0]
-con.close()
-print(n, time.perf_counter() - t)
-"""
 
 INGEST = """
 import json, sys, time
