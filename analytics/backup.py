@@ -2,7 +2,8 @@
 
 A backup is a folder (or a ZIP of it) with one `<table>.parquet` per table plus
 `manifest.json` = {"schema_version", "created_at", "counts": {table: rows}}. Every table is
-included, the settings too, so the caller-hash salt travels with the tickets and repeat
+included, the settings too (but not `derived_results`: stored results are rebuilt from the data
+and a restore empties them), so the caller-hash salt travels with the tickets and repeat
 callers stay recognisable after a restore. `schema_version` itself is not copied: the target
 store is migrated by `db.connect`.
 
@@ -30,6 +31,9 @@ from analytics.errors import ValidationError
 
 MANIFEST = "manifest.json"
 SKIP_TABLES = frozenset({"schema_version"})  # written by migrations, not by users
+# stored results rebuilt from the data (analytics.results): never backed up, a restore empties
+# them, and a backup that holds one anyway has it ignored
+DERIVED_TABLES = frozenset({"derived_results"})
 # sequence -> (table, id column): after a restore each sequence must start past the ids in use
 SEQUENCES: dict[str, tuple[str, str]] = {
     "seq_batch": ("ingest_batches", "batch_id"),
@@ -45,16 +49,21 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _all_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     names = db.query_df(
         con,
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'",
     )
-    return sorted(n for n in names["table_name"] if n not in SKIP_TABLES)
+    return set(names["table_name"])
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables a backup holds: the users' data."""
+    return sorted(_all_tables(con) - SKIP_TABLES - DERIVED_TABLES)
 
 
 def _data_rows(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {name: n for name, n in db.table_counts(con).items() if name not in SKIP_TABLES}
+    return {name: n for name, n in db.table_counts(con).items() if name not in SKIP_TABLES | DERIVED_TABLES}
 
 
 def backup_to_dir(con: duckdb.DuckDBPyConnection, out_dir: str | Path) -> dict[str, int]:
@@ -123,6 +132,9 @@ def restore_from_dir(
     """
     folder = Path(in_dir)
     manifest = _read_manifest(folder)
+    manifest["counts"] = {
+        name: n for name, n in manifest["counts"].items() if name not in SKIP_TABLES | DERIVED_TABLES
+    }
     current_version = db.schema_version(con)
     if manifest["schema_version"] > current_version:
         raise ValidationError(
@@ -164,7 +176,8 @@ def restore_from_dir(
         )
     restored: dict[str, int] = {}
     with db.transaction(con) as cur:
-        for name in sorted(store_tables):
+        # derived results were computed from the data being replaced
+        for name in sorted(store_tables | (_all_tables(con) & DERIVED_TABLES)):
             cur.execute(f"DELETE FROM {_quote(name)}")  # noqa: S608 - catalog name
         for name, table in sorted(tables.items()):
             if table.num_rows:

@@ -41,7 +41,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -50,7 +51,7 @@ import pandas as pd
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from analytics import db
+from analytics import db, results
 from analytics.errors import ValidationError
 
 HORIZON = 12  # months after start that the effect is measured over
@@ -67,6 +68,11 @@ OTHER_CATEGORIES = "其余类别合计"  # smaller categories pooled (not to be 
 COMPLETE_MONTH_SLACK_DAYS = 2  # a last month whose data stop this close to its end counts as complete
 NEWTON_MAX_ITER = 50
 NEWTON_TOL = 1e-9
+STORED_NAME = "effects"  # its row in derived_results (see stored_effects)
+# a stored result is stale once the code that computes it changes
+STORED_CODE = results.source_version(
+    *(Path(__file__).with_name(f) for f in ("effects.py", "taskforces.py", "results.py"))
+)
 METHOD = "stacked Poisson FE (cohort x month FE, selection window excluded, cluster-jackknife SE)"
 
 
@@ -1090,6 +1096,44 @@ def estimate_effects(
         res.cost = _cost(con, adj, [panel.compound_ids[r] for r in treated_rows])
     res.summary_zh, res.summary_en = summaries(res)
     return res
+
+
+def encode_result(res: EffectsResult) -> str:
+    """The whole result as JSON (every field; frames keep their dtypes), for `derived_results`."""
+    return results.dumps({f.name: getattr(res, f.name) for f in fields(EffectsResult)})
+
+
+def decode_result(text: str) -> EffectsResult:
+    """The inverse of `encode_result` (TypeError when the fields do not match this code)."""
+    return EffectsResult(**results.loads(text))
+
+
+def stored_args(
+    controls: int | str = "auto", seed: int = 0, details: bool = True, by_category: bool = True
+) -> str:
+    """The key of `stored_effects`' row for these arguments."""
+    return results.canonical_args(controls=controls, seed=seed, details=details, by_category=by_category)
+
+
+def stored_effects(
+    con: duckdb.DuckDBPyConnection,
+    controls: int | str = "auto",
+    seed: int = 0,
+    details: bool = True,
+    by_category: bool = True,
+) -> EffectsResult:
+    """`estimate_effects` with the same arguments, read from the store when it was computed from
+    the data exactly as they are now (a few ms instead of a second or more); computed, and stored
+    for the next reader, when not (see analytics.results)."""
+    return results.get_or_compute(
+        con,
+        STORED_NAME,
+        stored_args(controls, seed, details, by_category),
+        lambda: estimate_effects(con, controls=controls, seed=seed, details=details, by_category=by_category),
+        encode_result,
+        decode_result,
+        code=STORED_CODE,
+    )
 
 
 def estimate_from_panel(

@@ -3,7 +3,8 @@
 The naive drop is never shown alone: naive, placebo and the adjusted estimate (with its
 interval) stand side by side, with the event study, by-category and displacement views, each
 compound's counterfactual and the cost per avoided complaint. The model runs once per store
-state (cached until the next write).
+state: its result is stored in the store (rebuilt right after each write from the app) and read
+back while it is fresh.
 """
 
 from __future__ import annotations
@@ -95,7 +96,7 @@ if store.cached(taskforces.ledger).empty:
     st.info(tr("no_tf"))
     st.stop()
 
-res = store.cached(effects.estimate_effects)
+res = store.cached(effects.stored_effects)
 
 st.subheader(tr("summary"))
 st.info(res.summary_en if lang() == "en" else res.summary_zh)

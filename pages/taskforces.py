@@ -102,7 +102,7 @@ def compound_series(compound_id: str) -> pd.DataFrame:
     """The compound's months with the counterfactual band when the effects model has one,
     else just its observed monthly tickets."""
     try:
-        res = store.cached(effects.estimate_effects, by_category=False)
+        res = store.cached(effects.stored_effects, by_category=False)
         series = res.per_compound[res.per_compound["compound_id"] == compound_id]
     except HotlineError:
         series = pd.DataFrame()

@@ -7,9 +7,9 @@ import shutil
 
 import pytest
 
-from analytics import db
+from analytics import db, effects, results
 from tests.apptest_helpers import entry_navigation, errors_of, login, new_app  # noqa: F401
-from tests.test_page_overview import HEADS, LEADERS, TOP, build_district
+from tests.test_page_overview import ACTION_COST, HEADS, LEADERS, TOP, build_district
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +108,16 @@ def test_head_logs_an_action(district, tmp_path, monkeypatch):
         row = con.execute(
             'SELECT action, cost, "user" FROM taskforce_actions ORDER BY action_id DESC LIMIT 1'
         ).fetchone()
+        # the write rebuilt the stored effects both pages read, so the next viewer reads them
+        stored = results.stored_rows(con, effects.STORED_NAME)
+        version = results.row_version(con, effects.STORED_CODE)
+        cost = effects.stored_effects(con).cost["total_cost"]
+        unchanged = results.stored_rows(con, effects.STORED_NAME) == stored
     finally:
         con.close()
     assert row == ("约谈物业公司，整改垃圾清运", 500.0, "tf1")
+    assert sorted(r["args"] for r in stored) == sorted(
+        [effects.stored_args(), effects.stored_args(by_category=False)]
+    )
+    assert {r["version"] for r in stored} == {version}
+    assert cost == ACTION_COST + 500.0 and unchanged
