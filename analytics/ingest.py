@@ -33,6 +33,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,9 +90,7 @@ TICKET_COLUMNS = (
     "caller_hash", "satisfaction", "satisfied", "resolved", "status", "handling_unit", "is_valid",
     "reopened", "batch_id", "updated_batch_id",
 )  # fmt: skip
-FINAL_COLUMNS = tuple(
-    c for c in TICKET_COLUMNS if c not in ("batch_id", "updated_batch_id", "category_confidence")
-)
+FINAL_COLUMNS = tuple(c for c in TICKET_COLUMNS if c not in ("batch_id", "updated_batch_id"))
 
 
 @dataclass
@@ -483,8 +482,23 @@ def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: 
     )
 
 
-def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
-    """Compound for every kept row (explicit column first, then address) and category mapping."""
+def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predict: bool = True) -> int:
+    """Compound for every kept row (explicit column first, then address), category mapping and,
+    when a category model exists, the predicted category of rows that arrive without one (each
+    distinct text once, before the write transaction, so the writer lock is not held for it).
+    Returns the number of distinct texts predicted."""
+    with ThreadPoolExecutor(1) as pool:
+        running = _start_prediction(stg, con, pool, predict)
+        try:
+            _match(stg, con)
+        finally:
+            n_texts = _store_prediction(stg, running)
+    _category_map_and_final(stg, con)
+    return n_texts
+
+
+def _match(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """Tables by_value and by_address: the compound of explicit compound values and of addresses."""
     kept = "FROM parsed WHERE reason IS NULL"
     # no registry yet: nothing can match, and the matcher need not be asked
     has_registry = bool(db.query_one(con, "SELECT count(*) FROM compounds"))
@@ -510,6 +524,10 @@ def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> N
     )
     stg.unregister("matched")
 
+
+def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """Table category_map (upload labels -> taxonomy) and the view `final` of the rows to store."""
+    kept = "FROM parsed WHERE reason IS NULL"
     raws = stg.execute(f"SELECT DISTINCT category_raw {kept} AND category_raw IS NOT NULL").df()[
         "category_raw"
     ]  # noqa: S608
@@ -526,8 +544,12 @@ def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> N
         """
         CREATE VIEW final AS
         SELECT p.ticket_id, p.created_at, p.closed_at, p.due_at, p.title, p.content,
-               coalesce(cm.category, p.category_raw) AS category, p.category_raw,
-               CASE WHEN p.category_raw IS NOT NULL THEN 'given' END AS category_source,
+               CASE WHEN p.category_raw IS NOT NULL THEN coalesce(cm.category, p.category_raw)
+                    ELSE pr.category END AS category,
+               p.category_raw,
+               CASE WHEN p.category_raw IS NOT NULL THEN 'given'
+                    WHEN pr.category IS NOT NULL THEN 'predicted' END AS category_source,
+               CASE WHEN p.category_raw IS NULL THEN pr.confidence END AS category_confidence,
                p.address,
                coalesce(v.compound_id, a.compound_id) AS compound_id,
                CASE WHEN v.compound_id IS NOT NULL THEN v.match_score ELSE a.match_score END AS match_score,
@@ -536,11 +558,52 @@ def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> N
                p.is_valid, p.reopened
         FROM parsed p
         LEFT JOIN by_value v ON v.value = p.compound_value
-        LEFT JOIN by_address a ON a.address = p.address AND v.compound_id IS NULL
+        LEFT JOIN by_address a ON a.address = p.address
         LEFT JOIN category_map cm ON cm.raw = p.category_raw
+        LEFT JOIN predicted pr ON pr.title = coalesce(p.title, '') AND pr.content = coalesce(p.content, '')
         WHERE p.reason IS NULL
         """
     )
+
+
+def _start_prediction(
+    stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor, enabled: bool
+) -> Future[Any] | None:
+    """Start predicting the category of the distinct texts of kept rows without one (table
+    `texts`), on `pool`: the featurising and products release the GIL, so they run beside the
+    address matcher, which holds it. None when not enabled (a dry run) or there is no model."""
+    if not enabled or categories is None or not categories.has_model(con):
+        return None
+    stg.execute(
+        """CREATE TABLE texts AS
+           SELECT (row_number() OVER ()) - 1 AS text_id, title, content FROM (
+               SELECT DISTINCT coalesce(title, '') AS title, coalesce(content, '') AS content
+               FROM parsed WHERE reason IS NULL AND category_raw IS NULL)"""
+    )
+    texts = stg.execute("SELECT title, content FROM texts ORDER BY text_id").df()
+    if texts.empty:
+        return None
+    model = categories.load_model(con)
+    return pool.submit(categories.predicted_table, model, texts["title"], texts["content"])
+
+
+def _store_prediction(stg: duckdb.DuckDBPyConnection, running: Future[Any] | None) -> int:
+    """Table `predicted` (title, content, category, confidence), empty without a prediction;
+    returns the number of distinct texts predicted."""
+    stg.execute(
+        "CREATE TABLE predicted (title VARCHAR, content VARCHAR, category VARCHAR, confidence DOUBLE)"
+    )
+    if running is None:
+        return 0
+    table = running.result()
+    stg.register("predictions", table)
+    stg.execute(
+        """INSERT INTO predicted SELECT t.title, t.content, p.category, p.confidence
+           FROM texts t JOIN predictions p USING (text_id)"""
+    )
+    stg.unregister("predictions")
+    stg.execute("DROP TABLE texts")
+    return table.num_rows
 
 
 def _frame(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame:
@@ -620,7 +683,7 @@ def ingest_file(
             _rejected_json(stg, staged.headers, merged)
             stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
             progress(0.5, "匹配小区与分类")
-            _assign(stg, con)
+            predicted = _assign(stg, con, predict=not dry_run)
             reasons, in_file_dups, unmatched = _counts(stg)
             result = IngestResult(
                 file=name,
@@ -638,12 +701,8 @@ def ingest_file(
                 sql = f"SELECT kind, count(*) AS n FROM ({_classify_sql(alias)}) GROUP BY 1"  # noqa: S608
                 _fill(result, dict(db.query_df(con, sql).values), in_file_dups)
             else:
-                _commit(con, alias, result, in_file_dups, path, user)
+                _commit(con, alias, result, in_file_dups, path, user, predicted)
         _check_balance(result)
-        predicts = categories is not None and hasattr(categories, "has_model") and not dry_run
-        if predicts and result.batch_id is not None and categories.has_model(con):
-            progress(0.9, "预测缺失分类")
-            categories.predict_missing(con, batch_id=result.batch_id)
         progress(1.0, "完成")
         return result
     finally:
@@ -669,11 +728,17 @@ def _commit(
     in_file_dups: int,
     path: Path,
     user: str | None,
+    predicted_texts: int = 0,
 ) -> None:
     sha = file_sha256(path)
     set_cols = ", ".join(
-        f"{c} = f.{c}" for c in FINAL_COLUMNS if c not in ("ticket_id", "category", "category_source")
+        f"{c} = f.{c}"
+        for c in FINAL_COLUMNS
+        if c not in ("ticket_id", "category", "category_source", "category_confidence")
     )
+    # a changed ticket keeps the category it has unless the upload gives one; a prediction only
+    # fills a ticket that has none
+    keep = "f.category_raw IS NULL AND nullif(trim(tickets.category), '') IS NOT NULL"
     with db.transaction(con) as cur:
         batch_id = db.next_id(cur, "seq_batch")
         cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
@@ -692,11 +757,11 @@ def _commit(
             )
             cur.execute(
                 f"""UPDATE tickets SET {set_cols},
-                        category = CASE WHEN f.category_raw IS NOT NULL THEN f.category ELSE tickets.category END,
-                        category_source = CASE WHEN f.category_raw IS NOT NULL THEN 'given'
-                                               ELSE tickets.category_source END,
-                        category_confidence = CASE WHEN f.category_raw IS NOT NULL THEN NULL
-                                                   ELSE tickets.category_confidence END,
+                        category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
+                        category_source = CASE WHEN {keep} THEN tickets.category_source
+                                               ELSE f.category_source END,
+                        category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
+                                                   ELSE f.category_confidence END,
                         updated_batch_id = ?
                     FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
                     WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
@@ -726,7 +791,13 @@ def _commit(
             ],
         )  # fmt: skip
         result.batch_id = batch_id
-        db.audit(cur, user, "tickets.ingest", {**result.as_json(), "updated": result.updated, "sha256": sha})
+        detail = {
+            **result.as_json(),
+            "updated": result.updated,
+            "sha256": sha,
+            "predicted_texts": predicted_texts,
+        }
+        db.audit(cur, user, "tickets.ingest", detail)
 
 
 # ---------------------------------------------------------------- history and undo

@@ -211,3 +211,59 @@ def test_repeated_texts_get_one_prediction_each(store):
     ours = predict_frame(model, *texts)
     theirs = model.predict_proba(_text_frame(*texts)).max(axis=1).round(4)
     assert ours["confidence"].tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("ensemble", [False, True])
+def test_compact_scorer_gives_scikit_learns_probabilities(ensemble):
+    """The one-product scorer (non-zero coefficient rows only, calibrators in numpy) must agree
+    with CalibratedClassifierCV.predict_proba, for our model and for an older ensemble model."""
+    from analytics.categories import _feature_blocks, _scorer, _text_frame, build_model
+
+    rng = random.Random(SEED)
+    train = [(c, *_text(rng, c)) for c in list(PHRASES) * 30]
+    model = build_model()
+    model.steps[-1][1].set_params(ensemble=ensemble)
+    model.fit(_text_frame([t for _, t, _ in train], [b for _, _, b in train]), [c for c, _, _ in train])
+    test = [_text(rng, c) for c in list(PHRASES) * 40] + [("", ""), ("完全无关的文字", "")]
+    frame = _text_frame([t for t, _ in test], [b for _, b in test])
+    blocks = _feature_blocks(model, frame)
+    scorer = _scorer(model, blocks)
+    assert scorer is not None and len(scorer.members) == (3 if ensemble else 1)
+    assert scorer.coef.shape[0] < sum(b.shape[1] for b in blocks) / 10  # compact: used rows only
+    ours, theirs = scorer.predict_proba(blocks), model.predict_proba(frame)
+    assert abs(ours - theirs).max() < 1e-6
+    assert (ours.argmax(axis=1) == theirs.argmax(axis=1)).all()
+
+
+def test_upload_without_categories_is_predicted_before_it_is_stored(store, tmp_path):
+    """An upload without a category column gets predicted categories in the same batch; a
+    re-upload of a ticket that already has a given category keeps it; a re-upload after the
+    model was retrained changes nothing."""
+    from analytics import ingest
+
+    rng = random.Random(SEED)
+    _labelled(store, 100, rng)
+    train_model(store)
+    truth = list(PHRASES) * 4
+    rows = [(f"N{i:03d}", "2024-03-01 08:00", *_text(rng, c)) for i, c in enumerate(truth)]
+    rows.append(("L00000", "2024-03-02 09:00", "电梯又坏了", "电梯困人"))  # exists, given 供暖
+    path = tmp_path / "no_categories.csv"
+    pd.DataFrame(rows, columns=["工单编号", "受理时间", "工单标题", "诉求内容"]).to_csv(path, index=False)
+
+    first = ingest.ingest_file(store, path)
+    assert (first.inserted, first.updated) == (len(truth), 1)
+    got = query_df(
+        store,
+        "SELECT ticket_id, category, category_source, category_confidence, batch_id FROM tickets "
+        "WHERE ticket_id LIKE 'N%' ORDER BY ticket_id",
+    )
+    assert set(got["category_source"]) == {"predicted"} and set(got["batch_id"]) == {first.batch_id}
+    assert (got["category"] == truth).mean() >= 0.9
+    assert got["category_confidence"].between(0, 1).all()
+    kept = query_df(store, "SELECT category, category_source FROM tickets WHERE ticket_id = 'L00000'")
+    assert kept.iloc[0].tolist() == ["供暖", "given"]
+
+    _labelled(store, 0, rng)
+    train_model(store)  # a new model may predict other confidences: the re-upload is still a duplicate
+    again = ingest.ingest_file(store, path)
+    assert (again.inserted, again.updated, again.duplicates) == (0, 0, len(rows))
