@@ -88,9 +88,17 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], n: int) -> np.ndar
 
 
 def make_tickets(
-    n: int, compounds: pd.DataFrame | None = None, seed: int = 1, start: str = "2022-01-01"
+    n: int,
+    compounds: pd.DataFrame | None = None,
+    seed: int = 1,
+    start: str = "2022-01-01",
+    addresses: int | None = None,
 ) -> pd.DataFrame:
-    """n tickets with the district export's Chinese headers, all values text."""
+    """n tickets with the district export's Chinese headers, all values text.
+
+    addresses: None gives nearly every ticket its own address (road, house number, compound,
+    building drawn independently); a number N draws each ticket's address from about N/compounds
+    fixed addresses of its compound, so the file carries about N distinct addresses."""
     rng = np.random.default_rng(seed)
     compounds = make_compounds() if compounds is None else compounds
     # a few compounds draw most tickets, as in the real district
@@ -105,14 +113,16 @@ def make_tickets(
         detail[mask] = [template.format(x=f) for f in _pick(rng, fills, int(mask.sum()))]
     building = rng.integers(1, 30, n).astype(str).astype(object)
     unit = rng.integers(1, 6, n).astype(str).astype(object)
-    address = (
-        _pick(rng, ROADS, n)
-        + rng.integers(1, 300, n).astype(str).astype(object)
-        + "号"
-        + names
-        + building
-        + "号楼"
-    )
+    if addresses:
+        # variant v of compound c: (building, road) differ for v < 29 * len(ROADS)
+        v = rng.integers(0, max(addresses // len(compounds), 1), n)
+        building = (1 + v % 29).astype(str).astype(object)
+        road = np.asarray(ROADS, dtype=object)[(which + v // 29) % len(ROADS)]
+        number = (1 + (which * 31 + v) % 300).astype(str).astype(object)
+    else:
+        road = _pick(rng, ROADS, n)
+        number = rng.integers(1, 300, n).astype(str).astype(object)
+    address = road + number + "号" + names + building + "号楼"
     content = (
         "来电人反映：" + names + building + "号楼" + unit + "单元" + detail + "。" + _pick(rng, REQUESTS, n)
     )
@@ -164,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="tickets.csv")
     parser.add_argument("--encoding", default="utf-8")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--addresses", type=int, default=None, help="about this many distinct addresses")
+    parser.add_argument("--no-category", action="store_true", help="leave out the 诉求类型 column")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     chunk = 250_000  # bounded memory for large files: append chunk by chunk
@@ -171,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     out.unlink(missing_ok=True)
     compounds = make_compounds()
     for i, first in enumerate(range(0, args.rows, chunk)):
-        df = make_tickets(min(chunk, args.rows - first), compounds, seed=args.seed + i)
+        df = make_tickets(
+            min(chunk, args.rows - first), compounds, seed=args.seed + i, addresses=args.addresses
+        )
+        if args.no_category:
+            df = df.drop(columns=["诉求类型"])
         df["工单编号"] = (
             pd.Series(np.arange(first + 1, first + len(df) + 1) + 20220000000).astype(str).radd("LS")
         )

@@ -212,8 +212,35 @@ async def drive(base: str, file: Path, users: int, rounds: int, deadline_s: floa
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         wall = time.perf_counter() - t0
+        chromium_cpu_s = cpu_seconds()["chromium"]
         await browser.close()
-    return {"visits": visits, "upload": upload, "wall_s": wall, "cut_at_deadline": len(pending)}
+    return {
+        "visits": visits,
+        "upload": upload,
+        "wall_s": wall,
+        "cut_at_deadline": len(pending),
+        "chromium_cpu_s": chromium_cpu_s,
+    }
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by the dashboard server and by Chromium (all their processes)."""
+    import psutil
+
+    used = {"server": 0.0, "chromium": 0.0}
+    for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            times = proc.info["cpu_times"]
+        except (psutil.Error, TypeError):
+            continue
+        if times is None:
+            continue
+        if "streamlit run dashboard.py" in cmd:
+            used["server"] += times.user + times.system
+        elif "chrom" in (proc.info["name"] or "").lower():
+            used["chromium"] += times.user + times.system
+    return used
 
 
 def upload_landed(store: Path, rows: int) -> dict[str, Any]:
@@ -270,7 +297,9 @@ def main(argv: list[str] | None = None) -> int:
           file=sys.stderr)  # fmt: skip
     load_before = os.getloadavg()[0]
     with running_server(store, OUT_DIR / "load_server.log") as base:
+        cpu_before = cpu_seconds()
         result = asyncio.run(drive(base, file, args.users, args.rounds, args.deadline))
+        cpu_after = cpu_seconds()
     landed = upload_landed(store, args.rows)
 
     visits: list[Visit] = result["visits"]
@@ -284,6 +313,10 @@ def main(argv: list[str] | None = None) -> int:
         "users": args.users, "rounds": args.rounds, "rows": args.rows, "wall_s": round(result["wall_s"], 1),
         "visits_expected": expected, "visits_done": sum(v.seconds is not None for v in visits),
         "cut_at_deadline": result["cut_at_deadline"],
+        # where the two cores went: the server (pages and the upload) or the browsers drawing them
+        # (Chromium's processes end with the run: its figure is what the last sample saw)
+        "cpu_s": {"server": round(cpu_after["server"] - cpu_before["server"], 1),
+                  "chromium_at_least": round(result["chromium_cpu_s"], 1)},
         # error boxes or exceptions a user saw, and pages that did not finish within PAGE_TIMEOUT_S
         "errors": len(page_errors) + len(upload.errors),
         "unfinished": len(unfinished),
