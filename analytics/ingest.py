@@ -39,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from analytics import columns, db, matching, readers
 from analytics.errors import FileRejected, NotFound, ValidationError
@@ -486,7 +488,7 @@ def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, pred
     """Compound for every kept row (explicit column first, then address), category mapping and,
     when a category model exists, the predicted category of rows that arrive without one (each
     distinct text once, before the write transaction, so the writer lock is not held for it).
-    Returns the number of distinct texts predicted."""
+    Returns the number of rows predicted."""
     with ThreadPoolExecutor(1) as pool:
         running = _start_prediction(stg, con, pool, predict)
         try:
@@ -526,7 +528,9 @@ def _match(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> No
 
 
 def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
-    """Table category_map (upload labels -> taxonomy) and the view `final` of the rows to store."""
+    """Table category_map (upload labels -> taxonomy) and the table `final` of the rows to store
+    (materialised once: the counts, the classification against the store and the insert all read
+    it, and its joins are the costly part)."""
     kept = "FROM parsed WHERE reason IS NULL"
     raws = stg.execute(f"SELECT DISTINCT category_raw {kept} AND category_raw IS NOT NULL").df()[
         "category_raw"
@@ -542,7 +546,7 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
 
     stg.execute(
         """
-        CREATE VIEW final AS
+        CREATE TABLE final AS
         SELECT p.ticket_id, p.created_at, p.closed_at, p.due_at, p.title, p.content,
                CASE WHEN p.category_raw IS NOT NULL THEN coalesce(cm.category, p.category_raw)
                     ELSE pr.category END AS category,
@@ -560,7 +564,7 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
         LEFT JOIN by_value v ON v.value = p.compound_value
         LEFT JOIN by_address a ON a.address = p.address
         LEFT JOIN category_map cm ON cm.raw = p.category_raw
-        LEFT JOIN predicted pr ON pr.title = coalesce(p.title, '') AND pr.content = coalesce(p.content, '')
+        LEFT JOIN predicted pr ON pr.rn = p.rn
         WHERE p.reason IS NULL
         """
     )
@@ -568,41 +572,45 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
 
 def _start_prediction(
     stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor, enabled: bool
-) -> Future[Any] | None:
-    """Start predicting the category of the distinct texts of kept rows without one (table
-    `texts`), on `pool`: the featurising and products release the GIL, so they run beside the
-    address matcher, which holds it. None when not enabled (a dry run) or there is no model."""
+) -> Future[pa.Table] | None:
+    """Start predicting the category of kept rows without one, on `pool`: the featurising and
+    products release the GIL, so they run beside the address matcher, which holds it. None when
+    not enabled (a dry run) or there is no model."""
     if not enabled or categories is None or not categories.has_model(con):
         return None
-    stg.execute(
-        """CREATE TABLE texts AS
-           SELECT (row_number() OVER ()) - 1 AS text_id, title, content FROM (
-               SELECT DISTINCT coalesce(title, '') AS title, coalesce(content, '') AS content
-               FROM parsed WHERE reason IS NULL AND category_raw IS NULL)"""
-    )
-    texts = stg.execute("SELECT title, content FROM texts ORDER BY text_id").df()
-    if texts.empty:
+    rows = stg.execute(
+        "SELECT rn, title, content FROM parsed WHERE reason IS NULL AND category_raw IS NULL ORDER BY rn"
+    ).df()
+    if rows.empty:
         return None
-    model = categories.load_model(con)
-    return pool.submit(categories.predicted_table, model, texts["title"], texts["content"])
+    return pool.submit(_predict_rows, categories.load_model(con), rows)
 
 
-def _store_prediction(stg: duckdb.DuckDBPyConnection, running: Future[Any] | None) -> int:
-    """Table `predicted` (title, content, category, confidence), empty without a prediction;
-    returns the number of distinct texts predicted."""
-    stg.execute(
-        "CREATE TABLE predicted (title VARCHAR, content VARCHAR, category VARCHAR, confidence DOUBLE)"
+def _predict_rows(model: Any, rows: pd.DataFrame) -> pa.Table:
+    """(rn, category, confidence) for each row; each distinct text is predicted once."""
+    title, content = rows["title"].fillna(""), rows["content"].fillna("")
+    codes, _ = pd.factorize(title + "\x00" + content)
+    first = np.unique(codes, return_index=True)[1]
+    table = categories.predicted_table(model, title.iloc[first], content.iloc[first])
+    return pa.table(
+        {
+            "rn": pa.array(rows["rn"].to_numpy(np.int64)),
+            "category": table["category"].take(pa.array(codes)),
+            "confidence": table["confidence"].take(pa.array(codes)),
+        }
     )
+
+
+def _store_prediction(stg: duckdb.DuckDBPyConnection, running: Future[pa.Table] | None) -> int:
+    """Table `predicted` (rn, category, confidence), empty without a prediction; returns the
+    number of rows predicted."""
+    stg.execute("CREATE TABLE predicted (rn BIGINT, category VARCHAR, confidence DOUBLE)")
     if running is None:
         return 0
     table = running.result()
     stg.register("predictions", table)
-    stg.execute(
-        """INSERT INTO predicted SELECT t.title, t.content, p.category, p.confidence
-           FROM texts t JOIN predictions p USING (text_id)"""
-    )
+    stg.execute("INSERT INTO predicted SELECT rn, category, confidence FROM predictions")
     stg.unregister("predictions")
-    stg.execute("DROP TABLE texts")
     return table.num_rows
 
 
@@ -632,6 +640,8 @@ def _counts(stg: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], int, int]:
     )
     in_file_dups = int(reasons.pop(DUPLICATE_IN_FILE, 0))
     unmatched = int(stg.execute("SELECT count(*) FROM final WHERE compound_id IS NULL").fetchone()[0])
+    for table in ("parsed", "by_value", "by_address", "category_map", "predicted"):  # all in `final` now
+        stg.execute(f"DROP TABLE IF EXISTS {table}")
     return {k: int(v) for k, v in reasons.items()}, in_file_dups, unmatched
 
 
@@ -728,7 +738,7 @@ def _commit(
     in_file_dups: int,
     path: Path,
     user: str | None,
-    predicted_texts: int = 0,
+    predicted_rows: int = 0,
 ) -> None:
     sha = file_sha256(path)
     set_cols = ", ".join(
@@ -795,7 +805,7 @@ def _commit(
             **result.as_json(),
             "updated": result.updated,
             "sha256": sha,
-            "predicted_texts": predicted_texts,
+            "predicted": predicted_rows,
         }
         db.audit(cur, user, "tickets.ingest", detail)
 
