@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -233,6 +234,23 @@ def _unlock_text(locked_until: datetime) -> str:
     return locked_until.strftime("%Y-%m-%d %H:%M")
 
 
+def _account(cur: duckdb.DuckDBPyConnection, username: str) -> tuple[Any, ...] | None:
+    """password_hash, role, compound_scope, failed_attempts, locked_until of one account."""
+    return cur.execute(
+        "SELECT password_hash, role, compound_scope, failed_attempts, locked_until FROM users WHERE username = ?",
+        [username],
+    ).fetchone()
+
+
+def _locked_message(username: str, locked_until: datetime) -> tuple[str, str]:
+    return (
+        f"账号“{username}”因连续 {LOCKOUT_AFTER} 次密码错误已被锁定，"
+        f"将于 {_unlock_text(locked_until)} 解锁；如需提前解锁请联系管理员重置密码。",
+        f"Account {username!r} is locked after {LOCKOUT_AFTER} wrong passwords until "
+        f"{_unlock_text(locked_until)}; ask an administrator to reset the password to unlock it sooner.",
+    )
+
+
 def authenticate(
     con: duckdb.DuckDBPyConnection, username: str, password: str, now: datetime | None = None
 ) -> User | None:
@@ -243,55 +261,55 @@ def authenticate(
     """
     now = now or datetime.now()
     username = (username or "").strip()
-    with db.transaction(con) as cur:
-        row = cur.execute(
-            "SELECT password_hash, role, compound_scope, failed_attempts, locked_until "
-            "FROM users WHERE username = ?",
-            [username],
-        ).fetchone()
-        if row is None:
-            verify(_DUMMY_HASH, password or "")
+    # the password hash is checked outside the writer lock (argon2 is deliberately slow: twenty
+    # leaders logging in at once must not queue behind each other, or behind an upload)
+    row = _account(con.cursor(), username)
+    if row is None:
+        verify(_DUMMY_HASH, password or "")  # as long as a real check: no user enumeration by timing
+        with db.transaction(con) as cur:
             db.audit(cur, username or None, "login_failed", {"reason": "unknown user"})
+        return None
+    password_hash, role, scope, _failed, locked_until = row
+    if locked_until is not None and locked_until > now:
+        raise AccessDenied(*_locked_message(username, locked_until))
+    ok = verify(password_hash, password or "")
+    new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(password_hash) else password_hash
+    with db.transaction(con) as cur:
+        # the account may have changed while the hash was checked: decide on what it is now
+        row = _account(cur, username)
+        if row is None:
             return None
-        password_hash, role, scope, failed, locked_until = row
+        current_hash, role, scope, failed, locked_until = row
         if locked_until is not None and locked_until > now:
-            raise AccessDenied(
-                f"账号“{username}”因连续 {LOCKOUT_AFTER} 次密码错误已被锁定，"
-                f"将于 {_unlock_text(locked_until)} 解锁；如需提前解锁请联系管理员重置密码。",
-                f"Account {username!r} is locked after {LOCKOUT_AFTER} wrong passwords until "
-                f"{_unlock_text(locked_until)}; ask an administrator to reset the password to unlock it sooner.",
-            )
-        if not verify(password_hash, password or ""):
-            failed = int(failed or 0) + 1
-            if failed >= LOCKOUT_AFTER:
-                until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                cur.execute(
-                    "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
-                    [until, username],
-                )
-                db.audit(cur, username, "account_locked", {"until": until.isoformat(timespec="minutes")})
-                locked_message = (
-                    f"密码连续错误 {LOCKOUT_AFTER} 次，账号“{username}”已锁定 {LOCKOUT_MINUTES} 分钟，"
-                    f"将于 {_unlock_text(until)} 解锁。",
-                    f"{LOCKOUT_AFTER} wrong passwords in a row: account {username!r} is locked for "
-                    f"{LOCKOUT_MINUTES} minutes, until {_unlock_text(until)}.",
-                )
-            else:
-                cur.execute(
-                    "UPDATE users SET failed_attempts = ?, locked_until = NULL WHERE username = ?",
-                    [failed, username],
-                )
-                db.audit(cur, username, "login_failed", {"failed_attempts": failed})
-                locked_message = None
-        else:
-            locked_message = None
-            new_hash = hash_password(password) if _hasher.check_needs_rehash(password_hash) else password_hash
+            raise AccessDenied(*_locked_message(username, locked_until))
+        if ok and current_hash == password_hash:
             cur.execute(
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = ? WHERE username = ?",
                 [new_hash, username],
             )
             db.audit(cur, username, "login", None)
             return User(username, role, _scope_from_text(scope))
+        failed = int(failed or 0) + 1
+        if failed >= LOCKOUT_AFTER:
+            until = now + timedelta(minutes=LOCKOUT_MINUTES)
+            cur.execute(
+                "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
+                [until, username],
+            )
+            db.audit(cur, username, "account_locked", {"until": until.isoformat(timespec="minutes")})
+            locked_message = (
+                f"密码连续错误 {LOCKOUT_AFTER} 次，账号“{username}”已锁定 {LOCKOUT_MINUTES} 分钟，"
+                f"将于 {_unlock_text(until)} 解锁。",
+                f"{LOCKOUT_AFTER} wrong passwords in a row: account {username!r} is locked for "
+                f"{LOCKOUT_MINUTES} minutes, until {_unlock_text(until)}.",
+            )
+        else:
+            cur.execute(
+                "UPDATE users SET failed_attempts = ?, locked_until = NULL WHERE username = ?",
+                [failed, username],
+            )
+            db.audit(cur, username, "login_failed", {"failed_attempts": failed})
+            locked_message = None
     # raised after the transaction committed, so the lock is stored
     if locked_message is not None:
         raise AccessDenied(*locked_message)

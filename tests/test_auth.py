@@ -169,3 +169,45 @@ def test_set_role_and_delete(store_with_compounds):
         auth.delete_user(con, "li")
     details = db.query_df(con, "SELECT action FROM audit_log")["action"].tolist()
     assert "set_role" in details and "delete_user" in details
+
+
+def test_logins_at_once_all_get_in_and_wrong_ones_lock_exactly_once(store_with_compounds):
+    """Twelve sessions log in at the same moment while an upload holds the writer lock: the
+    password checks run beside each other and the upload, every right password gets in, and
+    eight wrong passwords at once still lock the account once, after the fifth."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    con = store_with_compounds
+    auth.add_user(con, "leader1", PASSWORD, "leader")
+    auth.add_user(con, "leader2", PASSWORD, "leader")
+    holding, release = threading.Event(), threading.Event()
+
+    def upload() -> None:
+        with db.transaction(con):
+            holding.set()
+            release.wait(10)
+
+    def attempt(i: int) -> str:
+        name, password = ("leader1", PASSWORD) if i % 3 else ("leader2", "wrong password")
+        try:
+            return "in" if auth.authenticate(con, name, password, now=T0) else "refused"
+        except AccessDenied:
+            return "locked"
+
+    writer = threading.Thread(target=upload)
+    writer.start()
+    assert holding.wait(10)
+    with ThreadPoolExecutor(12) as pool:
+        futures = [pool.submit(attempt, i) for i in range(24)]
+        release.set()
+        outcomes = [f.result() for f in futures]
+    writer.join()
+    right = [o for i, o in enumerate(outcomes) if i % 3]
+    wrong = [o for i, o in enumerate(outcomes) if not i % 3]
+    assert right == ["in"] * 16
+    assert sorted(wrong) == ["locked"] * 4 + ["refused"] * 4  # the fifth failure locks and says so
+    locks = db.query_one(
+        con, "SELECT count(*) FROM audit_log WHERE action = 'account_locked' AND \"user\" = 'leader2'"
+    )
+    assert locks == 1
