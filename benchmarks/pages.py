@@ -38,12 +38,13 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests import live_server  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "out"
 DEMO_DB = OUT_DIR / "demo.duckdb"
@@ -75,32 +76,11 @@ FRESH_CHART = '[data-testid="stElementContainer"]:not([data-stale="true"]) .js-p
 # ------------------------------------------------------------------ a live server (also for benchmarks.load)
 
 
-@contextlib.contextmanager
-def running_server(path: Path, log_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """`streamlit run dashboard.py` on a free loopback port serving the store at `path`."""
-    from tests.test_browser import free_port, wait_healthy
-
-    port = free_port()
-    env = {**os.environ, "HOTLINE_DB": str(path), **(extra_env or {})}
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "2000"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            wait_healthy(base, proc)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=20)
+def running_server(
+    path: Path, log_path: Path, extra_env: dict[str, str] | None = None
+) -> contextlib.AbstractContextManager[str]:
+    """The dashboard serving the store at `path`, uploads up to 2 GB (the load run sends 68 MB)."""
+    return live_server.running_server(path, log_path, ("--server.maxUploadSize", "2000"), extra_env)
 
 
 def log_in(page: Any, base: str, username: str, password: str, path: str = "", wait: bool = True) -> None:
@@ -213,7 +193,8 @@ def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[s
 def browser_side(path: Path, account: tuple[str, str]) -> dict[str, dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, wait_for_run
+    from tests.live_server import CHROMIUM, CHROMIUM_ARGS
+    from tests.test_browser import ERROR_SELECTOR, wait_for_run
 
     results: dict[str, dict[str, Any]] = {}
     with running_server(path, OUT_DIR / f"pages_server_{path.stem}.log") as base, sync_playwright() as p:

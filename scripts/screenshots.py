@@ -8,33 +8,19 @@ the demo leader and saves docs/screenshots/{overview,ranking,effects}.png.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
+
 OUT = ROOT / "docs" / "screenshots"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = {"overview": "总览", "ranking": "重点小区排名", "effects": "整治成效"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_idle(page) -> None:
@@ -49,23 +35,10 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(args.db).exists():
         subprocess.run([sys.executable, "-m", "analytics", "--db", args.db, "demo"], cwd=ROOT, check=True)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=ROOT, env={**os.environ, "HOTLINE_DB": args.db},
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=2)  # noqa: S310 - loopback
-                break
-            except OSError:
-                time.sleep(0.5)
+    with running_server(args.db) as base:
         OUT.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
             page.goto(base)
             page.get_by_label("用户名").fill("demo_leader")
@@ -79,9 +52,6 @@ def main() -> None:
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 print(OUT / f"{name}.png")
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 if __name__ == "__main__":
