@@ -16,10 +16,13 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from analytics import db
 from analytics.errors import HotlineError, ValidationError
+
+if TYPE_CHECKING:
+    import duckdb
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -92,6 +95,14 @@ def load_mapping(path: str | None) -> dict[str, str] | None:
 # --- commands --------------------------------------------------------------------------------
 
 
+def _refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """After a write: the stored results the dashboard reads are brought up to date now, so its
+    first viewer does not pay for them (a stale one is never shown either way)."""
+    from analytics import effects
+
+    effects.refresh_stored(con)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     con = db.connect(args.db)
     emit({"db": args.db or db.default_path(), "schema_version": db.schema_version(con)})
@@ -103,6 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     con = db.connect(args.db)
     summary = demo.build_demo(con, seed=args.seed)
+    _refresh_derived(con)
     emit(summary)
     return EXIT_OK
 
@@ -112,6 +124,7 @@ def cmd_compounds_import(args: argparse.Namespace) -> int:
 
     con = db.connect(args.db)
     result = registry.import_compounds(con, args.file, mapping=load_mapping(args.mapping), user=args.user)
+    _refresh_derived(con)
     emit(result.as_json())
     return EXIT_OK
 
@@ -132,6 +145,7 @@ def cmd_tickets_ingest(args: argparse.Namespace) -> int:
             status = EXIT_UNUSABLE
             continue
         emit(result.as_json())
+    _refresh_derived(con)
     return status
 
 
@@ -158,7 +172,9 @@ def cmd_tickets_undo(args: argparse.Namespace) -> int:
     from analytics import ingest
 
     con = db.connect(args.db)
-    emit(ingest.undo_batch(con, args.batch_id, user=args.user))
+    undone = ingest.undo_batch(con, args.batch_id, user=args.user)
+    _refresh_derived(con)
+    emit(undone)
     return EXIT_OK
 
 
@@ -174,7 +190,9 @@ def cmd_categories_predict(args: argparse.Namespace) -> int:
     from analytics import categories
 
     con = db.connect(args.db)
-    emit({"predicted": categories.predict_missing(con)})
+    predicted = categories.predict_missing(con)
+    _refresh_derived(con)
+    emit({"predicted": predicted})
     return EXIT_OK
 
 
@@ -186,6 +204,7 @@ def cmd_taskforces_import(args: argparse.Namespace) -> int:
     result = taskforces.import_taskforces(
         con, args.file, selection_window=window, user=args.user, mapping=load_mapping(args.mapping)
     )
+    _refresh_derived(con)
     emit(result if isinstance(result, dict) else result.as_json())
     return EXIT_OK
 

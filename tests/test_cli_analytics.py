@@ -98,3 +98,19 @@ def test_baltimore_neighbourhoods_rank_end_to_end(real_data, tmp_path):
     rows = json.loads(ranked.stdout)
     assert len(rows) >= 50  # neighbourhoods with fewer than MIN_TICKETS tickets do not rank
     assert {r["compound_id"] for r in rows} <= set(neighbourhoods)
+
+
+def test_a_batch_write_leaves_the_dashboards_stored_effects_fresh(demo_db):
+    """After the batch interface built the demo, the effects and task-force pages read the
+    stored result at once (fresh for the store as it is) instead of fitting the model."""
+    from analytics import db as store_db
+    from analytics import effects, results
+
+    con = store_db.connect(demo_db, read_only=True)
+    try:
+        version = results.row_version(con, effects.STORED_CODE)
+        rows = results.stored_rows(con, effects.STORED_NAME)
+    finally:
+        con.close()
+    fresh = {r["args"] for r in rows if r["version"] == version}
+    assert fresh == {effects.stored_args(**kwargs) for kwargs in effects.DASHBOARD_VARIANTS}

@@ -26,9 +26,6 @@ from ui.i18n import t
 CACHE_TTL_S = 600  # reads are refreshed at least every ten minutes
 CACHE_MAX_ENTRIES = 512
 SUMMARY_REFRESH_WAIT_S = 2.0  # after a write, rebuild the summary unless another write holds on
-# the stored effects results the pages read (pages/effects.py, pages/taskforces.py): rebuilt
-# right after every write so the next viewer reads them instead of fitting the model
-STORED_EFFECTS_KWARGS: tuple[dict[str, Any], ...] = ({}, {"by_category": False})
 EMPTY_TABLES = ("compounds", "tickets", "users")  # all empty = a first start: build the demo
 # ticket volume of the demo built on a first start (1.0 = a district year, ~15 s); a smaller
 # value suits a weak machine or a quick test
@@ -126,13 +123,7 @@ def refresh_stored_effects(con: duckdb.DuckDBPyConnection) -> None:
     """Bring the stored effects results the pages read up to date (a no-op when they are)."""
     from analytics import effects  # scipy and the model load only when a write needs them
 
-    try:
-        if not db.query_one(con, "SELECT count(*) FROM task_forces"):
-            return
-        for kwargs in STORED_EFFECTS_KWARGS:
-            effects.stored_effects(con, **kwargs)
-    except HotlineError:
-        pass  # e.g. no tickets matched yet: the page explains it when it is opened
+    effects.refresh_stored(con)
 
 
 def table_counts() -> dict[str, int]:
