@@ -9,7 +9,9 @@ How a file flows (so a 500 MB export never sits in pandas):
    Blank rows are not rows.
 3. Parsing, validation and in-file dedup are SQL over the staging table (columns.sql_* rules).
    Distinct compound values and addresses go once through `matching`; distinct upload
-   categories once through `categories`.
+   categories once through `categories`; when a category model exists, rows without a category
+   get a predicted one (each distinct text once, on a thread beside the matcher). The result
+   is materialised once as the staging table `final`.
 4. One transaction classifies every staged row against the stored tickets (new / unchanged / changed), copies replaced versions to
    ticket_history, writes tickets, rejected rows, the batch row and the audit entry.
 
