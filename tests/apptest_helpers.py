@@ -210,6 +210,18 @@ def login(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     return at.run()
 
 
+def open_as(at: AppTest, username: str, script: str) -> AppTest:
+    """Log in as `username`, then open the page `script` (e.g. 'pages/ranking.py')."""
+    login(at, username)
+    at.switch_page(script)
+    return at.run()
+
+
+def table_with(at: AppTest, column: str):
+    """The first table that has `column` (tables carry no key in AppTest)."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
 def errors_of(at: AppTest) -> list[str]:
     """Everything that went wrong in the last run: exceptions and red error boxes."""
     return [e.value for e in at.exception] + [e.value for e in at.error]

@@ -33,3 +33,12 @@ def real_data() -> Path:
     if not REAL_DATA.is_dir():
         pytest.skip(f"real public data not found at {REAL_DATA} (it lives beside the project)")
     return REAL_DATA
+
+
+@pytest.fixture
+def app(district, monkeypatch):
+    """A fresh AppTest of the dashboard on the module's `district` store (page tests define it)."""
+    from tests.apptest_helpers import new_app
+
+    monkeypatch.setenv("HOTLINE_DB", str(district.path))
+    return new_app()

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from analytics import db, effects
-from tests.apptest_helpers import entry_navigation, errors_of, login, new_app  # noqa: F401
+from tests.apptest_helpers import (  # noqa: F401
+    entry_navigation,
+    errors_of,
+    login,
+    new_app,
+    open_as,
+    table_with,
+)
 from tests.test_page_overview import ACTION_COST, TOP, build_district
 
 
@@ -27,16 +34,8 @@ def expected(district):
         con.close()
 
 
-@pytest.fixture
-def app(district, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DB", str(district.path))
-    return new_app()
-
-
 def open_page(app, username: str):
-    login(app, username)
-    app.switch_page("pages/effects.py")
-    return app.run()
+    return open_as(app, username, "pages/effects.py")
 
 
 def numbers(values) -> list[float]:
@@ -48,10 +47,6 @@ def numbers(values) -> list[float]:
 
 def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
-
-
-def table_with(at, column: str):
-    return next(df.value for df in at.dataframe if column in df.value.columns)
 
 
 @pytest.mark.parametrize("username", ["leader1", "analyst1", "tf1", "admin1"])

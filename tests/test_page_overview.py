@@ -24,6 +24,7 @@ from tests.apptest_helpers import (  # noqa: F401
     login,
     menu_pages,
     new_app,
+    open_as,
 )
 
 SEED = 3
@@ -93,16 +94,8 @@ def district(tmp_path_factory) -> District:
     return build_district(tmp_path_factory.mktemp("overview"))
 
 
-@pytest.fixture
-def app(district, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DB", str(district.path))
-    return new_app()
-
-
 def open_overview(app, username: str):
-    login(app, username)
-    app.switch_page("pages/overview.py")
-    return app.run()
+    return open_as(app, username, "pages/overview.py")
 
 
 def metric(at, label: str) -> str:

@@ -8,7 +8,14 @@ import shutil
 import pytest
 
 from analytics import db, ranking
-from tests.apptest_helpers import entry_navigation, errors_of, login, new_app  # noqa: F401
+from tests.apptest_helpers import (  # noqa: F401
+    entry_navigation,
+    errors_of,
+    login,
+    new_app,
+    open_as,
+    table_with,
+)
 from tests.test_page_overview import build_district
 
 
@@ -26,20 +33,8 @@ def expected(district):
         con.close()
 
 
-@pytest.fixture
-def app(district, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DB", str(district.path))
-    return new_app()
-
-
 def open_page(app, username: str):
-    login(app, username)
-    app.switch_page("pages/ranking.py")
-    return app.run()
-
-
-def table_with(at, column: str):
-    return next(df.value for df in at.dataframe if column in df.value.columns)
+    return open_as(app, username, "pages/ranking.py")
 
 
 @pytest.mark.parametrize("username", ["leader1", "analyst1", "admin1"])

@@ -8,7 +8,14 @@ import shutil
 import pytest
 
 from analytics import db, effects, results
-from tests.apptest_helpers import entry_navigation, errors_of, login, new_app  # noqa: F401
+from tests.apptest_helpers import (  # noqa: F401
+    entry_navigation,
+    errors_of,
+    login,
+    new_app,
+    open_as,
+    table_with,
+)
 from tests.test_page_overview import ACTION_COST, HEADS, LEADERS, TOP, build_district
 
 
@@ -17,21 +24,8 @@ def district(tmp_path_factory):
     return build_district(tmp_path_factory.mktemp("taskforces"))
 
 
-@pytest.fixture
-def app(district, monkeypatch):
-    monkeypatch.setenv("HOTLINE_DB", str(district.path))
-    return new_app()
-
-
 def open_page(app, username: str):
-    login(app, username)
-    app.switch_page("pages/taskforces.py")
-    return app.run()
-
-
-def table_with(at, column: str):
-    """The first table that has `column` (tables carry no key in AppTest)."""
-    return next(df.value for df in at.dataframe if column in df.value.columns)
+    return open_as(app, username, "pages/taskforces.py")
 
 
 def ledger_rows(at) -> int:
