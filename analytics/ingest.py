@@ -642,8 +642,6 @@ def _counts(stg: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], int, int]:
     )
     in_file_dups = int(reasons.pop(DUPLICATE_IN_FILE, 0))
     unmatched = int(stg.execute("SELECT count(*) FROM final WHERE compound_id IS NULL").fetchone()[0])
-    for table in ("parsed", "by_value", "by_address", "category_map", "predicted"):  # all in `final` now
-        stg.execute(f"DROP TABLE IF EXISTS {table}")
     return {k: int(v) for k, v in reasons.items()}, in_file_dups, unmatched
 
 
@@ -697,6 +695,8 @@ def ingest_file(
             progress(0.5, "匹配小区与分类")
             predicted = _assign(stg, con, predict=not dry_run)
             reasons, in_file_dups, unmatched = _counts(stg)
+            for table in ("parsed", "by_value", "by_address", "category_map", "predicted"):  # all in `final`
+                stg.execute(f"DROP TABLE {table}")
             result = IngestResult(
                 file=name,
                 rows_read=staged.rows_read,

@@ -246,14 +246,12 @@ class CpuSampler:
     def __init__(self) -> None:
         self.last: dict[int, tuple[str, float]] = {}  # pid -> (kind, cpu seconds at last sample)
         self.start: dict[int, float] = {}
-        self._first = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self, first: bool = False) -> None:
         import psutil
 
-        self._first = first
         for proc in psutil.process_iter(["name", "cmdline", "cpu_times"]):
             try:
                 cmd = " ".join(proc.info["cmdline"] or [])
@@ -272,7 +270,7 @@ class CpuSampler:
             if kind:
                 used = times.user + times.system
                 # a process already running at the first sample counts from there, a later one from 0
-                self.start.setdefault(proc.pid, used if self._first else 0.0)
+                self.start.setdefault(proc.pid, used if first else 0.0)
                 self.last[proc.pid] = (kind, used)
 
     def _run(self) -> None:

@@ -145,7 +145,6 @@ def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[s
     from analytics import db, effects
     from analytics import results as stored
     from tests.apptest_helpers import _run_entry_script, errors_of, login
-    from ui.store import refresh_stored_effects
 
     # as tests.apptest_helpers.entry_navigation: rerun dashboard.py, as a live server does
     script_runner._mpa_v1 = _run_entry_script  # noqa: SLF001
@@ -163,7 +162,7 @@ def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[s
             at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=APPTEST_TIMEOUT_S)
             login(at, *account)
             # what a write from the app leaves behind (a few ms when nothing changed) ...
-            refresh_stored_effects(con)
+            effects.refresh_stored(con)
             if stale:  # ... or, for the variant, no stored result for this page
                 stored.forget(con, effects.STORED_NAME, effects.stored_args())
             st.cache_data.clear()

@@ -63,8 +63,11 @@ def counting(
     return run
 
 
-def lean_via_store(con: duckdb.DuckDBPyConnection, calls: list[int]) -> effects.EffectsResult:
-    """stored_effects(by_category=False) through get_or_compute, counting real computations."""
+def lean_via_store(
+    con: duckdb.DuckDBPyConnection, calls: list[int], code: str = effects.STORED_CODE
+) -> effects.EffectsResult:
+    """stored_effects(by_category=False) through get_or_compute, counting real computations;
+    `code` stands for the version of the code that computes it."""
     return results.get_or_compute(
         con,
         effects.STORED_NAME,
@@ -72,7 +75,7 @@ def lean_via_store(con: duckdb.DuckDBPyConnection, calls: list[int]) -> effects.
         counting(lambda: effects.estimate_effects(con, **LEAN), calls),
         effects.encode_result,
         effects.decode_result,
-        code=effects.STORED_CODE,
+        code=code,
     )
 
 
@@ -151,15 +154,7 @@ def test_a_fresh_stored_result_is_read_not_recomputed(con):
 def test_a_result_stored_by_other_code_is_recomputed(con):
     effects.stored_effects(con, **LEAN)
     calls: list[int] = []
-    results.get_or_compute(
-        con,
-        effects.STORED_NAME,
-        effects.stored_args(**LEAN),
-        counting(lambda: effects.estimate_effects(con, **LEAN), calls),
-        effects.encode_result,
-        effects.decode_result,
-        code="a changed method",
-    )
+    lean_via_store(con, calls, code="a changed method")
     assert calls == [1]
     lean_via_store(con, calls)  # stored back by this code's version
     assert calls == [1, 1]

@@ -116,11 +116,6 @@ def invalidate() -> None:
             summaries.refresh(con, timeout_s=SUMMARY_REFRESH_WAIT_S)
     except HotlineError:
         pass
-    refresh_stored_effects(con)
-
-
-def refresh_stored_effects(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring the stored effects results the pages read up to date (a no-op when they are)."""
     from analytics import effects  # scipy and the model load only when a write needs them
 
     effects.refresh_stored(con)
