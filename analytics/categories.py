@@ -13,10 +13,12 @@ its cross-validated scores: as good as the three-model ensemble on the Teddy Cup
 third of the work to predict). `train_model` evaluates it against a plain baseline (char 1-3-gram
 TF-IDF + LinearSVC on title + content) on the same grouped folds: near-duplicate texts (TF-IDF
 cosine > 0.8) share a group, so they never sit on both sides of a split. The hashing featuriser
-is vectorised over whole batches (numpy over code points, one SIMD sort of (row, n-gram) keys
-builds the sparse matrix); prediction multiplies the tf-idf blocks by the classifiers' non-zero
-coefficient rows only (`LinearScorer`, one float32 product) and applies the calibrators in numpy;
-`predict_missing` predicts each distinct text once, which keeps a million tickets in seconds.
+is vectorised over whole batches (each column's Arrow UTF-8 buffer decoded at once, numpy over
+code points, one SIMD sort of 32-bit (row, n-gram) keys builds the sparse matrix); prediction
+multiplies the unnormalised tf-idf blocks by the classifiers' non-zero coefficient rows only
+(`LinearScorer`, one float32 product), scales each row's decision values by its l2 norm and
+applies the calibrators in numpy; uploads and `predict_missing` predict each distinct text once,
+which keeps a million tickets in seconds.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.special import expit
@@ -231,17 +234,71 @@ def set_category_mapping(
 
 # code points dropped before n-grams are taken (ASCII and ideographic whitespace, NBSP)
 WHITESPACE_CODES = np.array([9, 10, 11, 12, 13, 32, 0xA0, 0x3000], dtype=np.uint32)
-DOC_BREAK, FIELD_BREAK = "\x00", "\x01"  # no n-gram spans either
+_OFFSET_TYPES = {pa.string(): np.int32, pa.large_string(): np.int64}
+
+
+def _as_text_array(values: Any) -> pa.Array:
+    """A column of texts as one Arrow string array (anything but a string counts as empty)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
+    if values.type not in _OFFSET_TYPES:
+        values = values.cast(pa.large_string())
+    return values
+
+
+@dataclass(frozen=True)
+class ColumnCodes:
+    """The characters of one text column: code points of all values concatenated, whitespace
+    dropped, and the number each value kept (a missing value has none)."""
+
+    codes: np.ndarray  # uint64
+    lengths: np.ndarray  # int64, one per value
+
+    @classmethod
+    def of(cls, values: Any) -> ColumnCodes:
+        column = _as_text_array(values)
+        if column.null_count:
+            column = pc.fill_null(column, "")
+        n = len(column)
+        lengths = np.asarray(pc.utf8_length(column).to_numpy(zero_copy_only=False), dtype=np.int64)
+        if n == 0 or not lengths.any():
+            return cls(np.zeros(0, dtype=np.uint64), np.zeros(n, dtype=np.int64))
+        # the values' UTF-8 bytes lie back to back in the data buffer: one decode for all of them
+        offsets = np.frombuffer(
+            column.buffers()[1],
+            dtype=_OFFSET_TYPES[column.type],
+            count=n + 1,
+            offset=column.offset * np.dtype(_OFFSET_TYPES[column.type]).itemsize,
+        )
+        raw = memoryview(column.buffers()[2])[int(offsets[0]) : int(offsets[-1])]
+        codes = np.frombuffer(str(raw, "utf-8").encode("utf-32-le"), dtype=np.uint32)
+        space = np.isin(codes, WHITESPACE_CODES, kind="table")
+        if space.any():
+            owner = np.repeat(np.arange(n), lengths)
+            lengths = lengths - np.bincount(owner[space], minlength=n)
+            codes = codes[~space]
+        return cls(codes.astype(np.uint64), lengths)
+
+    def head(self, limits: np.ndarray) -> ColumnCodes:
+        """Each value cut to at most `limits` characters."""
+        if (self.lengths <= limits).all():
+            return self
+        starts = np.cumsum(self.lengths) - self.lengths
+        owner = np.repeat(np.arange(len(self.lengths)), self.lengths)
+        keep = np.arange(len(self.codes)) - starts[owner] < limits[owner]
+        return ColumnCodes(self.codes[keep], np.minimum(self.lengths, limits))
 
 
 class CharNgramHasher(TransformerMixin, BaseEstimator):
     """Counts of hashed character n-grams, computed with numpy over all texts at once.
 
     Like HashingVectorizer(analyzer='char', alternate_sign=False, norm=None), but an order of
-    magnitude faster on large batches: the texts (the given columns of each row, joined) become
-    one array of code points, whitespace is dropped, each text is cut at `max_chars`, and the
-    n-grams of each order are packed into 64-bit keys (21 bits per character) and hashed by one
-    multiplication. No n-gram spans two rows or two columns.
+    magnitude faster on large batches: each column's values are decoded in one go from Arrow's
+    UTF-8 buffer, whitespace is dropped, each text (its columns one after the other, with a break
+    between them) is cut at `max_chars`, and the n-grams of each order are packed into 64-bit
+    keys (21 bits per character) and hashed by one multiplication. No n-gram spans two values.
     """
 
     def __init__(
@@ -259,58 +316,55 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Any) -> sparse.csr_matrix:
         columns = [X.iloc[:, i] for i in range(X.shape[1])] if isinstance(X, pd.DataFrame) else [list(X)]
-        n = len(columns[0])
+        arrays = [_as_text_array(c.tolist() if isinstance(c, pd.Series) else c) for c in columns]
+        n = len(arrays[0])
         # small blocks keep the working arrays in cache (several times faster than one big block)
-        blocks = [self._block([c[s : s + HASH_BLOCK] for c in columns]) for s in range(0, n, HASH_BLOCK)]
+        blocks = [
+            self.hash_codes([ColumnCodes.of(a.slice(s, HASH_BLOCK)) for a in arrays])
+            for s in range(0, n, HASH_BLOCK)
+        ]
         if len(blocks) == 1:
             return blocks[0]
         if not blocks:
             return sparse.csr_matrix((0, 1 << self.n_bits))
         return sparse.vstack(blocks, format="csr")
 
-    def _block(self, columns: list[Any]) -> sparse.csr_matrix:
-        n = len(columns[0])
-        width = 2 * len(columns)
-        pieces: list[str] = [FIELD_BREAK] * (n * width)
-        for i, column in enumerate(columns):
-            pieces[2 * i :: width] = [v if isinstance(v, str) else "" for v in column]
-        pieces[width - 1 :: width] = [DOC_BREAK] * n
-        codes = np.frombuffer("".join(pieces).encode("utf-32-le"), dtype=np.uint32)
-        codes = codes[~np.isin(codes, WHITESPACE_CODES)]
-        # row of each code point, and its position within the row (to cut long texts)
-        ends = np.flatnonzero(codes == 0)
-        doc = np.zeros(len(codes), dtype=np.int64)
-        doc[ends[:-1] + 1] = 1
-        doc = np.cumsum(doc)
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        keep = (np.arange(len(codes)) - starts[doc] < self.max_chars) | (codes == 0)
-        codes, doc = codes[keep].astype(np.uint64), doc[keep]
-        # breaks_before[i] = number of breaks before position i; a window [i, i + k) holds no
-        # break exactly when breaks_before[i + k] == breaks_before[i] + (0 breaks inside)
-        breaks_before = np.concatenate(([0], np.cumsum(codes <= 1)))
+    def hash_codes(self, columns: list[ColumnCodes], dtype: Any = np.float64) -> sparse.csr_matrix:
+        """The count matrix of texts made of these columns (each value of the first column, a
+        break, the value of the next ...)."""
+        n = len(columns[0].lengths)
+        # (row, column) keys: 32 bits are enough for a block of a few thousand texts, and sort
+        # twice as fast as 64
+        key_type = np.uint32 if n << self.n_bits <= 1 << 32 else np.uint64
+        used = np.zeros(n, dtype=np.int64)  # characters (and breaks) of each text so far
         keys = []
         shift = np.uint64(64 - self.n_bits)
         lo, hi = self.ngram_range
-        for k in range(lo, hi + 1):
-            m = len(codes) - k + 1
-            if m <= 0:
-                continue
-            key = codes[:m].copy()
-            for j in range(1, k):
-                key = (key << np.uint64(21)) | codes[j : j + m]
-            # Fibonacci hashing: the top bits of key * 2^64/phi spread the keys evenly
-            col = (key * np.uint64(0x9E3779B97F4A7C15)) >> shift
-            valid = breaks_before[k : k + m] == breaks_before[:m]  # no break inside the window
-            keys.append((doc[:m][valid] << self.n_bits) | col[valid].astype(np.int64))
+        for column in columns:
+            column = column.head(np.maximum(self.max_chars - used, 0))
+            used += column.lengths + 1
+            codes = column.codes
+            owner = np.repeat(np.arange(n, dtype=key_type), column.lengths) << key_type(self.n_bits)
+            for k in range(lo, hi + 1):
+                m = len(codes) - k + 1
+                if m <= 0:
+                    continue
+                key = codes[:m]
+                for j in range(1, k):
+                    key = (key << np.uint64(21)) | codes[j : j + m]
+                # Fibonacci hashing: the top bits of key * 2^64/phi spread the keys evenly
+                row_col = owner[:m] | ((key * np.uint64(0x9E3779B97F4A7C15)) >> shift).astype(key_type)
+                # keep the windows that lie within one value
+                keys.append(row_col if k == 1 else row_col[owner[:m] == owner[k - 1 :]])
         # one sort of (row, column) keys gives the canonical CSR arrays and the counts at once
-        # (numpy's SIMD sort of int64 is an order of magnitude faster than scipy's COO route)
-        flat = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.int64)
+        # (numpy's SIMD sort is an order of magnitude faster than scipy's COO route)
+        flat = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=key_type)
         first = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]]) if len(flat) else np.zeros(0, np.int64)
         unique = flat[first]
-        counts = np.diff(np.r_[first, len(flat)]).astype(np.float64)
+        counts = np.diff(np.r_[first, len(flat)]).astype(dtype)
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(unique >> self.n_bits, minlength=n), out=indptr[1:])
-        indices = (unique & ((1 << self.n_bits) - 1)).astype(np.int32)
+        np.cumsum(np.bincount(unique >> key_type(self.n_bits), minlength=n), out=indptr[1:])
+        indices = (unique & key_type((1 << self.n_bits) - 1)).astype(np.int32)
         matrix = sparse.csr_matrix((counts, indices, indptr), shape=(n, 1 << self.n_bits))
         matrix.has_sorted_indices = True
         matrix.has_canonical_format = True
@@ -501,7 +555,7 @@ def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
         },
         "confusion_matrix": confusion_matrix(y_idx, preds["model"], labels=np.arange(k)).tolist(),
         "baseline": "char 1-3-gram TF-IDF (title + content) + LinearSVC",
-        "model": "hashed char 1-3-grams (title + content) + title 1-2-grams, sublinear TF-IDF, "
+        "model": "hashed char 1-2-grams (title + content) + title 1-2-grams, sublinear TF-IDF, "
         "class-balanced LinearSVC with sigmoid calibration",
     }
 
@@ -607,41 +661,83 @@ def load_model(con: duckdb.DuckDBPyConnection) -> Pipeline:
     return pickle.loads(bytes(blob))  # noqa: S301 - our own model, written by train_model
 
 
-def _fast_tfidf(counts: sparse.csr_matrix, tfidf: TfidfTransformer) -> sparse.csr_matrix:
-    """TfidfTransformer.transform on canonical counts, in place on the data array.
+@dataclass(frozen=True)
+class TfidfBlock:
+    """One tf-idf block as an unnormalised matrix and a scale per row: the l2-normalised rows are
+    `scale[i] * matrix[i]`. A linear model applies the scale to its n decision values instead of
+    to every non-zero entry."""
+
+    matrix: sparse.csr_matrix  # sublinear tf x idf, float32
+    scale: np.ndarray  # float64, one per row
+
+    def normalised(self) -> sparse.csr_matrix:
+        x = self.matrix.astype(np.float64)
+        x.data *= np.repeat(self.scale, np.diff(x.indptr))
+        return x
+
+
+_idf32: weakref.WeakKeyDictionary[TfidfTransformer, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def _fast_tfidf(counts: sparse.csr_matrix, tfidf: TfidfTransformer) -> TfidfBlock | None:
+    """TfidfTransformer.transform on canonical counts, in place on the data array; None for a
+    norm other than l2 or none.
 
     Same numbers as scikit-learn (sublinear tf, idf, l2 or no norm) without its diagonal-matrix
     product and copies, which cost more than the hashing itself on large batches."""
+    if tfidf.norm not in ("l2", None):
+        return None
     x = counts
     if tfidf.sublinear_tf:
         np.log(x.data, out=x.data)
         x.data += 1.0
     if tfidf.use_idf:
-        x.data *= tfidf.idf_[x.indices]
-    if tfidf.norm == "l2":
-        rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=x.data * x.data, minlength=x.shape[0]))
-        norms[norms == 0.0] = 1.0
-        x.data /= norms[rows]
-    elif tfidf.norm is not None:
-        return tfidf.transform(counts)
-    return x
+        if tfidf not in _idf32:
+            _idf32[tfidf] = tfidf.idf_.astype(np.float32)
+        x.data *= _idf32[tfidf][x.indices] if x.dtype == np.float32 else tfidf.idf_[x.indices]
+    n = x.shape[0]
+    scale = np.ones(n)
+    if tfidf.norm == "l2" and x.nnz:
+        lengths = np.diff(x.indptr)
+        filled = lengths > 0
+        squares = np.add.reduceat(np.square(x.data, dtype=np.float64), x.indptr[:-1][filled])
+        scale[filled] = 1.0 / np.sqrt(squares)
+    return TfidfBlock(x, scale)
 
 
-def _feature_blocks(model: Pipeline, frame: pd.DataFrame) -> list[sparse.csr_matrix] | None:
+def _feature_blocks(model: Pipeline, frame: Any) -> list[TfidfBlock] | None:
     """The tf-idf blocks of our own pipeline shape (hasher + tf-idf per ColumnTransformer entry),
-    computed directly; None for any other shape."""
+    computed directly in float32; None for any other shape. `frame` maps column names to texts (a
+    DataFrame, or Arrow arrays); each column is decoded once for all the blocks that read it."""
     features = model.named_steps.get("features")
     if not isinstance(features, ColumnTransformer):
         return None
-    blocks = []
+    steps = []
     for _name, step, cols in features.transformers_:
         if isinstance(step, str) and step == "drop":
             continue
-        steps = dict(step.steps) if isinstance(step, Pipeline) else {}
-        if set(steps) != {"hash", "tfidf"} or not isinstance(steps["hash"], CharNgramHasher):
+        parts = dict(step.steps) if isinstance(step, Pipeline) else {}
+        if set(parts) != {"hash", "tfidf"} or not isinstance(parts["hash"], CharNgramHasher):
             return None
-        blocks.append(_fast_tfidf(steps["hash"].transform(frame[cols]), steps["tfidf"]))
+        steps.append((parts["hash"], parts["tfidf"], list(cols)))
+    names = {c for _, _, cols in steps for c in cols}
+    arrays = {
+        c: _as_text_array(frame[c].tolist() if isinstance(frame[c], pd.Series) else frame[c]) for c in names
+    }
+    n = len(next(iter(arrays.values())))
+    counts: list[list[sparse.csr_matrix]] = [[] for _ in steps]
+    for start in range(0, n, HASH_BLOCK):
+        codes = {c: ColumnCodes.of(a.slice(start, HASH_BLOCK)) for c, a in arrays.items()}
+        for parts, (hasher, _, cols) in zip(counts, steps, strict=True):
+            parts.append(hasher.hash_codes([codes[c] for c in cols], np.float32))
+    blocks = []
+    for parts, (hasher, tfidf, _) in zip(counts, steps, strict=True):
+        if not parts:
+            parts = [sparse.csr_matrix((0, 1 << hasher.n_bits), dtype=np.float32)]
+        block = _fast_tfidf(parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr"), tfidf)
+        if block is None:
+            return None
+        blocks.append(block)
     return blocks
 
 
@@ -650,7 +746,7 @@ def _features(model: Pipeline, frame: pd.DataFrame) -> Any:
     blocks = _feature_blocks(model, frame)
     if blocks is None:
         return model[:-1].transform(frame)
-    return sparse.hstack(blocks, format="csr")
+    return sparse.hstack([b.normalised() for b in blocks], format="csr")
 
 
 @dataclass(frozen=True)
@@ -710,16 +806,17 @@ class LinearScorer:
             n_classes=len(classifier.classes_),
         )
 
-    def predict_proba(self, blocks: list[sparse.csr_matrix]) -> np.ndarray:
-        n = blocks[0].shape[0]
-        decision = np.tile(self.intercept, (n, 1))
+    def predict_proba(self, blocks: list[TfidfBlock]) -> np.ndarray:
+        n = blocks[0].matrix.shape[0]
+        decision = np.tile(self.intercept.astype(np.float64), (n, 1))
         offset = 0
-        for x in blocks:
+        for block in blocks:
+            x = block.matrix
             rows = self.lookup[x.indices.astype(np.int64) + offset]
             compact = sparse.csr_matrix(
-                (x.data.astype(np.float32), rows, x.indptr), shape=(n, self.coef.shape[0])
+                (x.data.astype(np.float32, copy=False), rows, x.indptr), shape=(n, self.coef.shape[0])
             )
-            decision += compact @ self.coef
+            decision += (compact @ self.coef) * block.scale[:, None]
             offset += x.shape[1]
         p = expit(-(decision * self.a + self.b))
         k = self.n_classes
@@ -737,54 +834,55 @@ class LinearScorer:
 _scorers: weakref.WeakKeyDictionary[Pipeline, LinearScorer | None] = weakref.WeakKeyDictionary()
 
 
-def _scorer(model: Pipeline, blocks: list[sparse.csr_matrix]) -> LinearScorer | None:
+def _scorer(model: Pipeline, blocks: list[TfidfBlock]) -> LinearScorer | None:
     if model not in _scorers:
-        _scorers[model] = LinearScorer.of(model.steps[-1][1], sum(x.shape[1] for x in blocks))
+        _scorers[model] = LinearScorer.of(model.steps[-1][1], sum(b.matrix.shape[1] for b in blocks))
     return _scorers[model]
+
+
+def _probabilities(model: Pipeline, titles: Any, contents: Any) -> np.ndarray:
+    """Class probabilities (columns in model.classes_ order) of each text."""
+    columns = {"title": _as_text_array(titles), "content": _as_text_array(contents)}
+    blocks = _feature_blocks(model, columns)
+    scorer = None if blocks is None else _scorer(model, blocks)
+    if scorer is not None:
+        return scorer.predict_proba(blocks)
+    frame = _text_frame(*(c.to_pylist() for c in columns.values()))
+    return model.steps[-1][1].predict_proba(_features(model, frame))
+
+
+def predict_arrays(model: Pipeline, titles: Any, contents: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(index into model.classes_, confidence rounded to 4 places) of each text. Long inputs are
+    cut into chunks predicted on PREDICT_WORKERS threads (the decoding, hashing and products
+    release the GIL for most of their work)."""
+    titles, contents = _as_text_array(titles), _as_text_array(contents)
+    n = len(titles)
+
+    def chunk(start: int) -> tuple[np.ndarray, np.ndarray]:
+        proba = _probabilities(
+            model, titles.slice(start, PREDICT_CHUNK), contents.slice(start, PREDICT_CHUNK)
+        )
+        best = proba.argmax(axis=1)
+        return best, proba[np.arange(len(best)), best].round(4)
+
+    if n <= PREDICT_CHUNK:
+        return chunk(0) if n else (np.zeros(0, dtype=np.int64), np.zeros(0))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(PREDICT_WORKERS) as pool:
+        parts = list(pool.map(chunk, range(0, n, PREDICT_CHUNK)))
+    return np.concatenate([b for b, _ in parts]), np.concatenate([c for _, c in parts])
 
 
 def predict_frame(model: Pipeline, titles: Iterable[Any], contents: Iterable[Any]) -> pd.DataFrame:
     """category and confidence (probability of that category) for each text."""
-    frame = _text_frame(titles, contents)
-    if frame.empty:
-        return pd.DataFrame({"category": pd.Series(dtype=object), "confidence": pd.Series(dtype=float)})
-    blocks = _feature_blocks(model, frame)
-    scorer = None if blocks is None else _scorer(model, blocks)
-    if scorer is not None:
-        proba = scorer.predict_proba(blocks)
-    else:
-        proba = model.steps[-1][1].predict_proba(_features(model, frame))
-    best = proba.argmax(axis=1)
-    return pd.DataFrame(
-        {"category": model.classes_[best], "confidence": proba[np.arange(len(best)), best].round(4)}
-    )
+    best, confidence = predict_arrays(model, list(titles), list(contents))
+    return pd.DataFrame({"category": model.classes_[best], "confidence": confidence})
 
 
-def predict_texts(model: Pipeline, titles: pd.Series, contents: pd.Series) -> pd.DataFrame:
-    """predict_frame over many texts, in chunks on PREDICT_WORKERS threads (the hashing and the
-    products release the GIL for most of their work)."""
-
-    def chunk(start: int) -> pd.DataFrame:
-        end = start + PREDICT_CHUNK
-        return predict_frame(model, titles.iloc[start:end], contents.iloc[start:end])
-
-    if len(titles) <= PREDICT_CHUNK:
-        return chunk(0)
-    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(PREDICT_WORKERS) as pool:
-        parts = list(pool.map(chunk, range(0, len(titles), PREDICT_CHUNK)))
-    return pd.concat(parts, ignore_index=True)
-
-
-def predicted_table(model: Pipeline, titles: pd.Series, contents: pd.Series) -> pa.Table:
-    """text_id (position in the input), category, confidence as an Arrow table for DuckDB."""
-    predicted = predict_texts(model, titles.reset_index(drop=True), contents.reset_index(drop=True))
-    return pa.table(
-        {
-            "text_id": pa.array(np.arange(len(predicted), dtype=np.int64)),
-            "category": pa.array(predicted["category"].astype(str).tolist(), pa.string()),
-            "confidence": pa.array(predicted["confidence"].to_numpy(np.float64)),
-        }
-    )
+def predicted_columns(model: Pipeline, titles: Any, contents: Any) -> tuple[pa.Array, pa.Array]:
+    """category and confidence of each text as Arrow arrays, for DuckDB."""
+    best, confidence = predict_arrays(model, titles, contents)
+    names = pa.array([str(c) for c in model.classes_], pa.string())
+    return names.take(pa.array(best)), pa.array(confidence, pa.float64())
 
 
 # whitespace the hasher drops anyway: texts that differ only here get the same prediction
@@ -817,34 +915,28 @@ def predict_missing(
         if n == 0:
             cur.execute("DROP TABLE _predict_todo")
             return 0
-        cur.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE _predict_texts AS
-            SELECT (row_number() OVER ()) - 1 AS text_id, title, content
-            FROM (SELECT DISTINCT title, content FROM _predict_todo)
-            """
+        texts = cur.execute("SELECT DISTINCT title, content FROM _predict_todo").fetch_arrow_table()
+        category, confidence = predicted_columns(model, texts["title"], texts["content"])
+        cur.register(
+            "_predicted_texts",
+            texts.append_column("category", category).append_column("confidence", confidence),
         )
-        texts = cur.execute("SELECT title, content FROM _predict_texts ORDER BY text_id").df()
-        cur.register("_predicted_texts", predicted_table(model, texts["title"], texts["content"]))
         cur.execute(
             """
             UPDATE tickets SET category = p.category, category_source = 'predicted',
                 category_confidence = p.confidence
             FROM (SELECT d.row_id, t.category, t.confidence
-                  FROM _predict_todo d
-                  JOIN _predict_texts x USING (title, content)
-                  JOIN _predicted_texts t USING (text_id)) p
+                  FROM _predict_todo d JOIN _predicted_texts t USING (title, content)) p
             WHERE tickets.rowid = p.row_id
             """
         )
         cur.unregister("_predicted_texts")
         cur.execute("DROP TABLE _predict_todo")
-        cur.execute("DROP TABLE _predict_texts")
         audit(
             cur,
             user,
             "predict_categories",
-            {"tickets": n, "distinct_texts": len(texts), "batch_id": batch_id},
+            {"tickets": n, "distinct_texts": texts.num_rows, "batch_id": batch_id},
         )
     return n
 

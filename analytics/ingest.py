@@ -10,7 +10,8 @@ How a file flows (so a 500 MB export never sits in pandas):
 3. Parsing, validation and in-file dedup are SQL over the staging table (columns.sql_* rules).
    Distinct compound values and addresses go once through `matching`; distinct upload
    categories once through `categories`; when a category model exists, rows without a category
-   get a predicted one (each distinct text once, on a thread beside the matcher). The result
+   get a predicted one (each distinct text once, on a thread beside the matcher; not for
+   tickets already stored with a category, which keep theirs). The result
    is materialised once as the staging table `final`.
 4. One transaction classifies every staged row against the stored tickets (new / unchanged / changed), copies replaced versions to
    ticket_history, writes tickets, rejected rows, the batch row and the audit entry.
@@ -41,7 +42,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -496,9 +496,9 @@ def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, pred
         try:
             _match(stg, con)
         finally:
-            n_texts = _store_prediction(stg, running)
+            _store_prediction(stg, running)
     _category_map_and_final(stg, con)
-    return n_texts
+    return int(stg.execute("SELECT count(*) FROM final WHERE category_source = 'predicted'").fetchone()[0])
 
 
 def _match(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
@@ -566,7 +566,7 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
         LEFT JOIN by_value v ON v.value = p.compound_value
         LEFT JOIN by_address a ON a.address = p.address
         LEFT JOIN category_map cm ON cm.raw = p.category_raw
-        LEFT JOIN predicted pr ON pr.rn = p.rn
+        LEFT JOIN predicted pr ON pr.title = coalesce(p.title, '') AND pr.content = coalesce(p.content, '')
         WHERE p.reason IS NULL
         """
     )
@@ -575,45 +575,46 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
 def _start_prediction(
     stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor, enabled: bool
 ) -> Future[pa.Table] | None:
-    """Start predicting the category of kept rows without one, on `pool`: the featurising and
-    products release the GIL, so they run beside the address matcher, which holds it. None when
-    not enabled (a dry run) or there is no model."""
+    """Start predicting the category of kept rows without one, on `pool`: the decoding, hashing
+    and products release the GIL, so they run beside the address matcher, which holds it. Each
+    distinct text is predicted once, and only for rows that will take the prediction: a ticket
+    already stored with a category keeps it (see _commit). (Should that ticket be removed by
+    another writer before this upload commits, it is stored without a category, which
+    `categories predict` fills.) None when not enabled (a dry run) or there is no model."""
     if not enabled or categories is None or not categories.has_model(con):
         return None
-    rows = stg.execute(
-        "SELECT rn, title, content FROM parsed WHERE reason IS NULL AND category_raw IS NULL ORDER BY rn"
-    ).df()
-    if rows.empty:
+    store = _ident(str(db.query_one(con, "SELECT current_database()")))
+    texts = stg.execute(
+        f"""SELECT DISTINCT coalesce(title, '') AS title, coalesce(content, '') AS content
+            FROM parsed p WHERE reason IS NULL AND category_raw IS NULL
+            AND NOT EXISTS (SELECT 1 FROM {store}.main.tickets t
+                            WHERE t.ticket_id = p.ticket_id AND nullif(trim(t.category), '') IS NOT NULL)"""  # noqa: S608
+    ).fetch_arrow_table()
+    if texts.num_rows == 0:
         return None
-    return pool.submit(_predict_rows, categories.load_model(con), rows)
+    return pool.submit(_predict_texts, categories.load_model(con), texts)
 
 
-def _predict_rows(model: Any, rows: pd.DataFrame) -> pa.Table:
-    """(rn, category, confidence) for each row; each distinct text is predicted once."""
-    title, content = rows["title"].fillna(""), rows["content"].fillna("")
-    codes, _ = pd.factorize(title + "\x00" + content)
-    first = np.unique(codes, return_index=True)[1]
-    table = categories.predicted_table(model, title.iloc[first], content.iloc[first])
-    return pa.table(
-        {
-            "rn": pa.array(rows["rn"].to_numpy(np.int64)),
-            "category": table["category"].take(pa.array(codes)),
-            "confidence": table["confidence"].take(pa.array(codes)),
-        }
-    )
+def _predict_texts(model: Any, texts: pa.Table) -> pa.Table:
+    """The distinct (title, content) pairs with their category and confidence."""
+    category, confidence = categories.predicted_columns(model, texts["title"], texts["content"])
+    return texts.append_column("category", category).append_column("confidence", confidence)
 
 
-def _store_prediction(stg: duckdb.DuckDBPyConnection, running: Future[pa.Table] | None) -> int:
-    """Table `predicted` (rn, category, confidence), empty without a prediction; returns the
-    number of rows predicted."""
-    stg.execute("CREATE TABLE predicted (rn BIGINT, category VARCHAR, confidence DOUBLE)")
-    if running is None:
-        return 0
-    table = running.result()
-    stg.register("predictions", table)
-    stg.execute("INSERT INTO predicted SELECT rn, category, confidence FROM predictions")
-    stg.unregister("predictions")
-    return table.num_rows
+PREDICTED_SCHEMA = pa.schema(
+    [
+        ("title", pa.string()),
+        ("content", pa.string()),
+        ("category", pa.string()),
+        ("confidence", pa.float64()),
+    ]
+)
+
+
+def _store_prediction(stg: duckdb.DuckDBPyConnection, running: Future[pa.Table] | None) -> None:
+    """View `predicted` (title, content, category, confidence), empty without a prediction; the
+    caller unregisters it once `final` is built."""
+    stg.register("predicted", PREDICTED_SCHEMA.empty_table() if running is None else running.result())
 
 
 def _frame(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame:
@@ -695,8 +696,9 @@ def ingest_file(
             progress(0.5, "匹配小区与分类")
             predicted = _assign(stg, con, predict=not dry_run)
             reasons, in_file_dups, unmatched = _counts(stg)
-            for table in ("parsed", "by_value", "by_address", "category_map", "predicted"):  # all in `final`
+            for table in ("parsed", "by_value", "by_address", "category_map"):  # all in `final`
                 stg.execute(f"DROP TABLE {table}")
+            stg.unregister("predicted")
             result = IngestResult(
                 file=name,
                 rows_read=staged.rows_read,

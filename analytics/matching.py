@@ -30,7 +30,6 @@ address would (tests/test_matching.py checks it on generated addresses).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import unicodedata
@@ -189,15 +188,28 @@ def normalise(text: str) -> str:
     return NOISE.sub("", text)
 
 
+# generic words by length, longest first: no word ends with another of the same length, so a
+# core ends with at most one word of each length
+_NEUTRAL_BY_LENGTH = tuple(
+    (n, frozenset(w for w in NEUTRAL_GENERICS if len(w) == n))
+    for n in sorted({len(w) for w in NEUTRAL_GENERICS}, reverse=True)
+)
+_TYPED_BY_LENGTH = tuple(
+    (n, frozenset(w for w in TYPED_GENERICS if len(w) == n))
+    for n in sorted({len(w) for w in TYPED_GENERICS}, reverse=True)
+)
+
+
 def split_generic(core: str) -> tuple[str, str]:
-    """阳光花园小区 -> (阳光, 花园); 小区 alone is neutral and dropped; the stem is never emptied."""
-    for word in NEUTRAL_GENERICS:
-        if core.endswith(word) and len(core) - len(word) >= MIN_STEM:
-            core = core[: -len(word)]
+    """阳光花园小区 -> (阳光, 花园); 小区 alone is neutral and dropped; the stem is never emptied.
+    The longest generic word that leaves a stem of MIN_STEM characters wins."""
+    for n, words in _NEUTRAL_BY_LENGTH:
+        if len(core) - n >= MIN_STEM and core[-n:] in words:
+            core = core[:-n]
             break
-    for word in TYPED_GENERICS:
-        if core.endswith(word) and len(core) - len(word) >= MIN_STEM:
-            return core[: -len(word)], word
+    for n, words in _TYPED_BY_LENGTH:
+        if len(core) - n >= MIN_STEM and core[-n:] in words:
+            return core[:-n], core[-n:]
     return core, ""
 
 
@@ -258,8 +270,11 @@ NO_ADMIN = AdminNames([], [])
 
 def parse_address(text: str, admin: AdminNames = NO_ADMIN) -> ParsedAddress:
     """Break an address (or a registry name) into the parts the matcher compares."""
-    s = normalise(text)
-    s, subdistrict, community = admin.find(s)
+    return _parse_found(*admin.find(normalise(text)))
+
+
+def _parse_found(s: str, subdistrict: str | None, community: str | None) -> ParsedAddress:
+    """parse_address of a normalised text whose known subdistrict and community were taken out."""
     phase = 0
     m = PHASE.search(s)
     if m:
@@ -412,8 +427,7 @@ def score_addresses(reg: Registry, addresses: Sequence[str]) -> pd.DataFrame:
     parse_index: dict[ParsedAddress, int] = {}
     key_of_head = np.empty(len(head_index), dtype=np.int64)
     for (head, subdistrict, community), i in head_index.items():
-        parsed = dataclasses.replace(parse_address(head), subdistrict=subdistrict, community=community)
-        key_of_head[i] = parse_index.setdefault(parsed, len(parse_index))
+        key_of_head[i] = parse_index.setdefault(_parse_found(head, subdistrict, community), len(parse_index))
     scored = _score_parsed(reg, list(parse_index))
     per_address = scored.iloc[key_of_head[head_of]].reset_index(drop=True)
     for col in RESULT_COLUMNS:

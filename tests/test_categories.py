@@ -11,6 +11,7 @@ import pytest
 from analytics.categories import (
     CATEGORY_NAMES,
     CharNgramHasher,
+    ColumnCodes,
     has_model,
     latest_model_info,
     map_category_series,
@@ -140,6 +141,62 @@ def test_hasher_counts_ngrams_per_text():
     assert matrix[0].max() == 2.0  # 阳, 光 and 阳光 occur twice
 
 
+WHITESPACE = " \t\n\x0b\x0c\r\xa0\u3000"  # what the hasher drops
+
+
+def _reference_counts(texts: list[tuple], ngram_range, n_bits, max_chars) -> list[dict[int, int]]:
+    """Hashed n-gram counts per text, the slow obvious way: whitespace dropped, the columns cut
+    together at max_chars (a break between them counts as one character), no n-gram across
+    columns."""
+    lo, hi = ngram_range
+    out = []
+    for values in texts:
+        counts: dict[int, int] = {}
+        used = 0
+        for value in values:
+            chars = [ord(ch) for ch in (value if isinstance(value, str) else "") if ch not in WHITESPACE]
+            chars = chars[: max(max_chars - used, 0)]
+            used += len(chars) + 1
+            for k in range(lo, hi + 1):
+                for i in range(len(chars) - k + 1):
+                    key = 0
+                    for code in chars[i : i + k]:
+                        key = ((key << 21) | code) & (2**64 - 1)
+                    col = ((key * 0x9E3779B97F4A7C15) & (2**64 - 1)) >> (64 - n_bits)
+                    counts[col] = counts.get(col, 0) + 1
+        out.append(counts)
+    return out
+
+
+@pytest.mark.parametrize(("ngram_range", "max_chars"), [((1, 2), 400), ((1, 3), 12), ((2, 2), 5)])
+def test_hasher_matches_the_plain_definition(ngram_range, max_chars):
+    """Texts with whitespace of every kind, control characters (a NUL inside a text once broke
+    the row alignment), missing values and texts longer than the cut give the counts of the
+    plain definition, from Python strings and from Arrow arrays alike."""
+    import pyarrow as pa
+
+    rng = random.Random(SEED)
+    alphabet = list("阳光花园暖气不热电梯abc123") + [" ", "\t", "\n", "\u3000", "\xa0", "\x00", "\x01"]
+    texts = [
+        tuple(
+            None if rng.random() < 0.05 else "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+            for _ in range(2)
+        )
+        for _ in range(300)
+    ]
+    hasher = CharNgramHasher(ngram_range, n_bits=12, max_chars=max_chars)
+    frame = pd.DataFrame(texts, columns=["title", "content"])
+    from_python = hasher.transform(frame)
+    from_arrow = hasher.hash_codes(
+        [ColumnCodes.of(pa.array(frame[c].tolist(), pa.string())) for c in ("title", "content")]
+    )
+    assert (from_python != from_arrow).nnz == 0
+    reference = _reference_counts(texts, ngram_range, 12, max_chars)
+    for row, expected in enumerate(reference):
+        got = from_python[row]
+        assert dict(zip(got.indices.tolist(), got.data.astype(int).tolist(), strict=True)) == expected
+
+
 def test_train_predict_review_and_correct(store):
     rng = random.Random(SEED)
     _labelled(store, 100, rng)
@@ -229,7 +286,7 @@ def test_compact_scorer_gives_scikit_learns_probabilities(ensemble):
     blocks = _feature_blocks(model, frame)
     scorer = _scorer(model, blocks)
     assert scorer is not None and len(scorer.members) == (3 if ensemble else 1)
-    assert scorer.coef.shape[0] < sum(b.shape[1] for b in blocks) / 10  # compact: used rows only
+    assert scorer.coef.shape[0] < sum(b.matrix.shape[1] for b in blocks) / 10  # compact: used rows only
     ours, theirs = scorer.predict_proba(blocks), model.predict_proba(frame)
     assert abs(ours - theirs).max() < 1e-6
     assert (ours.argmax(axis=1) == theirs.argmax(axis=1)).all()
@@ -263,7 +320,39 @@ def test_upload_without_categories_is_predicted_before_it_is_stored(store, tmp_p
     kept = query_df(store, "SELECT category, category_source FROM tickets WHERE ticket_id = 'L00000'")
     assert kept.iloc[0].tolist() == ["供暖", "given"]
 
+    assert _predicted_in_audit(store) == len(truth)  # not the ticket that keeps its category
+
     _labelled(store, 0, rng)
     train_model(store)  # a new model may predict other confidences: the re-upload is still a duplicate
     again = ingest.ingest_file(store, path)
     assert (again.inserted, again.updated, again.duplicates) == (0, 0, len(rows))
+    assert _predicted_in_audit(store) == 0  # every ticket had its category already
+
+
+def _predicted_in_audit(con) -> int:
+    detail = query_one(
+        con,
+        "SELECT detail FROM audit_log WHERE action = 'tickets.ingest' ORDER BY logged_at DESC, rowid DESC LIMIT 1",
+    )
+    return json.loads(detail)["predicted"]
+
+
+def test_upload_predicts_a_changed_ticket_stored_without_category(store, tmp_path):
+    """A ticket stored before any model existed has no category; when an upload changes it, it
+    gets a predicted one."""
+    from analytics import ingest
+
+    rng = random.Random(SEED)
+    _labelled(store, 100, rng)
+    _insert(store, [("OLD1", "旧标题", "旧内容", None, None)], batch_id=2)
+    train_model(store)
+    title, content = _text(rng, "电梯")
+    path = tmp_path / "changed.csv"
+    pd.DataFrame(
+        [("OLD1", "2024-03-01 08:00", title, content)],
+        columns=["工单编号", "受理时间", "工单标题", "诉求内容"],
+    ).to_csv(path, index=False)
+    result = ingest.ingest_file(store, path)
+    assert result.updated == 1
+    got = query_df(store, "SELECT category, category_source FROM tickets WHERE ticket_id = 'OLD1'")
+    assert got.iloc[0].tolist() == ["电梯", "predicted"]
