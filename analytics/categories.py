@@ -359,11 +359,15 @@ class CharNgramHasher(TransformerMixin, BaseEstimator):
         # one sort of (row, column) keys gives the canonical CSR arrays and the counts at once
         # (numpy's SIMD sort is an order of magnitude faster than scipy's COO route)
         flat = np.sort(np.concatenate(keys)) if keys else np.zeros(0, dtype=key_type)
-        first = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]]) if len(flat) else np.zeros(0, np.int64)
+        new = np.empty(len(flat), dtype=bool)  # where a new (row, column) starts
+        new[:1] = True
+        np.not_equal(flat[1:], flat[:-1], out=new[1:])
+        first = np.flatnonzero(new)
         unique = flat[first]
-        counts = np.diff(np.r_[first, len(flat)]).astype(dtype)
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(unique >> key_type(self.n_bits), minlength=n), out=indptr[1:])
+        counts = np.diff(first, append=len(flat)).astype(dtype)
+        # rows are the high bits of the sorted keys: each row starts where its first key would
+        starts = np.searchsorted(unique, np.arange(n, dtype=key_type) << key_type(self.n_bits))
+        indptr = np.append(starts, len(unique))
         indices = (unique & key_type((1 << self.n_bits) - 1)).astype(np.int32)
         matrix = sparse.csr_matrix((counts, indices, indptr), shape=(n, 1 << self.n_bits))
         matrix.has_sorted_indices = True
@@ -812,7 +816,7 @@ class LinearScorer:
         offset = 0
         for block in blocks:
             x = block.matrix
-            rows = self.lookup[x.indices.astype(np.int64) + offset]
+            rows = self.lookup[offset : offset + x.shape[1]][x.indices]
             compact = sparse.csr_matrix(
                 (x.data.astype(np.float32, copy=False), rows, x.indptr), shape=(n, self.coef.shape[0])
             )

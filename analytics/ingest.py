@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -377,14 +377,11 @@ def _column_of(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
 TEXT_FIELDS = ("title", "content", "address", "handling_unit")
 
 
-def _parse(
-    stg: duckdb.DuckDBPyConnection,
-    headers: list[str],
-    mapping: dict[str, str],
-    salt: str,
-    lossy: bool = False,
-) -> None:
-    """raw -> clean (each mapped cell cleaned once) -> parsed (typed, with its rejection reason).
+def _clean(
+    stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str], lossy: bool
+) -> set[str]:
+    """raw -> clean: each mapped cell cleaned once, plus the damaged / oversized flags. Returns
+    the fields present.
 
     `lossy`: the file was decoded line by line and some bytes may have become U+FFFD; such rows
     are rejected (reason 'damaged') rather than stored with broken text."""
@@ -401,14 +398,45 @@ def _parse(
     oversized = (
         " OR ".join(f"length(coalesce({src}, '')) > {MAX_CELL_CHARS}" for src in col.values()) or "FALSE"
     )
+    # the fields matching and prediction read get their final form here, once: the side work
+    # reads them from `clean` while the rest is parsed, and its answers join back on them
+    final_form = {
+        "ticket_id": columns.sql_id("ticket_id", clean=True),
+        **{name: columns.sql_mask_phones(name) for name in ("title", "content", "address")},
+    }
+    finished = ", ".join(f"{final_form.get(name, name)} AS {name}" for name in col)
     stg.execute(
-        f"CREATE TABLE clean AS SELECT rn, {cleaned}, ({damaged}) AS damaged, ({oversized}) AS oversized FROM raw"  # noqa: S608 - generated
+        f"""CREATE TABLE clean AS SELECT rn, {finished}, damaged, oversized FROM (
+            SELECT rn, {cleaned}, ({damaged}) AS damaged, ({oversized}) AS oversized FROM raw)"""  # noqa: S608 - generated
     )
-    present = set(col)
+    return set(col)
+
+
+def _field(present: set[str], name: str) -> str:
+    """A clean field, or NULL when the file has no such column."""
+    return name if name in present else "CAST(NULL AS VARCHAR)"
+
+
+def _keys_sql(present: set[str]) -> dict[str, str]:
+    """The clean columns (already in final form) that matching and prediction read."""
+    return {
+        "ticket_id": _field(present, "ticket_id"),
+        "title": _field(present, "title"),
+        "content": _field(present, "content"),
+        "category_raw": _field(present, "category"),
+        "address": _field(present, "address"),
+        "compound_value": _field(present, "compound"),
+    }
+
+
+def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str], salt: str) -> None:
+    """clean -> parsed (typed, with its rejection reason); the same ticket twice in one file
+    marked. `clean` stays (the side work may still read it)."""
 
     def c(name: str) -> str:
-        return name if name in present else "CAST(NULL AS VARCHAR)"
+        return _field(present, name)
 
+    keys = _keys_sql(present)
     label, satisfied = columns.sql_satisfaction(c("satisfaction"), clean=True)
     valid = (
         f"coalesce({columns.sql_flag(c('is_valid'), clean=True)}, "
@@ -421,16 +449,16 @@ def _parse(
         CREATE TABLE parsed AS
         SELECT *, {reason} AS reason FROM (
         SELECT rn, damaged, oversized,
-               {columns.sql_id(c("ticket_id"), clean=True)} AS ticket_id,
+               {keys["ticket_id"]} AS ticket_id,
                {columns.sql_datetime(c("created_at"), clean=True)} AS created_at,
                {c("created_at")} AS created_text,
                {columns.sql_datetime(c("closed_at"), clean=True)} AS closed_at,
                {columns.sql_datetime(c("due_at"), clean=True)} AS due_at,
-               {columns.sql_mask_phones(c("title"))} AS title,
-               {columns.sql_mask_phones(c("content"))} AS content,
-               {c("category")} AS category_raw,
-               {columns.sql_mask_phones(c("address"))} AS address,
-               {c("compound")} AS compound_value,
+               {keys["title"]} AS title,
+               {keys["content"]} AS content,
+               {keys["category_raw"]} AS category_raw,
+               {keys["address"]} AS address,
+               {keys["compound_value"]} AS compound_value,
                CASE WHEN {c("caller_phone")} IS NOT NULL THEN sha256(? || {caller}) END AS caller_hash,
                {label} AS satisfaction,
                {satisfied} AS satisfied,
@@ -443,7 +471,6 @@ def _parse(
         """,  # noqa: S608 - expressions built from constants and generated identifiers
         [salt],
     )
-    stg.execute("DROP TABLE clean")
     # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
     stg.execute(
         f"""
@@ -486,40 +513,121 @@ def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: 
     )
 
 
-def _assign(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predict: bool = True) -> int:
-    """Compound for every kept row (explicit column first, then address), category mapping and,
-    when a category model exists, the predicted category of rows that arrive without one (each
-    distinct text once, before the write transaction, so the writer lock is not held for it).
-    Returns the number of rows predicted."""
-    with ThreadPoolExecutor(1) as pool:
-        running = _start_prediction(stg, con, pool, predict)
-        try:
-            _match(stg, con)
-        finally:
-            _store_prediction(stg, running)
-    _category_map_and_final(stg, con)
-    return int(stg.execute("SELECT count(*) FROM final WHERE category_source = 'predicted'").fetchone()[0])
+def _side_matching(
+    cur: duckdb.DuckDBPyConnection, alias: str, present: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The compounds of the explicit compound values and the prepared matches of the addresses
+    (matching.prepare_matches) of the cleaned rows.
+
+    This and `_side_prediction` run one after the other on a thread beside the parsing: DuckDB
+    releases the GIL while it parses, so the matcher's Python and the featuriser's many short
+    numpy calls get a core and the GIL without waiting (run beside each other, each would wait
+    for the other's GIL at every call). Both only read: the rows a rejection rule will drop are
+    matched and predicted too, and `_compounds` / `_final` keep what the kept rows use. `cur`
+    is a cursor of its own (a connection is not shared between threads)."""
+    try:
+        keys = _keys_sql(present)
+        clean = f"{alias}.clean"
+        # no registry yet: nothing can match, and the matcher need not be asked
+        has_registry = bool(db.query_one(cur, "SELECT count(*) FROM compounds"))
+        looked = None
+        if has_registry and "compound" in present:
+            values = cur.execute(f"SELECT DISTINCT compound FROM {clean} WHERE compound IS NOT NULL").df()  # noqa: S608
+            looked = matching.lookup_compounds(cur, values["compound"].tolist())
+        looked = _frame(looked, ["value", "compound_id", "match_score", "match_method"])
+        if not has_registry or "address" not in present:
+            return looked, None
+        taken = pd.DataFrame({"value": looked.loc[looked["compound_id"].notna(), "value"].astype(object)})
+        cur.register("taken_values", taken)
+        addresses = cur.execute(
+            f"""SELECT DISTINCT {keys["address"]} AS address FROM {clean}
+                WHERE {keys["address"]} IS NOT NULL
+                AND ({keys["compound_value"]} IS NULL
+                     OR {keys["compound_value"]} NOT IN (SELECT value FROM taken_values))"""  # noqa: S608
+        ).df()
+        cur.unregister("taken_values")
+        return looked, matching.prepare_matches(cur, addresses["address"].tolist())
+    finally:
+        cur.close()
 
 
-def _match(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
-    """Tables by_value and by_address: the compound of explicit compound values and of addresses."""
-    kept = "FROM parsed WHERE reason IS NULL"
-    # no registry yet: nothing can match, and the matcher need not be asked
-    has_registry = bool(db.query_one(con, "SELECT count(*) FROM compounds"))
-    values = stg.execute(f"SELECT DISTINCT compound_value {kept} AND compound_value IS NOT NULL").df()  # noqa: S608
-    looked = matching.lookup_compounds(con, values["compound_value"].tolist()) if has_registry else None
-    looked = _frame(looked, ["value", "compound_id", "match_score", "match_method"])
+def _side_prediction(
+    cur: duckdb.DuckDBPyConnection, alias: str, present: set[str], predict: bool
+) -> pa.Table:
+    """The predicted category and confidence of each distinct text of the cleaned rows that
+    arrive without a category (see _side_matching); empty without a model or in a dry run."""
+    try:
+        if not predict or categories is None or not categories.has_model(cur):
+            return PREDICTED_SCHEMA.empty_table()
+        texts = _texts_to_predict(cur, f"{alias}.clean", _keys_sql(present))
+        if not texts.num_rows:
+            return PREDICTED_SCHEMA.empty_table()
+        return _predict_texts(categories.load_model(cur), texts)
+    finally:
+        cur.close()
+
+
+def _texts_to_predict(cur: duckdb.DuckDBPyConnection, clean: str, keys: dict[str, str]) -> pa.Table:
+    """The distinct (title, content) of rows without a category, each once, and only of rows
+    that will take the prediction: a ticket already stored with a category keeps it (see
+    _commit). (Should that ticket be removed by another writer before this upload commits, it
+    is stored without a category, which `categories predict` fills.)"""
+    return cur.execute(
+        f"""SELECT DISTINCT title, content FROM (
+                SELECT {keys["ticket_id"]} AS ticket_id, coalesce({keys["title"]}, '') AS title,
+                       coalesce({keys["content"]}, '') AS content
+                FROM {clean} WHERE {keys["category_raw"]} IS NULL) c
+            WHERE NOT EXISTS (SELECT 1 FROM tickets t
+                              WHERE t.ticket_id = c.ticket_id AND nullif(trim(t.category), '') IS NOT NULL)"""  # noqa: S608
+    ).fetch_arrow_table()
+
+
+def _predict_texts(model: Any, texts: pa.Table) -> pa.Table:
+    """The distinct (title, content) pairs with their category and confidence."""
+    category, confidence = categories.predicted_columns(model, texts["title"], texts["content"])
+    return texts.append_column("category", category).append_column("confidence", confidence)
+
+
+PREDICTED_SCHEMA = pa.schema(
+    [
+        ("title", pa.string()),
+        ("content", pa.string()),
+        ("category", pa.string()),
+        ("confidence", pa.float64()),
+    ]
+)
+
+
+def _compounds(
+    stg: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
+    looked: pd.DataFrame,
+    matches: pd.DataFrame | None,
+) -> None:
+    """Tables by_value and by_address: the compound of explicit compound values and of the
+    addresses of kept rows; the fresh matches of those addresses are cached (a check before an
+    upload caches them too, so the upload does not score them again)."""
     stg.register("looked", looked)
     stg.execute(
         "CREATE TABLE by_value AS SELECT value, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
         "match_method FROM looked WHERE compound_id IS NOT NULL"
     )
     stg.unregister("looked")
-    addresses = stg.execute(
-        f"""SELECT DISTINCT address {kept} AND address IS NOT NULL
-            AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value))"""  # noqa: S608
-    ).df()
-    matched = matching.match_addresses(con, addresses["address"].tolist()) if has_registry else None
+    matched = None
+    if (
+        matches is not None
+        and stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]
+    ):
+        # some rows are rejected: keep the matches of the kept rows' addresses only
+        kept = stg.execute(
+            """SELECT DISTINCT address FROM parsed WHERE reason IS NULL AND address IS NOT NULL
+               AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value))"""
+        ).df()["address"]
+        matches = matches[matches["address"].isin(set(kept.str.strip()))]
+    if matches is not None:
+        with db.transaction(con) as cur:
+            matching.remember_matches(cur, matches)
+        matched = matching.public_matches(matches)
     matched = _frame(matched, ["address", "compound_id", "match_score", "match_method"])
     stg.register("matched", matched)
     stg.execute(
@@ -527,6 +635,16 @@ def _match(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> No
         "match_method FROM matched WHERE compound_id IS NOT NULL"
     )
     stg.unregister("matched")
+
+
+def _final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predicted: pa.Table) -> int:
+    """The table `final` with the predicted categories; returns the number of rows predicted."""
+    stg.register("predicted", predicted)
+    try:
+        _category_map_and_final(stg, con)
+    finally:
+        stg.unregister("predicted")
+    return int(stg.execute("SELECT count(*) FROM final WHERE category_source = 'predicted'").fetchone()[0])
 
 
 def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
@@ -570,51 +688,6 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
         WHERE p.reason IS NULL
         """
     )
-
-
-def _start_prediction(
-    stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, pool: ThreadPoolExecutor, enabled: bool
-) -> Future[pa.Table] | None:
-    """Start predicting the category of kept rows without one, on `pool`: the decoding, hashing
-    and products release the GIL, so they run beside the address matcher, which holds it. Each
-    distinct text is predicted once, and only for rows that will take the prediction: a ticket
-    already stored with a category keeps it (see _commit). (Should that ticket be removed by
-    another writer before this upload commits, it is stored without a category, which
-    `categories predict` fills.) None when not enabled (a dry run) or there is no model."""
-    if not enabled or categories is None or not categories.has_model(con):
-        return None
-    store = _ident(str(db.query_one(con, "SELECT current_database()")))
-    texts = stg.execute(
-        f"""SELECT DISTINCT coalesce(title, '') AS title, coalesce(content, '') AS content
-            FROM parsed p WHERE reason IS NULL AND category_raw IS NULL
-            AND NOT EXISTS (SELECT 1 FROM {store}.main.tickets t
-                            WHERE t.ticket_id = p.ticket_id AND nullif(trim(t.category), '') IS NOT NULL)"""  # noqa: S608
-    ).fetch_arrow_table()
-    if texts.num_rows == 0:
-        return None
-    return pool.submit(_predict_texts, categories.load_model(con), texts)
-
-
-def _predict_texts(model: Any, texts: pa.Table) -> pa.Table:
-    """The distinct (title, content) pairs with their category and confidence."""
-    category, confidence = categories.predicted_columns(model, texts["title"], texts["content"])
-    return texts.append_column("category", category).append_column("confidence", confidence)
-
-
-PREDICTED_SCHEMA = pa.schema(
-    [
-        ("title", pa.string()),
-        ("content", pa.string()),
-        ("category", pa.string()),
-        ("confidence", pa.float64()),
-    ]
-)
-
-
-def _store_prediction(stg: duckdb.DuckDBPyConnection, running: Future[pa.Table] | None) -> None:
-    """View `predicted` (title, content, category, confidence), empty without a prediction; the
-    caller unregisters it once `final` is built."""
-    stg.register("predicted", PREDICTED_SCHEMA.empty_table() if running is None else running.result())
 
 
 def _frame(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame:
@@ -690,15 +763,20 @@ def ingest_file(
             columns.require_fields(staged.headers, merged, file_name=name)
             salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
             progress(0.3, "解析与校验")
-            _parse(stg, staged.headers, merged, salt or "", lossy=staged.encoding == readers.MIXED_ENCODING)
-            _rejected_json(stg, staged.headers, merged)
-            stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
-            progress(0.5, "匹配小区与分类")
-            predicted = _assign(stg, con, predict=not dry_run)
+            present = _clean(stg, staged.headers, merged, lossy=staged.encoding == readers.MIXED_ENCODING)
+            # matching, then prediction, run beside the parsing (see _side_matching)
+            with ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as pool:
+                matched = pool.submit(_side_matching, con.cursor(), alias, present)
+                predicting = pool.submit(_side_prediction, con.cursor(), alias, present, not dry_run)
+                _parse_clean(stg, present, salt or "")
+                _rejected_json(stg, staged.headers, merged)
+                stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
+                progress(0.5, "匹配小区与分类")
+                _compounds(stg, con, *matched.result())  # while the prediction runs
+                predicted = _final(stg, con, predicting.result())
             reasons, in_file_dups, unmatched = _counts(stg)
-            for table in ("parsed", "by_value", "by_address", "category_map"):  # all in `final`
+            for table in ("clean", "parsed", "by_value", "by_address", "category_map"):  # all in `final`
                 stg.execute(f"DROP TABLE {table}")
-            stg.unregister("predicted")
             result = IngestResult(
                 file=name,
                 rows_read=staged.rows_read,

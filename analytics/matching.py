@@ -4,7 +4,9 @@ Public interface used by ingestion (keep these signatures):
 
 - `lookup_compounds(con, values)`: an explicit compound column (id, exact name or alias).
 - `match_addresses(con, addresses)`: each distinct address matched once against the registry
-  (cached in `address_matches`, so a re-upload does not recompute).
+  (cached in `address_matches`, so a re-upload does not recompute). An upload uses its parts:
+  `prepare_matches` (read-only, beside the parsing), then `remember_matches` and
+  `public_matches` for the addresses it keeps.
 
 How an address is matched:
 
@@ -30,6 +32,7 @@ address would (tests/test_matching.py checks it on generated addresses).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -280,21 +283,43 @@ def _parse_found(s: str, subdistrict: str | None, community: str | None) -> Pars
     if m:
         phase = int(m.group(1))
         s = s[: m.start()] + s[m.end() :]
-    # strip administrative and road prefixes while enough of a name is left after the cut
-    for pattern in (ADMIN_PREFIX, ROAD_PREFIX):
-        for _ in range(MAX_PREFIXES):
-            m = pattern.match(s)
-            if not m:
-                break
-            rest = SUFFIX_CUT.sub("", s[m.end() :])
-            if len(rest) < MIN_STEM or rest in GENERIC_WORDS:
-                break
-            s = s[m.end() :]
-    cut = SUFFIX_CUT.sub("", s)
+    core, stem, generic = _finish(_strip_prefixes(s, 0, 0))
+    return ParsedAddress(core, stem, generic, phase, subdistrict, community)
+
+
+# Addresses differ in their road prefixes and house numbers far more than in what follows
+# (通达路170号 / 沂蒙路48号 + 兰亭社区): the steps after the first prefix are cached on the text
+# they see, so each distinct rest is cut and split once. Pure functions of their arguments.
+PREFIX_PATTERNS = (ADMIN_PREFIX, ROAD_PREFIX)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _strip_prefixes(s: str, pattern: int, stripped: int) -> str:
+    """s without its administrative, then road, prefixes (up to MAX_PREFIXES of each), each
+    stripped only while enough of a name is left after the cut."""
+    if pattern == len(PREFIX_PATTERNS):
+        return s
+    m = PREFIX_PATTERNS[pattern].match(s) if stripped < MAX_PREFIXES else None
+    if m:
+        rest = _cut_suffix(s[m.end() :])
+        if len(rest) >= MIN_STEM and rest not in GENERIC_WORDS:
+            return _strip_prefixes(s[m.end() :], pattern, stripped + 1)
+    return _strip_prefixes(s, pattern + 1, 0)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _cut_suffix(s: str) -> str:
+    return SUFFIX_CUT.sub("", s)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _finish(s: str) -> tuple[str, str, str]:
+    """(core, stem, generic) of a text whose prefixes are stripped: the building / gate suffix
+    cut while enough is left, then split_generic."""
+    cut = _cut_suffix(s)
     if len(cut) >= MIN_STEM:
         s = cut
-    stem, generic = split_generic(s)
-    return ParsedAddress(s, stem, generic, phase, subdistrict, community)
+    return (s, *split_generic(s))
 
 
 # --- registry -------------------------------------------------------------------------------
@@ -653,7 +678,14 @@ def _public(rows: pd.DataFrame) -> pd.DataFrame:
 def _store_matches(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: bool = False) -> None:
     if rows.empty:
         return
-    frame = rows[RESULT_COLUMNS].copy()  # noqa: F841 - read by DuckDB's replacement scan
+    with transaction(con) as cur:
+        _insert_matches(cur, rows, replace)
+
+
+def _insert_matches(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: bool = False) -> None:
+    """Write match rows to address_matches on a cursor inside the caller's transaction."""
+    if rows.empty:
+        return
     conflict = (
         """DO UPDATE SET compound_id = excluded.compound_id, match_score = excluded.match_score,
         match_method = excluded.match_method, status = excluded.status,
@@ -661,8 +693,8 @@ def _store_matches(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: 
         if replace
         else "DO NOTHING"
     )
-    with transaction(con) as cur:
-        cur.register("new_matches", frame)
+    cur.register("new_matches", rows[RESULT_COLUMNS])
+    try:
         cur.execute(
             f"""
             INSERT INTO address_matches (address, compound_id, match_score, match_method, status, candidates)
@@ -670,6 +702,7 @@ def _store_matches(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: 
             ON CONFLICT (address) {conflict}
             """  # noqa: S608 - fixed text, no values
         )
+    finally:
         cur.unregister("new_matches")
 
 
@@ -692,9 +725,18 @@ def match_addresses(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) ->
     Returns address, compound_id, match_score, match_method; compound_id is None unless the
     match was accepted automatically or confirmed by an analyst.
     """
+    prepared = prepare_matches(con, addresses)
+    _store_matches(con, prepared[prepared["fresh"].astype(bool)])
+    return public_matches(prepared)
+
+
+def prepare_matches(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) -> pd.DataFrame:
+    """match_addresses without writing: RESULT_COLUMNS for each distinct address, from the cache
+    or freshly scored (column `fresh`), sorted by address. Reads the store only, so an upload
+    can run it beside other work and cache only the addresses it keeps (`remember_matches`)."""
     distinct = _distinct(addresses)
     if not distinct:
-        return pd.DataFrame(columns=["address", "compound_id", "match_score", "match_method"])
+        return pd.DataFrame(columns=[*RESULT_COLUMNS, "fresh"])
     wanted = pd.DataFrame({"address": distinct})  # noqa: F841 - read by DuckDB's replacement scan
     cur = con.cursor()
     cur.register("wanted_addresses", wanted)
@@ -707,14 +749,25 @@ def match_addresses(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) ->
     cur.unregister("wanted_addresses")
     cur.close()
     new = sorted(set(distinct) - set(cached["address"]))
-    fresh = _score_in_chunks(load_registry(con), new)
-    _store_matches(con, fresh)
-    both = (
-        pd.concat([cached, fresh], ignore_index=True)
-        if len(cached) and len(fresh)
-        else (fresh if len(fresh) else cached)
+    fresh = _score_in_chunks(load_registry(con), new) if new else pd.DataFrame(columns=RESULT_COLUMNS)
+    both = pd.concat(
+        [part for part in (cached.assign(fresh=False), fresh.assign(fresh=True)) if len(part)]
+        or [fresh.assign(fresh=True)],
+        ignore_index=True,
     )
-    return _public(both).sort_values("address").reset_index(drop=True)
+    return both.sort_values("address").reset_index(drop=True)
+
+
+def remember_matches(cur: duckdb.DuckDBPyConnection, prepared: pd.DataFrame) -> None:
+    """Cache the freshly scored rows of a prepare_matches answer in address_matches, inside the
+    caller's write transaction (`cur`)."""
+    _insert_matches(cur, prepared[prepared["fresh"].astype(bool)])
+
+
+def public_matches(prepared: pd.DataFrame) -> pd.DataFrame:
+    """address, compound_id, match_score, match_method of a prepare_matches answer (a compound
+    only where the match was accepted automatically or confirmed)."""
+    return _public(prepared).reset_index(drop=True)
 
 
 def review_queue(

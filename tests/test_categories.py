@@ -197,6 +197,17 @@ def test_hasher_matches_the_plain_definition(ngram_range, max_chars):
         assert dict(zip(got.indices.tolist(), got.data.astype(int).tolist(), strict=True)) == expected
 
 
+def test_hasher_fills_the_32_bit_key_space():
+    """1,024 texts with 2^22 columns use (row, column) keys up to 2^32 - 1: the last row's
+    n-grams must still land in the last row."""
+    import pyarrow as pa
+
+    texts = [f"阳光{i}" for i in range(1024)]
+    matrix = CharNgramHasher((1, 2), n_bits=22).hash_codes([ColumnCodes.of(pa.array(texts))])
+    assert matrix.shape == (1024, 1 << 22)
+    assert matrix.sum(axis=1).A1.tolist() == [2 * len(t) - 1 for t in texts]
+
+
 def test_train_predict_review_and_correct(store):
     rng = random.Random(SEED)
     _labelled(store, 100, rng)
