@@ -665,6 +665,16 @@ def load_model(con: duckdb.DuckDBPyConnection) -> Pipeline:
     return pickle.loads(bytes(blob))  # noqa: S301 - our own model, written by train_model
 
 
+def load_predictor(con: duckdb.DuckDBPyConnection) -> Pipeline | None:
+    """The latest model, ready to predict (its compact scorer built by predicting one empty
+    text), or None when there is no model. An upload loads it while the file is read."""
+    if not has_model(con):
+        return None
+    model = load_model(con)
+    predict_arrays(model, [""], [""])
+    return model
+
+
 @dataclass(frozen=True)
 class TfidfBlock:
     """One tf-idf block as an unnormalised matrix and a scale per row: the l2-normalised rows are

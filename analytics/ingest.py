@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -552,17 +552,27 @@ def _side_matching(
 
 
 def _side_prediction(
-    cur: duckdb.DuckDBPyConnection, alias: str, present: set[str], predict: bool
+    cur: duckdb.DuckDBPyConnection, alias: str, present: set[str], loading: Future[Any]
 ) -> pa.Table:
     """The predicted category and confidence of each distinct text of the cleaned rows that
-    arrive without a category (see _side_matching); empty without a model or in a dry run."""
+    arrive without a category (see _side_matching); empty without a model or in a dry run.
+    `loading` gives the model (categories.load_predictor, or None)."""
     try:
-        if not predict or categories is None or not categories.has_model(cur):
+        model = loading.result()
+        if model is None:
             return PREDICTED_SCHEMA.empty_table()
         texts = _texts_to_predict(cur, f"{alias}.clean", _keys_sql(present))
         if not texts.num_rows:
             return PREDICTED_SCHEMA.empty_table()
-        return _predict_texts(categories.load_model(cur), texts)
+        return _predict_texts(model, texts)
+    finally:
+        cur.close()
+
+
+def _load_predictor(cur: duckdb.DuckDBPyConnection, enabled: bool) -> Any:
+    """The category model ready to predict, or None (no model, or a dry run)."""
+    try:
+        return categories.load_predictor(cur) if enabled and categories is not None else None
     finally:
         cur.close()
 
@@ -757,23 +767,30 @@ def ingest_file(
     name = file_name or path.name
     workdir = Path(tempfile.mkdtemp(prefix="hotline-ingest-"))
     try:
-        with _staging(con) as (stg, alias):
+        with _staging(con) as (stg, alias), ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as side:
+            # the category model loads while the file is read; matching, then prediction, run
+            # beside the parsing (see _side_matching)
+            loading = side.submit(_load_predictor, con.cursor(), not dry_run)
             staged = _stage(stg, path, sheet, workdir, progress)
             merged = columns.resolve_mapping(staged.headers, mapping, file_name=name)
             columns.require_fields(staged.headers, merged, file_name=name)
             salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
             progress(0.3, "解析与校验")
             present = _clean(stg, staged.headers, merged, lossy=staged.encoding == readers.MIXED_ENCODING)
-            # matching, then prediction, run beside the parsing (see _side_matching)
-            with ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as pool:
-                matched = pool.submit(_side_matching, con.cursor(), alias, present)
-                predicting = pool.submit(_side_prediction, con.cursor(), alias, present, not dry_run)
+            matched = side.submit(_side_matching, con.cursor(), alias, present)
+            prediction_cursor = con.cursor()
+            predicting = side.submit(_side_prediction, prediction_cursor, alias, present, loading)
+            try:
                 _parse_clean(stg, present, salt or "")
                 _rejected_json(stg, staged.headers, merged)
                 stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
                 progress(0.5, "匹配小区与分类")
                 _compounds(stg, con, *matched.result())  # while the prediction runs
                 predicted = _final(stg, con, predicting.result())
+            except BaseException:
+                if predicting.cancel():  # not started yet: the upload fails anyway
+                    prediction_cursor.close()
+                raise
             reasons, in_file_dups, unmatched = _counts(stg)
             for table in ("clean", "parsed", "by_value", "by_address", "category_map"):  # all in `final`
                 stg.execute(f"DROP TABLE {table}")

@@ -203,6 +203,23 @@ _TYPED_BY_LENGTH = tuple(
 )
 
 
+# NOISE that keeps line breaks: normalise_many joins its texts with them
+NOISE_BUT_BREAKS = re.compile(r"[^0-9A-Z\u3400-\u9fff\n]+")
+
+
+def normalise_many(texts: Iterable[object]) -> list[str]:
+    """normalise of each text, in one pass of each step over all of them joined by line breaks.
+    The answers are the same: a line break inside a text is noise either way, no character
+    normalises or upper-cases to one, and no step joins characters across one."""
+    texts = [str(t).replace("\n", " ") for t in texts]
+    if not texts:
+        return []
+    joined = "\n".join(texts)
+    joined = unicodedata.normalize("NFKC", joined).upper()
+    joined = CN_NUMBER.sub(lambda m: str(_cn_to_int(m.group(0))), joined)
+    return NOISE_BUT_BREAKS.sub("", joined).split("\n")
+
+
 def split_generic(core: str) -> tuple[str, str]:
     """阳光花园小区 -> (阳光, 花园); 小区 alone is neutral and dropped; the stem is never emptied.
     The longest generic word that leaves a stem of MIN_STEM characters wins."""
@@ -283,7 +300,7 @@ def _parse_found(s: str, subdistrict: str | None, community: str | None) -> Pars
     if m:
         phase = int(m.group(1))
         s = s[: m.start()] + s[m.end() :]
-    core, stem, generic = _finish(_strip_prefixes(s, 0, 0))
+    core, stem, generic = _finish(_strip_prefixes(s))
     return ParsedAddress(core, stem, generic, phase, subdistrict, community)
 
 
@@ -293,18 +310,23 @@ def _parse_found(s: str, subdistrict: str | None, community: str | None) -> Pars
 PREFIX_PATTERNS = (ADMIN_PREFIX, ROAD_PREFIX)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _strip_prefixes(s: str, pattern: int, stripped: int) -> str:
+def _strip_prefixes(s: str, pattern: int = 0, stripped: int = 0) -> str:
     """s without its administrative, then road, prefixes (up to MAX_PREFIXES of each), each
     stripped only while enough of a name is left after the cut."""
-    if pattern == len(PREFIX_PATTERNS):
-        return s
-    m = PREFIX_PATTERNS[pattern].match(s) if stripped < MAX_PREFIXES else None
-    if m:
-        rest = _cut_suffix(s[m.end() :])
-        if len(rest) >= MIN_STEM and rest not in GENERIC_WORDS:
-            return _strip_prefixes(s[m.end() :], pattern, stripped + 1)
-    return _strip_prefixes(s, pattern + 1, 0)
+    while pattern < len(PREFIX_PATTERNS):
+        m = PREFIX_PATTERNS[pattern].match(s) if stripped < MAX_PREFIXES else None
+        if m:
+            rest = _cut_suffix(s[m.end() :])
+            if len(rest) >= MIN_STEM and rest not in GENERIC_WORDS:
+                return _strip_rest(s[m.end() :], pattern, stripped + 1)
+        pattern, stripped = pattern + 1, 0
+    return s
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _strip_rest(s: str, pattern: int, stripped: int) -> str:
+    """_strip_prefixes of what follows a stripped prefix (cached: few distinct rests)."""
+    return _strip_prefixes(s, pattern, stripped)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -421,7 +443,11 @@ def name_part(text: str, admin: AdminNames = NO_ADMIN) -> tuple[str, str | None,
     cut: 兰山区柳青街道翠华苑３号楼２单元 -> (兰山区翠华苑, 柳青街道, None). Addresses that differ
     only after the name part are the same place to the matcher, so it parses and scores each
     name part once."""
-    s, subdistrict, community = admin.find(normalise(text))
+    return _name_part(normalise(text), admin)
+
+
+def _name_part(normalised: str, admin: AdminNames) -> tuple[str, str | None, str | None]:
+    s, subdistrict, community = admin.find(normalised)
     cut = BUILDING_CUT.sub("", s)
     return (cut if len(cut) >= MIN_STEM else s), subdistrict, community
 
@@ -447,7 +473,9 @@ def score_addresses(reg: Registry, addresses: Sequence[str]) -> pd.DataFrame:
     # index of each distinct name part, then of each distinct parse of those
     head_index: dict[tuple[str, str | None, str | None], int] = {}
     head_of = np.fromiter(
-        (head_index.setdefault(name_part(a, reg.admin), len(head_index)) for a in addresses), np.int64, n
+        (head_index.setdefault(_name_part(a, reg.admin), len(head_index)) for a in normalise_many(addresses)),
+        np.int64,
+        n,
     )
     parse_index: dict[ParsedAddress, int] = {}
     key_of_head = np.empty(len(head_index), dtype=np.int64)

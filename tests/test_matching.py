@@ -374,3 +374,24 @@ def test_a_named_phase_prefers_the_entry_with_that_phase(store):
     )
     assert got["compound_id"].tolist() == ["A3", "A1", "B1"]
     assert (got["status"] == "auto").all()
+
+
+def test_normalising_many_addresses_at_once_gives_each_ones_answer():
+    """The batch normaliser (one pass over all addresses joined by line breaks) must answer
+    exactly as normalising each: full-width forms, Chinese numerals, combining marks at the
+    edges, line breaks inside an address, empty and non-text values."""
+    rng = random.Random(7)
+    pieces = list("翠华苑３号楼２单元一二三十百千〇两期ＡＢａｂ-#（）\n\r\t ") + [
+        "\u0301",
+        "\u0308",
+        "e\u0301",
+        "ﬁ",
+        "①",
+        "",
+    ]
+    texts: list[object] = [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(3000)
+    ]
+    texts += ["", "\n", "\u0301翠华苑", "翠华苑\u0301", None, 12, "兰山区柳青街道翠华苑３号楼２单元"]
+    assert matching.normalise_many(texts) == [matching.normalise(t) for t in texts]
+    assert matching.normalise_many([]) == []
