@@ -642,10 +642,11 @@ def precision_coverage(
 def _distinct(values: Iterable[object]) -> list[str]:
     """Sorted distinct non-blank values, stripped (hashing first: a million tickets carry far
     fewer distinct addresses)."""
-    unique = pd.unique(
-        pd.Series(values if isinstance(values, pd.Series | np.ndarray | list) else list(values), dtype=object)
+    series = pd.Series(
+        values if isinstance(values, pd.Series | np.ndarray | list) else list(values), dtype=object
     )
-    return sorted({str(v).strip() for v in unique if v is not None and not pd.isna(v)} - {""})
+    unique = pd.unique(series.dropna())
+    return sorted({(v if isinstance(v, str) else str(v)).strip() for v in unique} - {""})
 
 
 def lookup_compounds(con: duckdb.DuckDBPyConnection, values: Iterable[str]) -> pd.DataFrame:
@@ -776,14 +777,13 @@ def prepare_matches(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) ->
     ).df()
     cur.unregister("wanted_addresses")
     cur.close()
-    new = sorted(set(distinct) - set(cached["address"]))
+    known = set(cached["address"])
+    new = [a for a in distinct if a not in known] if known else distinct  # still sorted
     fresh = _score_in_chunks(load_registry(con), new) if new else pd.DataFrame(columns=RESULT_COLUMNS)
-    both = pd.concat(
-        [part for part in (cached.assign(fresh=False), fresh.assign(fresh=True)) if len(part)]
-        or [fresh.assign(fresh=True)],
-        ignore_index=True,
-    )
-    return both.sort_values("address").reset_index(drop=True)
+    if cached.empty:
+        return fresh.assign(fresh=True)
+    parts = [cached.assign(fresh=False)] + ([fresh.assign(fresh=True)] if len(fresh) else [])
+    return pd.concat(parts, ignore_index=True).sort_values("address").reset_index(drop=True)
 
 
 def remember_matches(cur: duckdb.DuckDBPyConnection, prepared: pd.DataFrame) -> None:
