@@ -7,14 +7,15 @@ How a file flows (so a 500 MB export never sits in pandas):
    DuckDB instance (it spills to disk when large): CSV through DuckDB's own reader (non-UTF-8
    files are transcoded to UTF-8 in chunks first), workbooks through calamine in chunks.
    Blank rows are not rows.
-3. Parsing, validation and in-file dedup are SQL over the staging table (columns.sql_* rules).
-   Distinct compound values and addresses go once through `matching`; distinct upload
-   categories once through `categories`; when a category model exists, rows without a category
-   get a predicted one (each distinct text once, on a thread beside the matcher; not for
-   tickets already stored with a category, which keep theirs). The result
-   is materialised once as the staging table `final`.
-4. One transaction classifies every staged row against the stored tickets (new / unchanged / changed), copies replaced versions to
-   ticket_history, writes tickets, rejected rows, the batch row and the audit entry.
+3. Cleaning, parsing, validation and in-file dedup are SQL over the staging table
+   (columns.sql_* rules). While DuckDB parses, a side thread matches the distinct compound
+   values and addresses once (`matching`) and, when a category model exists (loaded while the
+   file was read), predicts the category of each distinct text of rows without one (not for
+   tickets already stored with a category, which keep theirs). Distinct upload categories go
+   once through `categories`. The result is materialised once as the staging table `final`.
+4. One transaction classifies every staged row against the stored tickets (new / unchanged /
+   changed), copies replaced versions to ticket_history, writes tickets, rejected rows, the
+   batch row and the audit entry.
 
 rows_read == inserted + updated + duplicates + rejected, always.
 
@@ -786,13 +787,18 @@ def ingest_file(
                 stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
                 progress(0.5, "匹配小区与分类")
                 _compounds(stg, con, *matched.result())  # while the prediction runs
-                predicted = _final(stg, con, predicting.result())
+                texts = predicting.result()
+                stg.execute("DROP TABLE clean")  # the side work is done with it
+                # the futures hold the matches and predictions: let them go before the commit
+                matched = predicting = None
+                predicted = _final(stg, con, texts)
+                del texts
             except BaseException:
-                if predicting.cancel():  # not started yet: the upload fails anyway
+                if predicting is not None and predicting.cancel():  # not started: the upload fails anyway
                     prediction_cursor.close()
                 raise
             reasons, in_file_dups, unmatched = _counts(stg)
-            for table in ("clean", "parsed", "by_value", "by_address", "category_map"):  # all in `final`
+            for table in ("parsed", "by_value", "by_address", "category_map"):  # all in `final`
                 stg.execute(f"DROP TABLE {table}")
             result = IngestResult(
                 file=name,

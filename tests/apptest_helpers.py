@@ -64,22 +64,24 @@ class Fixture:
     compounds: int = len(COMPOUNDS)
 
 
+# the registry export's headers as analysts' files carry them
+REGISTRY_HEADERS = [
+    "小区编号",
+    "小区名称",
+    "别名",
+    "所属社区",
+    "所属街道",
+    "小区类型",
+    "建成年份",
+    "户数",
+    "物业公司",
+]
+
+
 def write_registry_csv(path: Path) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "小区编号",
-                "小区名称",
-                "别名",
-                "所属社区",
-                "所属街道",
-                "小区类型",
-                "建成年份",
-                "户数",
-                "物业公司",
-            ]
-        )
+        w.writerow(REGISTRY_HEADERS)
         for i, (cid, name, community, _) in enumerate(COMPOUNDS):
             w.writerow(
                 [

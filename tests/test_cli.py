@@ -10,19 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.apptest_helpers import REGISTRY_HEADERS
+
 ROOT = Path(__file__).resolve().parents[1]
 
-REGISTRY_HEADERS = [
-    "小区编号",
-    "小区名称",
-    "别名",
-    "所属社区",
-    "所属街道",
-    "小区类型",
-    "建成年份",
-    "户数",
-    "物业公司",
-]
 REGISTRY_ROWS = [
     ["C001", "翠华苑", "翠华小区", "翠华社区", "柳青街道", "商开", "2008", "820", "鑫诚物业"],
     ["C002", "金雀山花园", "", "金雀社区", "金雀山街道", "还建", "1996", "410", "安居物业"],
