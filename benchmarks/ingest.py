@@ -8,14 +8,16 @@ of a fresh database file, the baseline; (2) `ingest.ingest_file` into a fresh st
 rows/s, the ratio to the baseline and peak resident memory. `--registry` loads the 1,105
 synthetic compounds first, so address matching is part of the timing.
 
-    python benchmarks/ingest.py --rows 1000000 --enrich [--addresses 100000]
+    python benchmarks/ingest.py --rows 1000000 --enrich [--addresses 100000] [--repeats 5]
 
 What matching and category prediction add to an upload: a file without a category column whose
 tickets carry about --addresses distinct addresses is ingested (a) into a store holding 20,000
 labelled tickets and nothing else, and (b) into the same store plus the 1,105-compound registry
 and a category model trained on those tickets, so every row is matched and predicted. Reports
 both times, the extra time as a share of (a), the time of the matching-and-prediction step and
-how the rows came out (matched, predicted).
+how the rows came out (matched, predicted). `--repeats N` runs N such pairs on the same file and
+reports the pair with the median share, and every pair's share: on a shared machine one pair
+swings by about ±0.05.
 """
 
 from __future__ import annotations
@@ -123,9 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--registry", action="store_true")
     parser.add_argument("--enrich", action="store_true")
     parser.add_argument("--addresses", type=int, default=100_000)
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="with --enrich: pairs of runs (median reported)"
+    )
     args = parser.parse_args(argv)
     if args.enrich:
-        return enrich(args.rows, args.addresses)
+        return enrich(args.rows, args.addresses, max(args.repeats, 1))
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         csv = Path(tmp) / "tickets.csv"
         generate(["--rows", str(args.rows), "--out", str(csv)])
@@ -153,27 +158,36 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def enrich(rows: int, addresses: int) -> int:
+def enrich(rows: int, addresses: int, repeats: int = 1) -> int:
+    """Plain and enriched ingest of one generated file, `repeats` pairs (each pair in a fresh
+    pair of stores, plain first); the report gives the median pair and every pair's share."""
+    pairs = []
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         csv = Path(tmp) / "tickets.csv"
         generate(["--rows", str(rows), "--out", str(csv), "--addresses", str(addresses), "--no-category"])
         out, _, _ = run(BASELINE, str(csv), str(Path(tmp) / "bare.duckdb"))
         base_s = float(out.splitlines()[-1].split()[1])
-        plain = json.loads(
-            run(ENRICH, str(csv), str(Path(tmp) / "plain.duckdb"), str(ROOT), "0")[0].splitlines()[-1]
-        )
-        full = json.loads(
-            run(ENRICH, str(csv), str(Path(tmp) / "full.duckdb"), str(ROOT), "1")[0].splitlines()[-1]
-        )
+        for i in range(repeats):
+            plain = json.loads(
+                run(ENRICH, str(csv), str(Path(tmp) / f"plain{i}.duckdb"), str(ROOT), "0")[0].splitlines()[-1]
+            )
+            full = json.loads(
+                run(ENRICH, str(csv), str(Path(tmp) / f"full{i}.duckdb"), str(ROOT), "1")[0].splitlines()[-1]
+            )
+            pairs.append((plain, full))
+    shares = [(f["seconds"] - p["seconds"]) / p["seconds"] for p, f in pairs]
+    plain, full = pairs[sorted(range(len(pairs)), key=shares.__getitem__)[len(pairs) // 2]]
     extra = full["seconds"] - plain["seconds"]
     report = {
         "rows": rows,
         "distinct_addresses": full["distinct_addresses"],
         "bare_read_csv_s": round(base_s, 2),
+        "pairs": len(pairs),
         "ingest_plain_s": round(plain["seconds"], 2),
         "ingest_match_predict_s": round(full["seconds"], 2),
         "extra_s": round(extra, 2),
         "extra_share_of_plain": round(extra / plain["seconds"], 3),
+        "extra_share_each_pair": [round(s, 3) for s in shares],
         "assign_step_plain_s": round(plain["assign_s"], 2),
         "assign_step_match_predict_s": round(full["assign_s"], 2),
         "matched": full["matched"],
