@@ -28,7 +28,7 @@ import json
 import pickle
 import re
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -719,10 +719,12 @@ def _fast_tfidf(counts: sparse.csr_matrix, tfidf: TfidfTransformer) -> TfidfBloc
     return TfidfBlock(x, scale)
 
 
-def _feature_blocks(model: Pipeline, frame: Any) -> list[TfidfBlock] | None:
-    """The tf-idf blocks of our own pipeline shape (hasher + tf-idf per ColumnTransformer entry),
-    computed directly in float32; None for any other shape. `frame` maps column names to texts (a
-    DataFrame, or Arrow arrays); each column is decoded once for all the blocks that read it."""
+FeatureStep = tuple[CharNgramHasher, TfidfTransformer, list[str]]
+
+
+def _feature_steps(model: Pipeline) -> list[FeatureStep] | None:
+    """(hasher, tf-idf, columns) of each ColumnTransformer entry of our own pipeline shape; None
+    for any other shape (scikit-learn's own transform is used then)."""
     features = model.named_steps.get("features")
     if not isinstance(features, ColumnTransformer):
         return None
@@ -733,7 +735,21 @@ def _feature_blocks(model: Pipeline, frame: Any) -> list[TfidfBlock] | None:
         parts = dict(step.steps) if isinstance(step, Pipeline) else {}
         if set(parts) != {"hash", "tfidf"} or not isinstance(parts["hash"], CharNgramHasher):
             return None
+        if parts["tfidf"].norm not in ("l2", None):
+            return None
         steps.append((parts["hash"], parts["tfidf"], list(cols)))
+    return steps
+
+
+def _feature_blocks(
+    model: Pipeline, frame: Any, steps: list[FeatureStep] | None = None
+) -> list[TfidfBlock] | None:
+    """The tf-idf blocks of `steps` (all of our pipeline's by default), computed directly in
+    float32; None for another pipeline shape. `frame` maps column names to texts (a DataFrame,
+    or Arrow arrays); each column is decoded once for all the blocks that read it."""
+    steps = _feature_steps(model) if steps is None else steps
+    if steps is None:
+        return None
     names = {c for _, _, cols in steps for c in cols}
     arrays = {
         c: _as_text_array(frame[c].tolist() if isinstance(frame[c], pd.Series) else frame[c]) for c in names
@@ -821,17 +837,23 @@ class LinearScorer:
         )
 
     def predict_proba(self, blocks: list[TfidfBlock]) -> np.ndarray:
-        n = blocks[0].matrix.shape[0]
-        decision = np.tile(self.intercept.astype(np.float64), (n, 1))
-        offset = 0
-        for block in blocks:
-            x = block.matrix
-            rows = self.lookup[offset : offset + x.shape[1]][x.indices]
-            compact = sparse.csr_matrix(
-                (x.data.astype(np.float32, copy=False), rows, x.indptr), shape=(n, self.coef.shape[0])
-            )
-            decision += (compact @ self.coef) * block.scale[:, None]
-            offset += x.shape[1]
+        offsets = np.cumsum([0, *(b.matrix.shape[1] for b in blocks)])
+        return self.calibrated(sum(self.partial(b, int(o)) for b, o in zip(blocks, offsets, strict=False)))
+
+    def partial(self, block: TfidfBlock, offset: int) -> np.ndarray:
+        """One block's share of the decision values (n, columns); the block's features start at
+        `offset` of the model's feature space."""
+        x = block.matrix
+        rows = self.lookup[offset : offset + x.shape[1]][x.indices]
+        compact = sparse.csr_matrix(
+            (x.data.astype(np.float32, copy=False), rows, x.indptr), shape=(x.shape[0], self.coef.shape[0])
+        )
+        return (compact @ self.coef) * block.scale[:, None]
+
+    def calibrated(self, shares: np.ndarray) -> np.ndarray:
+        """Class probabilities from the summed block shares of the decision values."""
+        decision = shares + self.intercept
+        n = len(decision)
         p = expit(-(decision * self.a + self.b))
         k = self.n_classes
         total = np.zeros((n, k))
@@ -848,42 +870,72 @@ class LinearScorer:
 _scorers: weakref.WeakKeyDictionary[Pipeline, LinearScorer | None] = weakref.WeakKeyDictionary()
 
 
-def _scorer(model: Pipeline, blocks: list[TfidfBlock]) -> LinearScorer | None:
+def _scorer(model: Pipeline, steps: list[FeatureStep]) -> LinearScorer | None:
     if model not in _scorers:
-        _scorers[model] = LinearScorer.of(model.steps[-1][1], sum(b.matrix.shape[1] for b in blocks))
+        _scorers[model] = LinearScorer.of(model.steps[-1][1], sum(1 << h.n_bits for h, _, _ in steps))
     return _scorers[model]
 
 
-def _probabilities(model: Pipeline, titles: Any, contents: Any) -> np.ndarray:
-    """Class probabilities (columns in model.classes_ order) of each text."""
-    columns = {"title": _as_text_array(titles), "content": _as_text_array(contents)}
-    blocks = _feature_blocks(model, columns)
-    scorer = None if blocks is None else _scorer(model, blocks)
-    if scorer is not None:
-        return scorer.predict_proba(blocks)
-    frame = _text_frame(*(c.to_pylist() for c in columns.values()))
-    return model.steps[-1][1].predict_proba(_features(model, frame))
-
-
 def predict_arrays(model: Pipeline, titles: Any, contents: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(index into model.classes_, confidence rounded to 4 places) of each text. Long inputs are
-    cut into chunks predicted on PREDICT_WORKERS threads (the decoding, hashing and products
-    release the GIL for most of their work)."""
+    """(index into model.classes_, confidence rounded to 4 places) of each text.
+
+    Blocks that read the title alone are computed once per distinct title (exports repeat
+    titles: a million tickets may carry a few tens of thousands) and their share of the decision
+    values gathered per text. Long inputs are cut into chunks predicted on PREDICT_WORKERS
+    threads (the decoding, hashing and products release the GIL for most of their work)."""
     titles, contents = _as_text_array(titles), _as_text_array(contents)
     n = len(titles)
-
-    def chunk(start: int) -> tuple[np.ndarray, np.ndarray]:
-        proba = _probabilities(
-            model, titles.slice(start, PREDICT_CHUNK), contents.slice(start, PREDICT_CHUNK)
-        )
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    steps = _feature_steps(model)
+    scorer = None if steps is None else _scorer(model, steps)
+    if scorer is None:  # another pipeline shape: scikit-learn's own path
+        proba = model.predict_proba(_text_frame(titles.to_pylist(), contents.to_pylist()))
         best = proba.argmax(axis=1)
-        return best, proba[np.arange(len(best)), best].round(4)
+        return best, proba[np.arange(n), best].round(4)
+    offsets = np.cumsum([0, *(1 << h.n_bits for h, _, _ in steps)])
+    by_title = [i for i, (_, _, cols) in enumerate(steps) if cols == ["title"]]
+    others = [i for i in range(len(steps)) if i not in by_title]
 
-    if n <= PREDICT_CHUNK:
-        return chunk(0) if n else (np.zeros(0, dtype=np.int64), np.zeros(0))
+    def shares(which: list[int], columns: dict[str, pa.Array]) -> np.ndarray:
+        blocks = _feature_blocks(model, columns, [steps[i] for i in which])
+        total = np.zeros((len(next(iter(columns.values()))), len(scorer.intercept)))
+        for i, block in zip(which, blocks or [], strict=True):
+            total += scorer.partial(block, int(offsets[i]))
+        return total
+
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(PREDICT_WORKERS) as pool:
-        parts = list(pool.map(chunk, range(0, n, PREDICT_CHUNK)))
-    return np.concatenate([b for b, _ in parts]), np.concatenate([c for _, c in parts])
+
+        def chunked(count: int, work: Callable[[int], np.ndarray]) -> list[np.ndarray]:
+            starts = range(0, count, PREDICT_CHUNK)
+            return [work(0)] if count <= PREDICT_CHUNK else list(pool.map(work, starts))
+
+        title_index, title_shares = None, None
+        if by_title:
+            encoded = pc.dictionary_encode(pc.fill_null(titles, ""))
+            title_index = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            distinct = encoded.dictionary
+            title_shares = np.concatenate(
+                chunked(
+                    len(distinct), lambda s: shares(by_title, {"title": distinct.slice(s, PREDICT_CHUNK)})
+                )
+            )
+
+        def chunk(start: int) -> np.ndarray:
+            end = min(start + PREDICT_CHUNK, n)
+            part = {
+                "title": titles.slice(start, PREDICT_CHUNK),
+                "content": contents.slice(start, PREDICT_CHUNK),
+            }
+            decision = shares(others, part) if others else np.zeros((end - start, 1))
+            if title_shares is not None:
+                decision = decision + title_shares[title_index[start:end]]
+            proba = scorer.calibrated(decision)
+            best = proba.argmax(axis=1)
+            return np.stack([best, proba[np.arange(len(best)), best].round(4)], axis=1)
+
+        parts = np.concatenate(chunked(n, chunk))
+    return parts[:, 0].astype(np.int64), parts[:, 1]
 
 
 def predict_frame(model: Pipeline, titles: Iterable[Any], contents: Iterable[Any]) -> pd.DataFrame:

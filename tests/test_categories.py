@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -285,7 +286,7 @@ def test_repeated_texts_get_one_prediction_each(store):
 def test_compact_scorer_gives_scikit_learns_probabilities(ensemble):
     """The one-product scorer (non-zero coefficient rows only, calibrators in numpy) must agree
     with CalibratedClassifierCV.predict_proba, for our model and for an older ensemble model."""
-    from analytics.categories import _feature_blocks, _scorer, _text_frame, build_model
+    from analytics.categories import _feature_blocks, _feature_steps, _scorer, _text_frame, build_model
 
     rng = random.Random(SEED)
     train = [(c, *_text(rng, c)) for c in list(PHRASES) * 30]
@@ -295,7 +296,7 @@ def test_compact_scorer_gives_scikit_learns_probabilities(ensemble):
     test = [_text(rng, c) for c in list(PHRASES) * 40] + [("", ""), ("完全无关的文字", "")]
     frame = _text_frame([t for t, _ in test], [b for _, b in test])
     blocks = _feature_blocks(model, frame)
-    scorer = _scorer(model, blocks)
+    scorer = _scorer(model, _feature_steps(model))
     assert scorer is not None and len(scorer.members) == (3 if ensemble else 1)
     assert scorer.coef.shape[0] < sum(b.matrix.shape[1] for b in blocks) / 10  # compact: used rows only
     ours, theirs = scorer.predict_proba(blocks), model.predict_proba(frame)
@@ -367,3 +368,24 @@ def test_upload_predicts_a_changed_ticket_stored_without_category(store, tmp_pat
     assert result.updated == 1
     got = query_df(store, "SELECT category, category_source FROM tickets WHERE ticket_id = 'OLD1'")
     assert got.iloc[0].tolist() == ["电梯", "predicted"]
+
+
+def test_prediction_per_distinct_title_gives_scikit_learns_answer():
+    """The title-only block is computed once per distinct title and shared by the texts that
+    carry it; over more texts than one chunk (so the threads and the gathering are used), with
+    repeated and missing titles, the categories and confidences are scikit-learn's own."""
+    from analytics.categories import _text_frame, build_model, predict_arrays
+
+    rng = random.Random(SEED)
+    train = [(c, *_text(rng, c)) for c in list(PHRASES) * 30]
+    model = build_model()
+    model.fit(_text_frame([t for _, t, _ in train], [b for _, _, b in train]), [c for c, _, _ in train])
+    titles_pool = [_text(rng, c)[0] for c in PHRASES] + [None, ""]
+    texts = [(rng.choice(titles_pool), _text(rng, rng.choice(list(PHRASES)))[1]) for _ in range(23_000)]
+    titles, contents = [t for t, _ in texts], [c for _, c in texts]
+    best, confidence = predict_arrays(model, titles, contents)
+    theirs = model.predict_proba(_text_frame(titles, contents))
+    top2 = np.sort(theirs, axis=1)[:, -2:]
+    clear = top2[:, 1] - top2[:, 0] > 1e-6
+    assert (best[clear] == theirs.argmax(axis=1)[clear]).all()
+    assert abs(confidence - theirs.max(axis=1)).max() <= 5e-5 + 1e-6  # rounded to 4 places
