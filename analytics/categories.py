@@ -17,8 +17,9 @@ is vectorised over whole batches (each column's Arrow UTF-8 buffer decoded at on
 code points, one SIMD sort of 32-bit (row, n-gram) keys builds the sparse matrix); prediction
 multiplies the unnormalised tf-idf blocks by the classifiers' non-zero coefficient rows only
 (`LinearScorer`, one float32 product), scales each row's decision values by its l2 norm and
-applies the calibrators in numpy; uploads and `predict_missing` predict each distinct text once,
-which keeps a million tickets in seconds.
+applies the calibrators in numpy; the title-only block is computed once per distinct title;
+uploads and `predict_missing` predict each distinct text once, which keeps a million tickets in
+seconds.
 """
 
 from __future__ import annotations
