@@ -685,23 +685,16 @@ class TfidfBlock:
     matrix: sparse.csr_matrix  # sublinear tf x idf, float32
     scale: np.ndarray  # float64, one per row
 
-    def normalised(self) -> sparse.csr_matrix:
-        x = self.matrix.astype(np.float64)
-        x.data *= np.repeat(self.scale, np.diff(x.indptr))
-        return x
-
 
 _idf32: weakref.WeakKeyDictionary[TfidfTransformer, np.ndarray] = weakref.WeakKeyDictionary()
 
 
-def _fast_tfidf(counts: sparse.csr_matrix, tfidf: TfidfTransformer) -> TfidfBlock | None:
-    """TfidfTransformer.transform on canonical counts, in place on the data array; None for a
-    norm other than l2 or none.
+def _fast_tfidf(counts: sparse.csr_matrix, tfidf: TfidfTransformer) -> TfidfBlock:
+    """TfidfTransformer.transform on canonical float32 counts, in place on the data array, for an
+    l2 norm or none (`_feature_steps` takes no other).
 
     Same numbers as scikit-learn (sublinear tf, idf, l2 or no norm) without its diagonal-matrix
     product and copies, which cost more than the hashing itself on large batches."""
-    if tfidf.norm not in ("l2", None):
-        return None
     x = counts
     if tfidf.sublinear_tf:
         np.log(x.data, out=x.data)
@@ -709,7 +702,7 @@ def _fast_tfidf(counts: sparse.csr_matrix, tfidf: TfidfTransformer) -> TfidfBloc
     if tfidf.use_idf:
         if tfidf not in _idf32:
             _idf32[tfidf] = tfidf.idf_.astype(np.float32)
-        x.data *= _idf32[tfidf][x.indices] if x.dtype == np.float32 else tfidf.idf_[x.indices]
+        x.data *= _idf32[tfidf][x.indices]
     n = x.shape[0]
     scale = np.ones(n)
     if tfidf.norm == "l2" and x.nnz:
@@ -765,19 +758,8 @@ def _feature_blocks(
     for parts, (hasher, tfidf, _) in zip(counts, steps, strict=True):
         if not parts:
             parts = [sparse.csr_matrix((0, 1 << hasher.n_bits), dtype=np.float32)]
-        block = _fast_tfidf(parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr"), tfidf)
-        if block is None:
-            return None
-        blocks.append(block)
+        blocks.append(_fast_tfidf(parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr"), tfidf))
     return blocks
-
-
-def _features(model: Pipeline, frame: pd.DataFrame) -> Any:
-    """The model's feature matrix (the blocks stacked, or scikit-learn's own transform)."""
-    blocks = _feature_blocks(model, frame)
-    if blocks is None:
-        return model[:-1].transform(frame)
-    return sparse.hstack([b.normalised() for b in blocks], format="csr")
 
 
 @dataclass(frozen=True)
