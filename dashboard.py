@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import auth
 from analytics.errors import HotlineError
+from analytics.services import auth
 from ui import session, store
 from ui.i18n import error_text, language_switch, role_name, t
 from ui.widgets import unexpected_error
@@ -64,7 +64,7 @@ def login_page() -> None:
                     st.session_state.pop(key, None)
                 st.rerun()
     if store.is_demo():
-        from analytics import demo
+        from analytics.synthetic import demo
 
         st.info(t("demo_accounts"))
         accounts = pd.DataFrame(

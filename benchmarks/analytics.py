@@ -27,8 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analytics import db, ranking, repeats, summaries, surges, trends
-from analytics.simulate import simulate_district
+from analytics.metrics import repeats, surges, trends
+from analytics.models import ranking
+from analytics.store import db
+from analytics.store import summary as summaries
+from analytics.synthetic.simulate import simulate_district
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +49,10 @@ PAGE_TARGET_S = 1.0
 PAGES = """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
-from analytics import db, ranking, surges, trends
+from analytics.store import db
+from analytics.models import ranking
+from analytics.metrics import surges
+from analytics.metrics import trends
 t0 = time.perf_counter()
 con = db.connect(sys.argv[1])
 steps = {}

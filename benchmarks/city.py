@@ -3,7 +3,7 @@ overview queries, store size and peak memory.
 
     .venv/bin/python -m benchmarks.city [--db /tmp/city.duckdb] [--keep] [--ingest-rows 1000000]
 
-1. A simulated city store (`analytics.simulate.simulate_district`, vectorised): 11,050 compounds,
+1. A simulated city store (`analytics.synthetic.simulate.simulate_district`, vectorised): 11,050 compounds,
    3.5 million tickets a year for two years (7 million), 650 task forces chosen from the 2023
    ranking, moving in on 2024-03-01. Kept with --keep / reused with --db.
 2. The compound-month summary is built (`summaries.refresh`).
@@ -38,8 +38,11 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analytics import db, effects, ranking, summaries, surges, trends  # noqa: E402
-from analytics.simulate import simulate_district  # noqa: E402
+from analytics.metrics import surges, trends  # noqa: E402
+from analytics.models import effects, ranking  # noqa: E402
+from analytics.store import db  # noqa: E402
+from analytics.store import summary as summaries  # noqa: E402
+from analytics.synthetic.simulate import simulate_district  # noqa: E402
 from benchmarks.analytics import page_timing  # noqa: E402
 from benchmarks.ingest import BASELINE as BARE  # noqa: E402  the same bare read_csv load
 
@@ -55,7 +58,8 @@ POLL_S = 0.05
 INGEST = """
 import json, sys, time
 sys.path.insert(0, sys.argv[3])
-from analytics import db, ingest
+from analytics.store import db
+from analytics.ingest import pipeline as ingest
 con = db.connect(sys.argv[2])
 t = time.perf_counter()
 r = ingest.ingest_file(con, sys.argv[1], user="bench")

@@ -49,7 +49,9 @@ print(n, time.perf_counter() - t)
 ENRICH = """
 import json, sys, time
 sys.path.insert(0, sys.argv[3])
-from analytics import categories, db, ingest
+from analytics.ingest import categories
+from analytics.store import db
+from analytics.ingest import pipeline as ingest
 from benchmarks.gen_tickets import make_compounds, make_tickets
 con = db.connect(sys.argv[2])
 labelled = make_tickets(20000, make_compounds(), seed=99)
@@ -82,7 +84,8 @@ print(json.dumps({**r.as_json(), "seconds": el, "assign_s": marks[0.7] - marks[0
 OURS = """
 import json, sys, time
 sys.path.insert(0, sys.argv[3])
-from analytics import db, ingest
+from analytics.store import db
+from analytics.ingest import pipeline as ingest
 con = db.connect(sys.argv[2])
 if sys.argv[4] == "1":
     from benchmarks.gen_tickets import make_compounds

@@ -83,7 +83,7 @@ class Upload:
 
 def export_file(store: Path, rows: int, out: Path) -> Path:
     """`rows` generated tickets for the store's own compounds, with a 小区 column."""
-    from analytics import db
+    from analytics.store import db
     from benchmarks.gen_tickets import make_tickets, write_csv
 
     con = db.connect(store)  # writable: migrates a copy of an older demo store first
@@ -214,7 +214,7 @@ async def drive(
 ) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
-    from tests.live_server import CHROMIUM, CHROMIUM_ARGS
+    from tests.fixtures.live_server import CHROMIUM, CHROMIUM_ARGS
 
     visits: list[Visit] = []
     upload = Upload()
@@ -295,7 +295,7 @@ class CpuSampler:
 
 
 def upload_landed(store: Path, rows: int) -> dict[str, Any]:
-    from analytics import db
+    from analytics.store import db
 
     con = db.connect(store, read_only=True)
     try:

@@ -31,7 +31,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics import categories, db, matching  # noqa: E402
+from analytics.ingest import (
+    categories,
+    matching,  # noqa: E402
+)
+from analytics.store import db
 
 SYLLABLES = list(
     "金银阳光翠湖绿锦华盛世御景龙凤明珠泰和康宁福安兴国书香名滨河湾水岸丽紫荆桂兰亭瑞祥嘉禾鑫源恒昌泉松柏枫林"

@@ -19,7 +19,7 @@ time from clicking the page in the menu to the first drawn plotly chart (`.js-pl
 .main-svg` outside stale elements), and to the end of the script run. First visit after the
 server started (cold) and a second visit (warm).
 
-The effects page reads the effects model's result stored in the store (analytics.results) while
+The effects page reads the effects model's result stored in the store (analytics.store.results) while
 it is fresh: `effects` is timed with it fresh (as after any write from the app, which rebuilds
 it), `effects_stale_store` with the page's row deleted before each cold run (the page then fits
 the model itself and stores the result).
@@ -44,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import live_server  # noqa: E402
+from tests.fixtures import live_server  # noqa: E402
 
 OUT_DIR = ROOT / "benchmarks" / "out"
 DEMO_DB = OUT_DIR / "demo.duckdb"
@@ -85,7 +85,7 @@ def running_server(
 
 def log_in(page: Any, base: str, username: str, password: str, path: str = "", wait: bool = True) -> None:
     """Fill the login form and submit; with `wait`, until the menu is there and the run ended."""
-    from tests.test_browser import wait_for_run
+    from tests.fixtures.live_server import wait_for_run
 
     page.goto(f"{base}/{path}")
     page.get_by_label("用户名").fill(username)
@@ -106,7 +106,8 @@ def ensure_demo(path: Path) -> None:
 
 def admin_account(path: Path) -> tuple[str, str]:
     """The demo administrator, or a benchmark administrator added to a store without one."""
-    from analytics import auth, db
+    from analytics.services import auth
+    from analytics.store import db
 
     con = db.connect(path)
     try:
@@ -142,11 +143,12 @@ def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[s
     from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
 
-    from analytics import db, effects
-    from analytics import results as stored
-    from tests.apptest_helpers import _run_entry_script, errors_of, login
+    from analytics.models import effects
+    from analytics.store import db
+    from analytics.store import results as stored
+    from tests.fixtures.apptest import _run_entry_script, errors_of, login
 
-    # as tests.apptest_helpers.entry_navigation: rerun dashboard.py, as a live server does
+    # as tests.fixtures.apptest.entry_navigation: rerun dashboard.py, as a live server does
     script_runner._mpa_v1 = _run_entry_script  # noqa: SLF001
     os.environ["HOTLINE_DB"] = str(path)
     # same process and path as the pages' connection: DuckDB shares one database between them
@@ -192,8 +194,7 @@ def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[s
 def browser_side(path: Path, account: tuple[str, str]) -> dict[str, dict[str, Any]]:
     from playwright.sync_api import sync_playwright
 
-    from tests.live_server import CHROMIUM, CHROMIUM_ARGS
-    from tests.test_browser import ERROR_SELECTOR, wait_for_run
+    from tests.fixtures.live_server import CHROMIUM, CHROMIUM_ARGS, ERROR_SELECTOR, wait_for_run
 
     results: dict[str, dict[str, Any]] = {}
     with running_server(path, OUT_DIR / f"pages_server_{path.stem}.log") as base, sync_playwright() as p:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics import auth, backup, db, registry
+from analytics.ingest import registry
+from analytics.services import auth
+from analytics.store import backup, db
 from ui import session, store
 from ui.i18n import role_name, t
 from ui.widgets import render_table, shown_errors

@@ -12,7 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics import charts, effects, taskforces
+from analytics.models import effects
+from analytics.reports import charts
+from analytics.services import taskforces
 from ui import session, store
 from ui.i18n import labelled, lang, pct, translator
 from ui.widgets import render_kpi, render_table

@@ -6,8 +6,12 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from analytics import charts, ranking, registry, repeats, taskforces, trends
 from analytics.errors import NotFound
+from analytics.ingest import registry
+from analytics.metrics import repeats, trends
+from analytics.models import ranking
+from analytics.reports import charts
+from analytics.services import taskforces
 from ui import session, store
 from ui.i18n import lang, t
 from ui.widgets import render_kpi, render_table

@@ -9,8 +9,11 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from analytics import auth, charts, ranking, taskforces, trends
 from analytics.errors import HotlineError
+from analytics.metrics import trends
+from analytics.models import ranking
+from analytics.reports import charts
+from analytics.services import auth, taskforces
 from ui import session, store
 from ui.i18n import error_text, labelled, lang, translator
 from ui.widgets import render_table, shown_errors

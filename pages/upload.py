@@ -13,8 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import auth, categories, columns, ingest, matching, registry
 from analytics.errors import HotlineError
+from analytics.ingest import categories, columns, matching, registry
+from analytics.ingest import pipeline as ingest
+from analytics.services import auth
 from ui import session, store
 from ui.i18n import lang, t
 from ui.widgets import mask_all_text, mask_phones, render_kpi, render_table, show_error, shown_errors

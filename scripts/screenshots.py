@@ -17,7 +17,7 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
+from tests.fixtures.live_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SHOTS = {"overview": "总览", "ranking": "重点小区排名", "effects": "整治成效"}

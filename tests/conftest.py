@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics import db
+from analytics.store import db
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
@@ -38,7 +38,7 @@ def real_data() -> Path:
 @pytest.fixture
 def app(district, monkeypatch):
     """A fresh AppTest of the dashboard on the module's `district` store (page tests define it)."""
-    from tests.apptest_helpers import new_app
+    from tests.fixtures.apptest import new_app
 
     monkeypatch.setenv("HOTLINE_DB", str(district.path))
     return new_app()

@@ -1,7 +1,7 @@
 """Who is signed in: login, logout, idle expiry and the per-page access check.
 
 Two ways in:
-- local accounts (user name + password checked by `analytics.auth.authenticate`), the default;
+- local accounts (user name + password checked by `analytics.services.auth.authenticate`), the default;
 - OpenID Connect when the deployment has an `[auth]` block in `.streamlit/secrets.toml`:
   `st.login()` signs the person in with the organisation's provider and their e-mail must
   match a local user name, which gives the role and scope. Nobody without a local row gets in.
@@ -18,7 +18,8 @@ import time
 import duckdb
 import streamlit as st
 
-from analytics import auth, db
+from analytics.services import auth
+from analytics.store import db
 from ui.i18n import t
 
 SESSION_MINUTES = 60  # idle minutes before a session is signed out

@@ -1,6 +1,6 @@
 """The store as the pages see it: one connection per process, cached reads, demo on first start.
 
-- `get_connection()` opens `analytics.db.connect(db.default_path())` once per process and store
+- `get_connection()` opens `analytics.store.db.connect(db.default_path())` once per process and store
   path (`st.cache_resource`); every query takes its own cursor from it.
 - `ensure_demo(con)` builds the demo district when the store is completely empty (no compounds,
   no tickets, no users), with a progress bar, so a first start shows something to click.
@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from analytics import db, summaries
 from analytics.errors import HotlineError
+from analytics.store import db
+from analytics.store import summary as summaries
 from ui.i18n import t
 
 CACHE_TTL_S = 600  # reads are refreshed at least every ten minutes
@@ -60,7 +61,7 @@ def ensure_demo(con: duckdb.DuckDBPyConnection) -> bool:
     """Build the demo district into an empty store; True when it was built now."""
     if not store_is_empty(con):
         return False
-    from analytics import demo
+    from analytics.synthetic import demo
 
     with _demo_lock:
         if not store_is_empty(con):
@@ -116,7 +117,7 @@ def invalidate() -> None:
             summaries.refresh(con, timeout_s=SUMMARY_REFRESH_WAIT_S)
     except HotlineError:
         pass
-    from analytics import effects  # scipy and the model load only when a write needs them
+    from analytics.models import effects  # scipy and the model load only when a write needs them
 
     effects.refresh_stored(con)
 

@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analytics import db
 from analytics.errors import HotlineError
+from analytics.store import db
 from ui.i18n import error_text, t
 
 # A phone-like run: at least 7 digits, possibly split by spaces or hyphens (138-1234-5678).
@@ -77,7 +77,7 @@ def download_payload(
     con: duckdb.DuckDBPyConnection, username: str | None, df: pd.DataFrame, fmt: str, file_stem: str
 ) -> bytes:
     """The file for a download, written to the audit log with it (one transaction)."""
-    from analytics import exports
+    from analytics.reports import exports
 
     data = exports.to_csv_bytes(df) if fmt == "csv" else exports.to_xlsx_bytes({file_stem[:31]: df})
     with db.transaction(con) as cur:

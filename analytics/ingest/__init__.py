@@ -1,0 +1,1 @@
+"""Getting data in: readers, header synonyms, the upload pipeline, registry, matching, categories."""

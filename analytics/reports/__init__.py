@@ -1,0 +1,1 @@
+"""What users read: charts, the briefing, exports."""

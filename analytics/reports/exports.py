@@ -1,0 +1,130 @@
+"""Downloads: the ticket export and the CSV / XLSX bytes behind every download button.
+
+Spreadsheet output is neutralised against formula injection: a text cell that starts with
+= + - @ tab or carriage return gets a leading apostrophe, so Excel shows it as text instead of
+running it (`=HYPERLINK(...)`, `+cmd|' /C calc'!A0`). Numbers stay numbers. CSV is UTF-8 with a
+BOM so Excel opens Chinese text correctly.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analytics.errors import ValidationError
+from analytics.store import db
+
+# canonical fields plus what the store derived; caller_hash is never exported
+EXPORT_COLUMNS = (
+    "ticket_id", "created_at", "closed_at", "due_at", "title", "content", "category", "category_source",
+    "category_raw", "address", "compound_id", "match_score", "match_method", "satisfaction", "satisfied",
+    "resolved", "status", "handling_unit", "is_valid", "reopened",
+)  # fmt: skip
+TEXT_COLUMNS = (
+    "ticket_id", "title", "content", "category", "category_source", "category_raw", "address", "compound_id",
+    "match_method", "satisfaction", "status", "handling_unit",
+)  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PATTERN = r"^[=+\-@\t\r]"
+SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+EXCEL_SHEET_NAME_MAX = 31
+UTF8_BOM = "\ufeff".encode()
+
+
+def neutralise(value: object) -> object:
+    """A text cell Excel would read as a formula gets a leading apostrophe; others unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy with every text column neutralised (numeric and date columns are left alone)."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(neutralise)
+    out.columns = [neutralise(c) for c in out.columns]
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """CSV for download: UTF-8 with BOM, formulas neutralised, no index."""
+    # CRLF line ends: the csv writer then quotes any cell holding a bare CR or LF
+    return neutralise_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = SHEET_NAME_BAD.sub("_", str(name)).strip("'")[:EXCEL_SHEET_NAME_MAX] or "Sheet"
+    candidate, n = base, 2
+    while candidate.lower() in used:
+        suffix = f" ({n})"
+        candidate = base[: EXCEL_SHEET_NAME_MAX - len(suffix)] + suffix
+        n += 1
+    used.add(candidate.lower())
+    return candidate
+
+
+def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """One workbook with a sheet per DataFrame (xlsxwriter), formulas neutralised, never
+    turned into formulas or links by the writer either."""
+    buf = io.BytesIO()
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "remove_timezone": True}
+    used: set[str] = set()
+    with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
+        for name, frame in (sheets or {"Sheet1": pd.DataFrame()}).items():
+            neutralise_frame(frame).to_excel(xl, sheet_name=_sheet_name(name, used), index=False)
+    return buf.getvalue()
+
+
+def _select_sql(neutralised: bool) -> str:
+    cols = []
+    for c in EXPORT_COLUMNS:
+        if neutralised and c in TEXT_COLUMNS:
+            cols.append(
+                f"CASE WHEN regexp_matches({c}, '{FORMULA_PATTERN}') THEN '''' || {c} ELSE {c} END AS {c}"
+            )
+        else:
+            cols.append(c)
+    return f"SELECT {', '.join(cols)} FROM tickets ORDER BY created_at, ticket_id"  # noqa: S608 - constants
+
+
+def export_tickets(con: duckdb.DuckDBPyConnection, out_path: str | Path, fmt: str = "csv") -> int:
+    """Write every stored ticket to `out_path` (csv: UTF-8 with BOM; parquet); returns the count.
+
+    DuckDB writes the file itself, so a store of millions of tickets never passes through pandas.
+    """
+    if fmt not in ("csv", "parquet"):
+        raise ValidationError(
+            f"不支持的导出格式：{fmt}（可选 csv、parquet）。", f"Unknown export format {fmt} (csv, parquet)."
+        )
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    count = int(db.query_one(con, "SELECT count(*) FROM tickets"))
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-export-"))
+    try:
+        tmp = workdir / f"tickets.{fmt}"
+        # COPY takes no parameters: the target is our own temporary file, quoted
+        literal = "'" + str(tmp).replace("'", "''") + "'"
+        options = "(FORMAT csv, HEADER true)" if fmt == "csv" else "(FORMAT parquet)"
+        cur = con.cursor()
+        try:
+            cur.execute(f"COPY ({_select_sql(neutralised=fmt == 'csv')}) TO {literal} {options}")
+        except duckdb.Error as exc:
+            raise db.translate(exc) from None
+        finally:
+            cur.close()
+        with open(out, "wb") as dst:
+            if fmt == "csv":
+                dst.write(UTF8_BOM)
+            with open(tmp, "rb") as src:
+                shutil.copyfileobj(src, dst, 8 << 20)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return count

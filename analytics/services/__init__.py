@@ -1,0 +1,1 @@
+"""Glue between models and the store; task forces; users and access."""

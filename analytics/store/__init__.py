@@ -1,0 +1,1 @@
+"""The store: connection, schema and migrations, summaries, stored results, backups."""

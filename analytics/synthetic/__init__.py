@@ -1,0 +1,1 @@
+"""The generative district model: the demo and the simulators tests and benchmarks use."""

@@ -1,0 +1,286 @@
+"""The shell: login gate, role-aware menu, refused pages, shared sidebar, idle expiry."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from analytics.store import backup, db
+from tests.fixtures.apptest import (
+    ROOT,
+    TIMEOUT_S,
+    USERS,
+    build_fixture_store,
+    copy_store,
+    errors_of,
+    login,
+    menu_pages,
+    new_app,
+)
+
+ALL_PAGES = [
+    "pages/admin.py",
+    "pages/effects.py",
+    "pages/overview.py",
+    "pages/profile.py",
+    "pages/ranking.py",
+    "pages/taskforces.py",
+    "pages/upload.py",
+]
+MENUS = {
+    "leader1": [
+        "pages/effects.py",
+        "pages/overview.py",
+        "pages/profile.py",
+        "pages/ranking.py",
+        "pages/taskforces.py",
+    ],
+    "analyst1": [
+        "pages/effects.py",
+        "pages/overview.py",
+        "pages/profile.py",
+        "pages/ranking.py",
+        "pages/taskforces.py",
+        "pages/upload.py",
+    ],
+    "tf1": ["pages/effects.py", "pages/profile.py", "pages/taskforces.py"],
+    "admin1": ALL_PAGES,
+}
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    return build_fixture_store(tmp_path_factory.mktemp("shell"), with_tickets=False)
+
+
+@pytest.fixture
+def app(fixture, monkeypatch) -> AppTest:
+    monkeypatch.setenv("HOTLINE_DB", str(fixture.path))
+    return new_app()
+
+
+def test_login_page_first(app: AppTest) -> None:
+    app.run()
+    assert not errors_of(app)
+    assert [ti.value for ti in app.text_input] == ["", ""]
+    assert app.title[0].value == "兰山区12345热线小区治理看板"
+    assert menu_pages(app) == []  # nothing but the login form before signing in
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("analyst1", "wrong-password", "用户名或密码错误。"),
+        ("nobody", "fixture-pass-1", "用户名或密码错误。"),
+    ],
+)
+def test_wrong_credentials_are_refused(app: AppTest, username: str, password: str, message: str) -> None:
+    login(app, username, password)
+    assert [e.value for e in app.error] == [message]
+    assert menu_pages(app) == []
+
+
+def test_lockout_message_after_five_failures(fixture, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HOTLINE_DB", str(copy_store(fixture, tmp_path)))  # the lock is stored
+    app = new_app()
+    for _ in range(5):
+        login(app, "leader1", "wrong-password")
+    assert "已锁定" in app.error[0].value
+    login(app, "leader1")  # even the right password waits for the lock
+    assert "锁定" in app.error[0].value
+    assert menu_pages(app) == []
+
+
+@pytest.mark.parametrize("username", list(USERS))
+def test_each_role_sees_only_its_pages(app: AppTest, username: str) -> None:
+    login(app, username)
+    assert not errors_of(app), errors_of(app)
+    assert menu_pages(app) == MENUS[username]
+    sidebar = [m.value for m in app.sidebar.markdown]
+    assert f"当前用户：{username}" in sidebar
+
+
+@pytest.mark.parametrize(
+    ("username", "page"),
+    [(u, p) for u in USERS for p in ALL_PAGES if p not in MENUS[u]],
+)
+def test_forbidden_pages_cannot_be_switched_to(app: AppTest, username: str, page: str) -> None:
+    login(app, username)
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app.switch_page(page)
+
+
+@pytest.mark.parametrize(
+    ("username", "page"),
+    [
+        ("leader1", "pages/upload.py"),
+        ("leader1", "pages/admin.py"),
+        ("analyst1", "pages/admin.py"),
+        ("tf1", "pages/overview.py"),
+        ("tf1", "pages/ranking.py"),
+        ("tf1", "pages/upload.py"),
+    ],
+)
+def test_page_refuses_a_role_when_run_directly(fixture, monkeypatch, username: str, page: str) -> None:
+    """Even a page script run without the menu checks the role itself."""
+    from analytics.services import auth
+
+    monkeypatch.setenv("HOTLINE_DB", str(fixture.path))
+    at = AppTest.from_file(str(ROOT / page), default_timeout=TIMEOUT_S)
+    con = db.connect(fixture.path)
+    try:
+        at.session_state["auth_user"] = auth.get_user(con, username)
+    finally:
+        con.close()
+    at.session_state["auth_last_seen"] = time.time()
+    at.run()
+    assert [e.value for e in at.error] == ["您的角色无权打开此页面。如需访问，请联系管理员。"]
+    assert not at.exception
+    assert not at.title  # stopped before drawing anything
+
+
+def test_page_run_directly_without_login_is_refused(fixture, monkeypatch) -> None:
+    monkeypatch.setenv("HOTLINE_DB", str(fixture.path))
+    at = AppTest.from_file(str(ROOT / "pages/upload.py"), default_timeout=TIMEOUT_S).run()
+    assert [e.value for e in at.error] == ["请先登录。"]
+
+
+def test_idle_session_expires(app: AppTest) -> None:
+    login(app, "leader1")
+    assert menu_pages(app)
+    app.session_state["auth_last_seen"] = time.time() - 61 * 60
+    app.run()
+    assert menu_pages(app) == []
+    assert "已自动退出" in app.warning[0].value
+
+
+def test_logout_returns_to_login_and_is_audited(app: AppTest, fixture) -> None:
+    login(app, "leader1")
+    assert "login_password" not in app.session_state
+    app.sidebar.button(key="logout_button").click()
+    app.run()
+    assert menu_pages(app) == []
+    assert app.text_input(key="login_password").value == ""  # the password is not kept
+    con = db.connect(fixture.path)
+    try:
+        log = backup.audit_log(con, user="leader1")
+    finally:
+        con.close()
+    assert {"login", "logout"} <= set(log["action"])
+
+
+def test_english_switch(app: AppTest) -> None:
+    login(app, "leader1")
+    app.sidebar.toggle(key="ui_lang_en").set_value(True)
+    app.run()
+    assert not errors_of(app)
+    assert "Signed in: leader1" in [m.value for m in app.sidebar.markdown]
+    assert app.title[0].value == "Overview"
+
+
+def test_store_without_users_says_how_to_create_one(tmp_path: Path, monkeypatch) -> None:
+    from analytics.ingest import registry
+    from tests.fixtures.apptest import write_registry_csv
+
+    path = tmp_path / "real.duckdb"
+    con = db.connect(path)
+    registry.import_compounds(con, write_registry_csv(tmp_path / "r.csv"))
+    con.close()
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    at = new_app().run()
+    assert not errors_of(at)
+    assert "python -m analytics users add" in at.info[0].value
+    assert not any("演示数据" in w.value for w in at.sidebar.warning)  # not a demo store
+
+
+def test_first_start_builds_the_demo_and_says_so(tmp_path: Path, monkeypatch) -> None:
+    from analytics.synthetic import demo
+
+    monkeypatch.setenv("HOTLINE_DB", str(tmp_path / "empty.duckdb"))
+    monkeypatch.setenv("HOTLINE_DEMO_SCALE", "0.01")
+    at = new_app().run()
+    assert not errors_of(at), errors_of(at)
+    assert any("演示数据" in w.value for w in at.sidebar.warning)
+    accounts = at.dataframe[0].value
+    assert sorted(accounts["用户名"]) == sorted(name for name, _ in demo.DEMO_ACCOUNTS.values())
+    name, password = demo.DEMO_ACCOUNTS["analyst"]
+    login(at, name, password)
+    assert not errors_of(at), errors_of(at)
+    assert "pages/upload.py" in menu_pages(at)
+    con = db.connect(tmp_path / "empty.duckdb")
+    try:
+        assert db.is_demo(con)
+        assert db.table_counts(con)["compounds"] == 1105
+    finally:
+        con.close()
+    assert any("演示数据" in w.value for w in at.sidebar.warning)  # on every page
+
+
+OIDC_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "not-a-real-secret",
+        "client_id": "dashboard",
+        "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+}
+
+
+@pytest.mark.parametrize(
+    ("email", "menu", "notice"),
+    [
+        ("leader1", MENUS["leader1"], None),  # the provider's e-mail names a local user: their role
+        ("stranger@example.org", [], "单位账号 stranger@example.org 尚未在本系统开通"),
+    ],
+)
+def test_openid_connect_maps_email_to_local_user(app: AppTest, email: str, menu: list[str], notice) -> None:
+    app.secrets.update(OIDC_SECRETS)
+    app.user = {"is_logged_in": True, "email": email}
+    app.run()
+    assert not app.exception
+    assert menu_pages(app) == menu
+    if notice:
+        assert notice in app.warning[0].value
+        assert not app.text_input  # no local password form when the organisation's login is set up
+
+
+def test_openid_connect_login_button_when_signed_out(app: AppTest) -> None:
+    app.secrets.update(OIDC_SECRETS)
+    app.user = {"is_logged_in": False}
+    app.run()
+    assert [b.label for b in app.button] == ["使用单位账号登录"]
+    assert not app.text_input
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("请回电13812345678", "请回电138********"),
+        ("电话 138-1234-5678 谢谢", "电话 138-****-**** 谢谢"),
+        ("座机0539-8123456", "座机053*-*******"),
+        ("3号楼2单元501室", "3号楼2单元501室"),  # house numbers are not phone numbers
+        ("2024年12月31日", "2024年12月31日"),
+        (None, None),
+    ],
+)
+def test_phone_numbers_are_masked(text, shown) -> None:
+    from ui.widgets import mask_phones
+
+    assert mask_phones(text) == shown
+
+
+def test_download_is_audited_and_formula_safe(store) -> None:
+    import pandas as pd
+
+    from ui.widgets import download_payload
+
+    frame = pd.DataFrame({"content": ['=HYPERLINK("http://x")', "漏水"], "caller_hash": ["h1", "h2"]})
+    data = download_payload(store, "analyst1", frame, "csv", "tickets_C001")
+    assert not data.decode("utf-8-sig").splitlines()[1].startswith("=")  # no live formula
+    log = backup.audit_log(store, action="download")
+    assert log["user"].tolist() == ["analyst1"]
+    assert "tickets_C001.csv" in log["detail"].iloc[0]

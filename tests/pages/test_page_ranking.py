@@ -1,0 +1,119 @@
+"""重点小区排名 page: the ranking matches analytics, weights, snapshots and task-force creation."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from analytics.models import ranking
+from analytics.store import db
+from tests.fixtures.apptest import (  # noqa: F401
+    errors_of,
+    login,
+    new_app,
+    open_as,
+    table_with,
+)
+from tests.fixtures.district import build_district
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    return build_district(tmp_path_factory.mktemp("ranking"))
+
+
+@pytest.fixture(scope="module")
+def expected(district):
+    con = db.connect(district.path)
+    try:
+        return ranking.rank_compounds(con, ranking.default_window(con))
+    finally:
+        con.close()
+
+
+def open_page(app, username: str):
+    return open_as(app, username, "pages/ranking.py")
+
+
+@pytest.mark.parametrize("username", ["leader1", "analyst1", "admin1"])
+def test_ranking_renders_for_roles_that_may_see_it(app, username):
+    at = open_page(app, username)
+    assert errors_of(at) == []
+    assert at.title[0].value == "重点小区排名"
+
+
+def test_first_compound_and_intervals_match_the_ranking(app, expected):
+    at = open_page(app, "leader1")
+    table = table_with(at, "综合得分")
+    assert table["小区编号"].iloc[0] == expected["compound_id"].iloc[0]
+    assert len(table) == len(expected)
+    assert list(table["排名区间上限"].head(5)) == list(expected["rank_high"].head(5))
+    assert ranking.WEIGHTS_SENTENCE[0] in [i.value for i in at.info]
+    # the rank chart draws error bars
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert fig["data"][0]["error_x"]["symmetric"] is False
+
+
+def test_changing_the_weights_changes_the_sentence(app):
+    at = open_page(app, "leader1")
+    at.slider(key="rk_w_volume").set_value(100)
+    for name in ("shrunk_rate", "repeat_share", "unresolved_share", "dissatisfaction"):
+        at.slider(key=f"rk_w_{name}").set_value(0)
+    at.get("form_submit_button")[0].click()
+    at.run()
+    assert errors_of(at) == []
+    assert "综合得分 = 工单量 100%，各项先换算为百分位。" in [i.value for i in at.info]
+    # volume alone ranks by tickets
+    table = table_with(at, "综合得分")
+    assert table["工单量"].iloc[0] == table["工单量"].max()
+
+
+def test_leader_cannot_save_snapshots(app):
+    at = open_page(app, "leader1")
+    assert not at.text_input  # the snapshot note is for analysts and admins only
+
+
+def test_analyst_saves_a_snapshot(district, tmp_path, monkeypatch):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(district.path, path)
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    at = open_page(new_app(), "analyst1")
+    at.text_input(key="rk_note").input("2024年度排名")
+    next(b for b in at.get("form_submit_button") if b.proto.label == "保存快照").click()
+    at.run()
+    assert errors_of(at) == []
+    con = db.connect(path)
+    try:
+        newest = ranking.list_snapshots(con).iloc[0]
+    finally:
+        con.close()
+    assert newest["note"] == "2024年度排名"
+    assert f"排名快照 {newest['snapshot_id']} 已保存。" in [s.value for s in at.success]
+
+
+def test_analyst_creates_task_forces_from_a_snapshot(district, tmp_path, monkeypatch):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(district.path, path)
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    at = open_page(new_app(), "analyst1")
+    sid = at.selectbox(key="rk_snapshot").value
+    # what a person types into the editor: a leader for the first two rows, a head for the first
+    at.session_state[f"rk_assign_{sid}"] = {
+        "edited_rows": {0: {"leader": "赵书记", "head": "tf9"}, 1: {"leader": "赵书记"}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    at.run()
+    at.button(key="rk_create").click()
+    at.run()
+    assert errors_of(at) == []
+    con = db.connect(path)
+    try:
+        rows = db.query_df(
+            con, "SELECT leader, head FROM task_forces WHERE leader = '赵书记' ORDER BY head NULLS LAST"
+        )
+    finally:
+        con.close()
+    assert rows.values.tolist() == [["赵书记", "tf9"], ["赵书记", None]]

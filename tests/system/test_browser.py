@@ -1,0 +1,148 @@
+"""Smoke test in a real browser: a real `streamlit run` server and headless Chromium.
+
+Logs in as each role, opens every page the role may use through the menu, and checks that no
+page shows an exception or an error box, that every plotly chart is drawn, that Chinese text
+renders and that a forbidden page cannot be reached by its address. Screenshots land in the
+test's temporary folder. Uses the system Chromium only; never downloads a browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from analytics.services import auth
+from tests.fixtures.apptest import PASSWORD, USERS, build_fixture_store
+from tests.fixtures.live_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ERROR_SELECTOR,
+    PAGE_TIMEOUT_MS,
+    running_server,
+    wait_for_run,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# url path -> Chinese menu title, as dashboard.PAGES and ui.i18n define them
+PAGE_TITLES = {
+    "overview": "总览",
+    "ranking": "重点小区排名",
+    "taskforces": "专班跟踪",
+    "effects": "整治成效",
+    "profile": "小区档案",
+    "upload": "数据上传",
+    "admin": "管理",
+}
+
+if CHROMIUM is None:
+    pytest.skip("no chromium on PATH (install the distribution's chromium package)", allow_module_level=True)
+playwright_api = pytest.importorskip("playwright.sync_api")
+sync_playwright = playwright_api.sync_playwright
+PlaywrightTimeout = playwright_api.TimeoutError
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("browser")
+    fixture = build_fixture_store(folder)
+    with running_server(fixture.path, folder / "server.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser(server) -> Iterator:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def log_in(page, base: str, username: str, path: str = "") -> None:
+    page.goto(f"{base}/{path}")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=PAGE_TIMEOUT_MS)
+    wait_for_run(page)
+
+
+def errors_on(page) -> list[str]:
+    return [e.inner_text() for e in page.query_selector_all(ERROR_SELECTOR)]
+
+
+def test_first_request_to_a_page_address_still_asks_for_login(server, browser, tmp_path) -> None:
+    """The very first visit of a fresh server goes straight to /admin: no admin content, only
+    the login form (the page hands control back to the shell)."""
+    page = browser.new_page()
+    page.goto(f"{server}/admin")
+    page.get_by_label("用户名").wait_for(timeout=PAGE_TIMEOUT_MS)
+    wait_for_run(page)
+    page.screenshot(path=str(tmp_path / "first_visit_admin.png"), full_page=True)
+    assert not page.query_selector('[data-testid="stException"]')
+    assert "用户与角色" not in page.inner_text("body")
+    page.close()
+
+
+@pytest.mark.parametrize("username", list(USERS))
+def test_every_allowed_page_renders(server, browser, tmp_path, username: str) -> None:
+    role, scope = USERS[username]
+    user = auth.User(username, role, tuple(scope) if scope else None)
+    allowed = [path for path in PAGE_TITLES if auth.can(user, path)]
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        log_in(page, server, username)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        # a link's text is its icon's ligature name, then the title
+        offered = sorted(a.inner_text().strip().split("\n")[-1] for a in nav.locator("a").all())
+        assert offered == sorted(PAGE_TITLES[p] for p in allowed)
+        for path in allowed:
+            nav.get_by_role("link", name=PAGE_TITLES[path]).click()
+            wait_for_run(page)
+            page.screenshot(path=str(tmp_path / f"{username}_{path}.png"), full_page=True)
+            assert not errors_on(page), (path, errors_on(page))
+            charts = page.locator('[data-testid="stPlotlyChart"]')
+            if charts.count():
+                page.wait_for_function(
+                    "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                    arg=charts.count(),
+                    timeout=PAGE_TIMEOUT_MS,
+                )
+            assert page.locator(".js-plotly-plot").count() == charts.count(), path
+            heading = page.locator("h1").first.inner_text()
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in heading), heading  # Chinese title drawn
+            # the glyphs have width: a missing CJK font would collapse or box them
+            assert page.locator("h1").first.bounding_box()["width"] > 40
+    finally:
+        context.close()
+
+
+def test_bookmark_survives_login(server, browser, tmp_path) -> None:
+    page = browser.new_page()
+    try:
+        log_in(page, server, "analyst1", "profile?compound=C002")
+        page.screenshot(path=str(tmp_path / "bookmark_profile.png"), full_page=True)
+        assert "阳光家园（C002）" in page.locator("h2").first.inner_text()
+        assert not errors_on(page)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(
+    ("username", "path"), [("leader1", "upload"), ("tf1", "admin"), ("analyst1", "admin")]
+)
+def test_forbidden_page_address_is_refused(server, browser, tmp_path, username: str, path: str) -> None:
+    page = browser.new_page()
+    try:
+        log_in(page, server, username, path)  # arrives at /path, logs in there
+        page.screenshot(path=str(tmp_path / f"{username}_direct_{path}.png"), full_page=True)
+        body = page.inner_text("body")
+        assert not page.url.rstrip("/").endswith(f"/{path}") or "无权" in body
+        assert PAGE_TITLES[path] not in page.locator('[data-testid="stSidebarNav"]').inner_text()
+        assert not page.query_selector('[data-testid="stException"]')
+    finally:
+        page.close()

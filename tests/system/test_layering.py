@@ -1,0 +1,64 @@
+"""Contracts the build checks: analytics/ stays free of Streamlit; the docs cover the interface."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analytics.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+ANALYTICS_MODULES = sorted(
+    p.stem for p in (ROOT / "analytics").glob("*.py") if p.stem not in {"__init__", "__main__"}
+)
+
+
+def test_no_analytics_module_imports_streamlit():
+    code = (
+        "import importlib, sys\n"
+        f"for name in {ANALYTICS_MODULES!r}:\n"
+        "    importlib.import_module('analytics.' + name)\n"
+        "import analytics.cli\n"
+        "assert 'streamlit' not in sys.modules, 'analytics imported streamlit'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def _commands() -> list[str]:
+    """Every leaf command of the batch interface, e.g. 'tickets ingest'."""
+    parser = build_parser()
+    found: list[str] = []
+
+    def walk(p, prefix: list[str]) -> None:
+        subs = [a for a in p._actions if a.__class__.__name__ == "_SubParsersAction"]
+        if not subs:
+            found.append(" ".join(prefix))
+            return
+        for name, child in subs[0].choices.items():
+            walk(child, [*prefix, name])
+
+    walk(parser, [])
+    return found
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_batch_command_is_documented_in_the_readme(command):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert re.search(rf"python -m analytics \[--db PATH\] {re.escape(command)}\b", readme), command
+
+
+def test_readme_has_exactly_two_setup_commands():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Set-up: two commands", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert [c.split("#")[0].strip() for c in commands] == [
+        "bash scripts/dashboard.sh",
+        "bash scripts/test.sh",
+    ]
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "scripts/test.sh" in ci

@@ -1,0 +1,196 @@
+"""Header synonyms, mappings, saved profiles and the value rules uploads go through."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from analytics.errors import FileRejected, NotFound, ValidationError
+from analytics.ingest import columns
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        # Chinese export headers
+        ("工单编号", "ticket_id"),
+        ("受理编号", "ticket_id"),
+        ("受理时间", "created_at"),
+        ("来电时间", "created_at"),
+        ("诉求内容", "content"),
+        ("留言详情", "content"),
+        ("留言主题", "title"),
+        ("一级分类", "category"),
+        ("事发地址", "address"),
+        ("小区名称", "compound"),
+        ("联系电话", "caller_phone"),
+        ("办结时间", "closed_at"),
+        ("回访满意度", "satisfaction"),
+        ("是否解决", "resolved"),
+        ("办理状态", "status"),
+        ("承办单位", "handling_unit"),
+        ("是否有效", "is_valid"),
+        ("不合理诉求", "is_invalid"),
+        # English open-data headers, any case / separators
+        ("Unique Key", "ticket_id"),
+        ("unique_key", "ticket_id"),
+        ("UNIQUE KEY", "ticket_id"),
+        ("service_request_id", "ticket_id"),
+        ("Created Date", "created_at"),
+        ("CreatedDate", "created_at"),
+        ("requested_datetime", "created_at"),
+        ("Complaint Type", "category"),
+        ("Incident Address", "address"),
+        ("Closed Date", "closed_at"),
+        ("Due Date", "due_at"),
+        # invisible characters and stray spaces from Excel
+        ("\ufeff工单编号", "ticket_id"),
+        ("受理\u200b时间", "created_at"),
+        (" 诉求内容 ", "content"),
+        ("\u200bUnique Key\u2060", "ticket_id"),
+    ],
+)
+def test_header_synonyms(header, field):
+    assert columns.suggest_mapping([header, "其他列"]) == {field: header}
+
+
+@pytest.mark.parametrize("header", ["来电人", "联系人", "姓名", "客户姓名"])
+def test_caller_name_headers_are_recognised_only_to_be_dropped(header):
+    assert columns.caller_name_headers(["工单编号", header]) == [header]
+    assert header not in columns.suggest_mapping(["工单编号", header]).values()
+
+
+def test_earlier_synonym_wins_and_a_header_serves_one_field():
+    assert columns.suggest_mapping(["编号", "工单编号", "受理时间"]) == {
+        "ticket_id": "工单编号",
+        "created_at": "受理时间",
+    }
+
+
+@pytest.mark.parametrize(
+    ("table", "headers", "expected"),
+    [
+        ("compounds", ["小区编号", "小区名称", "所属社区", "所属街道", "户数", "经度", "纬度"],
+         {"compound_id": "小区编号", "name": "小区名称", "community": "所属社区", "subdistrict": "所属街道",
+          "households": "户数", "lon": "经度", "lat": "纬度"}),
+        ("taskforces", ["小区名称", "包保领导", "专班组长", "进驻日期", "撤出日期"],
+         {"compound_name": "小区名称", "leader": "包保领导", "head": "专班组长", "start_date": "进驻日期",
+          "end_date": "撤出日期"}),
+    ],
+)  # fmt: skip
+def test_registry_and_taskforce_field_tables(table, headers, expected):
+    assert columns.suggest_mapping(headers, columns.FIELD_TABLES[table]) == expected
+
+
+def test_explicit_mapping_merges_over_suggestion():
+    headers = ["留言编号", "留言时间", "留言主题", "一级分类"]
+    merged = columns.resolve_mapping(
+        headers, {"ticket_id": "留言编号", "created_at": " 留言时间", "category": None}
+    )
+    assert merged == {"ticket_id": "留言编号", "created_at": "留言时间", "title": "留言主题"}
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"ticket_id": "不存在的列"}, "不存在的列"),
+        ({"no_such_field": "留言编号"}, "no_such_field"),
+    ],
+)
+def test_mapping_naming_missing_header_or_field_is_rejected(mapping, message):
+    with pytest.raises(FileRejected, match=message):
+        columns.resolve_mapping(["留言编号", "留言时间"], mapping)
+
+
+def test_missing_required_field_message_names_field_and_lists_headers():
+    headers = ["留言编号", "留言详情"]
+    mapping = columns.resolve_mapping(headers)
+    with pytest.raises(FileRejected) as info:
+        columns.require_fields(headers, mapping, file_name="x.csv")
+    assert (
+        "工单编号" in info.value.zh and "受理时间" in info.value.zh and "留言编号、留言详情" in info.value.zh
+    )
+    assert "ticket_id" in info.value.en and "created_at" in info.value.en
+
+
+def test_profiles_save_load_list_replace(store):
+    columns.save_profile(store, "泰迪杯", {"ticket_id": "留言编号"}, user="ana")
+    columns.save_profile(store, "泰迪杯", {"ticket_id": "留言编号", "created_at": "留言时间"}, user="ana")
+    assert columns.load_profile(store, "泰迪杯") == {"ticket_id": "留言编号", "created_at": "留言时间"}
+    assert columns.list_profiles(store)["name"].tolist() == ["泰迪杯"]
+    with pytest.raises(NotFound):
+        columns.load_profile(store, "无")
+    with pytest.raises(ValidationError):
+        columns.save_profile(store, "坏", {"nonsense": "x"})
+
+
+T = dt.datetime
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023-07-01 08:30:00", T(2023, 7, 1, 8, 30)),
+        ("2023-07-01 08:30", T(2023, 7, 1, 8, 30)),
+        ("2023/7/1 8:30", T(2023, 7, 1, 8, 30)),
+        ("2023/07/01", T(2023, 7, 1)),
+        ("2023年7月1日", T(2023, 7, 1)),
+        ("2023年7月1日 8时30分", T(2023, 7, 1, 8, 30)),
+        ("2023年7月1日8时30分", T(2023, 7, 1, 8, 30)),
+        ("2023年07月01日 08:30", T(2023, 7, 1, 8, 30)),
+        ("45108.35", T(2023, 7, 1, 8, 24)),  # Excel serial
+        ("45108", T(2023, 7, 1)),
+        ("07/01/2023 08:30:00 AM", T(2023, 7, 1, 8, 30)),
+        ("07/01/2023 08:30:00 PM", T(2023, 7, 1, 20, 30)),
+        ("07/01/2023 12:00:00 AM", T(2023, 7, 1, 0, 0)),
+        ("2023-07-01T08:30:00", T(2023, 7, 1, 8, 30)),
+        ("2023-07-01T08:30:00+08:00", T(2023, 7, 1, 8, 30)),
+        ("2023-07-01T08:30:00Z", T(2023, 7, 1, 8, 30)),
+        ("2023-07-01 08:30:00.250", T(2023, 7, 1, 8, 30, 0, 250000)),
+        ("２０２３－０７－０１　０８：３０", T(2023, 7, 1, 8, 30)),  # full-width
+        ("\t2023-07-01 08:30\n", T(2023, 7, 1, 8, 30)),
+        ("2023.07.01", T(2023, 7, 1)),
+        ("20230701", T(2023, 7, 1)),
+        ("昨天下午", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_date_formats(text, expected):
+    got = columns.parse_datetimes([text])[0]
+    assert (None if pd.isna(got) else got.to_pydatetime()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "satisfied"),
+    [
+        ("满意", "满意", True),
+        ("非常满意", "满意", True),
+        ("基本满意", "基本满意", True),
+        ("不满意", "不满意", False),
+        ("很不满意", "不满意", False),
+        (" 不满意\n", "不满意", False),
+        ("是", "满意", True),
+        ("否", "不满意", False),
+        ("未回访", "未回访", None),
+        ("", None, None),
+        (None, None, None),
+    ],
+)
+def test_satisfaction(text, label, satisfied):
+    row = columns.parse_satisfaction([text]).iloc[0]
+    assert (None if pd.isna(row["label"]) else row["label"]) == label
+    assert (None if pd.isna(row["satisfied"]) else bool(row["satisfied"])) == satisfied
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("是", True), ("已解决", True), ("1", True), ("TRUE", True), ("１", True),
+     ("否", False), ("未解决", False), ("0", False), ("false", False),
+     ("", None), ("不清楚", None)],
+)  # fmt: skip
+def test_flags(text, expected):
+    got = columns.parse_flags([text])[0]
+    assert (None if pd.isna(got) else bool(got)) == expected

@@ -1,0 +1,310 @@
+"""Ticket uploads end to end on real DuckDB files: counts, dedup, updates, undo, privacy."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analytics.errors import FileRejected, NotFound, ValidationError
+from analytics.ingest import pipeline as ingest
+from analytics.store import db
+from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
+
+HEADERS = [
+    "工单编号",
+    "受理时间",
+    "来电号码",
+    "来电人",
+    "诉求内容",
+    "诉求地址",
+    "小区",
+    "诉求类型",
+    "办结时间",
+    "满意度",
+    "工单状态",
+]
+ROWS = [
+    ["A001", "2023-07-01 08:30:00", "13812345678", "张三", "楼道灯坏了，请联系13812345678", "沂蒙路1号青松苑3号楼", "", "物业管理", "2023-07-03 10:00", "满意", "已办结"],
+    ["A002", "2023/7/2 9:15", "139 8765 4321", "李四", "夜间施工\t噪音扰民\n严重", "解放路8号翡翠家园", "", "噪音扰民", "", "", "办理中"],
+    ["A003", "2023年7月3日 8时30分", "+86 15011112222", "王五", "停水三天", "", "LS0001", "供水", "", "未回访", "退回重办"],
+]  # fmt: skip
+PHONES = ("13812345678", "98765432", "15011112222")
+
+
+def _csv(path: Path, rows=ROWS, headers=HEADERS, encoding="utf-8", sep=",") -> Path:
+    pd.DataFrame(rows, columns=headers).to_csv(path, index=False, encoding=encoding, sep=sep)
+    return path
+
+
+@pytest.fixture
+def registry(store):
+    comp = make_compounds(30)
+    comp.loc[0, "name"], comp.loc[1, "name"] = "青松苑", "翡翠家园"
+    with db.transaction(store) as cur:
+        cur.register("c", comp)
+        cur.execute(
+            "INSERT INTO compounds (compound_id, name, subdistrict) SELECT compound_id, name, subdistrict FROM c"
+        )
+    return store
+
+
+def _tickets(con) -> pd.DataFrame:
+    return db.query_df(con, "SELECT * EXCLUDE (batch_id, updated_batch_id) FROM tickets ORDER BY ticket_id")
+
+
+def _balanced(r: ingest.IngestResult) -> bool:
+    j = r.as_json()
+    return (
+        r.rows_read == r.inserted + r.updated + r.duplicates + r.rejected
+        and j["rows_read"] == j["inserted"] + j["duplicates"] + j["rejected"]
+    )
+
+
+def test_ingest_values_are_parsed_and_compounds_assigned(registry, tmp_path):
+    r = ingest.ingest_file(registry, _csv(tmp_path / "t.csv"), user="ana")
+    assert (r.rows_read, r.inserted, r.rejected, r.unmatched) == (3, 3, 0, 0)
+    assert set(r.as_json()) == {
+        "file",
+        "rows_read",
+        "inserted",
+        "duplicates",
+        "rejected",
+        "unmatched",
+        "batch_id",
+    }
+    t = _tickets(registry).set_index("ticket_id")
+    assert t.loc["A002", "created_at"] == pd.Timestamp("2023-07-02 09:15")
+    assert t.loc["A003", "created_at"] == pd.Timestamp("2023-07-03 08:30")
+    assert t.loc["A002", "content"] == "夜间施工 噪音扰民 严重"
+    assert t.loc["A001", "content"] == "楼道灯坏了，请联系*******5678"
+    assert t.loc["A001", "compound_id"] == "LS0001"  # by address
+    assert (t.loc["A003", "compound_id"], t.loc["A003", "match_method"], t.loc["A003", "match_score"]) == (
+        "LS0001",
+        "id",
+        1.0,
+    )
+    assert t.loc["A002", "compound_id"] == "LS0002"
+    assert t["satisfied"].tolist()[0] is True and pd.isna(t.loc["A003", "satisfied"])
+    assert t["reopened"].tolist() == [False, False, True]
+    assert t["category_source"].tolist() == ["given"] * 3
+    assert t["caller_hash"].str.len().tolist() == [64] * 3
+
+
+@pytest.mark.parametrize(
+    ("encoding", "sep"),
+    [
+        ("utf-8-sig", ","),
+        ("gbk", ","),
+        ("gb18030", ","),
+        ("utf-8", "\t"),
+        ("gbk", "\t"),
+        ("utf-8", ";"),
+        ("utf-16", "\t"),
+    ],
+)
+def test_encodings_and_delimiters_give_identical_stores(tmp_path, encoding, sep):
+    stores = []
+    for enc, s in (("utf-8", ","), (encoding, sep)):
+        con = db.connect(tmp_path / f"{enc}{ord(s)}.duckdb")
+        with db.transaction(con) as cur:  # same salt, so caller hashes are comparable
+            db.set_setting(cur, "caller_salt", "fixed")
+        r = ingest.ingest_file(con, _csv(tmp_path / f"{enc}{ord(s)}.csv", encoding=enc, sep=s))
+        assert r.inserted == 3
+        stores.append(_tickets(con))
+        con.close()
+    pd.testing.assert_frame_equal(stores[0], stores[1])
+
+
+def test_xlsx_and_csv_give_identical_stores(tmp_path):
+    frames = []
+    for suffix in ("csv", "xlsx"):
+        con = db.connect(tmp_path / f"{suffix}.duckdb")
+        with db.transaction(con) as cur:
+            db.set_setting(cur, "caller_salt", "fixed")
+        path = tmp_path / f"t.{suffix}"
+        df = pd.DataFrame(ROWS, columns=HEADERS)
+        df.to_csv(path, index=False) if suffix == "csv" else df.to_excel(path, index=False)
+        r = ingest.ingest_file(con, path)
+        assert (r.inserted, r.sheet) == (3, "Sheet1" if suffix == "xlsx" else None)
+        frames.append(_tickets(con))
+        con.close()
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+
+
+BAD_ROWS = [
+    (["", "2023-07-01 08:00"], "缺少工单编号"),
+    (["B2", ""], "缺少受理时间"),
+    (["B3", "上周三"], "受理时间无法识别"),
+    (["B4", "1999-12-31 23:00"], "受理时间超出合理范围"),
+    (["B5", "2099-01-01 00:00"], "受理时间超出合理范围"),
+    (["B6", "2023-07-05 08:00", "2023-07-01 08:00"], "办结时间早于受理时间"),
+]
+
+
+def test_validation_reasons_and_rejected_rows_keep_row_numbers(store, tmp_path):
+    rows = [["OK1", "2023-07-01 08:00", ""]] + [(r + [""])[:3] for r, _ in BAD_ROWS]
+    path = _csv(tmp_path / "bad.csv", rows, ["工单编号", "受理时间", "办结时间"])
+    r = ingest.ingest_file(store, path)
+    assert (r.rows_read, r.inserted, r.rejected) == (7, 1, 6)
+    rejected = ingest.rejected_rows(store, r.batch_id)
+    assert rejected["reason"].tolist() == [why for _, why in BAD_ROWS]
+    assert rejected["row_number"].tolist() == [2, 3, 4, 5, 6, 7]
+    assert json.loads(rejected["raw"].iloc[2]) == {"工单编号": "B3", "受理时间": "上周三", "办结时间": None}
+    assert r.reasons == {"缺少工单编号": 1, "缺少受理时间": 1, "受理时间无法识别": 1, "受理时间超出合理范围": 2,
+                         "办结时间早于受理时间": 1}  # fmt: skip
+
+
+def test_ingest_twice_second_run_is_all_duplicates(store, tmp_path):
+    path = write_csv(make_tickets(300, make_compounds(50)), tmp_path / "t.csv")
+    first = ingest.ingest_file(store, path)
+    second = ingest.ingest_file(store, path)
+    assert (first.inserted, first.duplicates) == (300, 0)
+    assert (second.inserted, second.updated, second.duplicates) == (0, 0, 300)
+    assert second.as_json()["duplicates"] == 300 and _balanced(first) and _balanced(second)
+    assert db.query_one(store, "SELECT count(*) FROM tickets") == 300
+
+
+def test_overlapping_export_inserts_only_new_rows(store, tmp_path):
+    df = make_tickets(200, make_compounds(50))
+    ingest.ingest_file(store, write_csv(df.iloc[:120], tmp_path / "a.csv"))
+    r = ingest.ingest_file(store, write_csv(df.iloc[80:], tmp_path / "b.csv"))
+    assert (r.rows_read, r.inserted, r.duplicates, r.updated) == (120, 80, 40, 0)
+    assert db.query_one(store, "SELECT count(*) FROM tickets") == 200
+
+
+def test_same_ticket_twice_in_one_file_keeps_the_last(store, tmp_path):
+    rows = [ROWS[0], ROWS[1], [*ROWS[0][:8], "2023-07-02 12:00", "不满意", "已办结"]]
+    r = ingest.ingest_file(store, _csv(tmp_path / "d.csv", rows))
+    assert (r.rows_read, r.inserted, r.duplicates) == (3, 2, 1)
+    assert db.query_one(store, "SELECT satisfaction FROM tickets WHERE ticket_id = 'A001'") == "不满意"
+
+
+def test_changed_version_updates_and_undo_restores(store, tmp_path):
+    first = ingest.ingest_file(store, _csv(tmp_path / "v1.csv"))
+    before = _tickets(store)
+    later = [list(r) for r in ROWS]
+    later[1][8:11] = ["2023-07-04 18:00", "不满意", "已办结"]  # A002 now closed and rated
+    second = ingest.ingest_file(store, _csv(tmp_path / "v2.csv", later))
+    assert (second.inserted, second.updated, second.duplicates) == (0, 1, 2)
+    assert second.as_json()["duplicates"] == 3
+    row = db.query_df(
+        store, "SELECT satisfied, closed_at, updated_batch_id FROM tickets WHERE ticket_id = 'A002'"
+    )
+    assert row.iloc[0].tolist() == [False, pd.Timestamp("2023-07-04 18:00"), second.batch_id]
+    assert (
+        db.query_one(
+            store, "SELECT count(*) FROM ticket_history WHERE replaced_by_batch = ?", [second.batch_id]
+        )
+        == 1
+    )
+    # the first batch cannot be undone while a later one changed its tickets
+    with pytest.raises(ValidationError, match=str(second.batch_id)):
+        ingest.undo_batch(store, first.batch_id)
+    assert ingest.undo_batch(store, second.batch_id, user="ana") == {
+        "batch_id": second.batch_id, "removed": 0, "restored": 1}  # fmt: skip
+    pd.testing.assert_frame_equal(_tickets(store), before)
+    assert db.query_one(store, "SELECT count(*) FROM ticket_history") == 0
+    assert ingest.batches(store).set_index("batch_id").loc[second.batch_id, "status"] == "undone"
+    with pytest.raises(ValidationError):
+        ingest.undo_batch(store, second.batch_id)
+
+
+def test_undo_of_pure_insert_batch_removes_it(store, tmp_path):
+    ingest.ingest_file(store, _csv(tmp_path / "a.csv", ROWS[:1]))
+    r = ingest.ingest_file(store, _csv(tmp_path / "b.csv"))
+    assert r.inserted == 2
+    assert ingest.undo_batch(store, r.batch_id)["removed"] == 2
+    assert db.query_df(store, "SELECT ticket_id FROM tickets")["ticket_id"].tolist() == ["A001"]
+    with pytest.raises(NotFound):
+        ingest.undo_batch(store, 999)
+    # the undone file can be loaded again
+    assert ingest.ingest_file(store, _csv(tmp_path / "b.csv")).inserted == 2
+
+
+def _zip_of_text(path: Path) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("readme.txt", "not a workbook")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_bytes(b""), "空文件"),
+        (lambda p: p.write_bytes(bytes(range(256)) * 20), "二进制"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100), "PNG"),
+        (lambda p: _csv(p, [r[2:] for r in ROWS], HEADERS[2:]), "缺少必需的列"),
+        (lambda p: _csv(p, [], HEADERS), "没有数据行"),
+        (lambda p: _zip_of_text(p.with_suffix(".xlsx")).rename(p), "不是 Excel"),
+    ],
+)
+def test_failing_files_are_rejected_and_change_nothing(store, tmp_path, make, message):
+    ingest.ingest_file(store, _csv(tmp_path / "seed.csv"))
+    before = db.table_counts(store)
+    path = tmp_path / "upload.csv"
+    make(path)
+    with pytest.raises(FileRejected, match=message) as info:
+        ingest.ingest_file(store, path)
+    assert db.table_counts(store) == before
+    if message == "缺少必需的列":  # names the fields and lists the headers found
+        assert "工单编号" in info.value.zh and "诉求内容" in info.value.zh
+
+
+def test_mapping_naming_absent_header_is_rejected(store, tmp_path):
+    with pytest.raises(FileRejected, match="留言编号"):
+        ingest.ingest_file(store, _csv(tmp_path / "t.csv"), mapping={"ticket_id": "留言编号"})
+
+
+def test_phone_numbers_and_names_never_stored(store, tmp_path):
+    rows = [*ROWS, ["", "2023-07-01", "13812345678", "张三", "缺编号的行", "", "", "", "", "", ""]]
+    r = ingest.ingest_file(store, _csv(tmp_path / "t.csv", rows), user="ana")
+    assert r.rejected == 1
+    texts = []
+    for table in db.table_counts(store):
+        df = db.query_df(store, f'SELECT * FROM "{table}"')
+        texts += [str(v) for v in df.to_numpy().ravel().tolist()]
+    blob = "\n".join(texts)
+    for secret in (*PHONES, "8765 4321", "张三", "李四", "王五"):
+        assert secret not in blob
+    raw = json.loads(ingest.rejected_rows(store, r.batch_id)["raw"].iloc[0])
+    assert raw["来电号码"] == "****5678" and "来电人" not in raw
+
+
+def test_dry_run_reports_counts_and_writes_nothing(store, tmp_path):
+    ingest.ingest_file(store, _csv(tmp_path / "a.csv", ROWS[:2]))
+    before = db.table_counts(store)
+    later = [list(r) for r in ROWS]
+    later[0][9] = "不满意"
+    r = ingest.ingest_file(store, _csv(tmp_path / "b.csv", [*later, ["", "x"] + [""] * 9]), dry_run=True)
+    assert (r.rows_read, r.inserted, r.updated, r.duplicates, r.rejected, r.batch_id) == (4, 1, 1, 1, 1, None)
+    assert db.table_counts(store) == before
+
+
+def test_preview_suggests_mapping_and_drops_names(tmp_path):
+    p = ingest.preview_file(_csv(tmp_path / "t.csv"), n=2)
+    assert p.mapping["ticket_id"] == "工单编号" and p.missing_required == []
+    assert "来电人" in p.dropped_headers and "来电人" not in p.rows.columns and len(p.rows) == 2
+    q = ingest.preview_file(_csv(tmp_path / "u.csv", [r[2:] for r in ROWS], HEADERS[2:]))
+    assert q.missing_required == ["ticket_id", "created_at"]
+
+
+def test_batches_history_and_progress(store, tmp_path):
+    seen = []
+    r = ingest.ingest_file(store, _csv(tmp_path / "t.csv"), user="ana", file_name="七月.csv",
+                           progress=lambda f, m: seen.append(f))  # fmt: skip
+    b = ingest.batches(store).iloc[0]
+    assert (b["file_name"], b["user"], b["rows_read"], b["inserted"], b["status"]) == (
+        "七月.csv",
+        "ana",
+        3,
+        3,
+        "committed",
+    )
+    assert json.loads(b["mapping"])["ticket_id"] == "工单编号" and len(b["sha256"]) == 64
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert db.query_one(store, "SELECT count(*) FROM audit_log WHERE action = 'tickets.ingest'") == 1
+    assert r.batch_id == b["batch_id"]

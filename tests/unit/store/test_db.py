@@ -1,0 +1,59 @@
+"""The store: migrations by version, transactions all-or-nothing, errors users can act on."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.errors import StoreError
+from analytics.store import db
+
+
+def test_new_store_is_migrated_to_current_version(store):
+    assert db.schema_version(store) == db.SCHEMA_VERSION
+    assert "tickets" in db.table_counts(store)
+
+
+def test_reopening_does_not_migrate_twice(tmp_path):
+    path = tmp_path / "s.duckdb"
+    db.connect(path).close()
+    con = db.connect(path)
+    assert db.query_one(con, "SELECT count(*) FROM schema_version") == db.SCHEMA_VERSION
+
+
+def test_transaction_rolls_back_everything_on_error(store):
+    with pytest.raises(ZeroDivisionError), db.transaction(store) as cur:
+        cur.execute("INSERT INTO subdistricts VALUES ('兰山街道')")
+        raise ZeroDivisionError
+    assert db.query_one(store, "SELECT count(*) FROM subdistricts") == 0
+
+
+def test_caller_salt_is_created_once(store):
+    assert db.caller_salt(store) == db.caller_salt(store)
+    assert len(db.caller_salt(store)) == 32
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not a database at all" * 100,  # junk
+        b"",  # empty file
+    ],
+)
+def test_a_file_that_is_not_a_store_gives_a_bilingual_error(tmp_path, content):
+    path = tmp_path / "broken.duckdb"
+    path.write_bytes(content)
+    with pytest.raises(StoreError) as info:
+        db.connect(path)
+    assert "损坏" in info.value.zh and "damaged" in info.value.en
+    assert "\n" not in info.value.one_line()
+
+
+def test_a_version_1_store_is_migrated_forward_on_open(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    con.execute("DROP TABLE compound_month")
+    con.execute("DELETE FROM schema_version WHERE version > 1")
+    con.close()
+    con = db.connect(path)
+    assert db.schema_version(con) == db.SCHEMA_VERSION >= 2
+    assert "compound_month" in db.table_counts(con)
