@@ -98,7 +98,7 @@ def load_mapping(path: str | None) -> dict[str, str] | None:
 def _refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """After a write: the stored results the dashboard reads are brought up to date now, so its
     first viewer does not pay for them (a stale one is never shown either way)."""
-    from analytics.models import effects
+    from analytics.services import effects
 
     effects.refresh_stored(con)
 
@@ -198,11 +198,11 @@ def cmd_categories_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_taskforces_import(args: argparse.Namespace) -> int:
-    from analytics.models import ranking
+    from analytics import calendar
     from analytics.services import taskforces
 
     con = db.connect(args.db)
-    window = ranking.parse_window(args.selection_window) if args.selection_window else None
+    window = calendar.parse_window(args.selection_window) if args.selection_window else None
     result = taskforces.import_taskforces(
         con, args.file, selection_window=window, user=args.user, mapping=load_mapping(args.mapping)
     )
@@ -212,10 +212,12 @@ def cmd_taskforces_import(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from analytics.models import ranking
+    from analytics import calendar
+    from analytics.reports.ranking_export import rank_records
+    from analytics.services import ranking
 
     con = db.connect(args.db)
-    window = ranking.parse_window(args.window) if args.window else None
+    window = calendar.parse_window(args.window) if args.window else None
     table = ranking.rank_compounds(con, window=window, top=args.top, seed=args.seed)
     if args.save:
         used = window or ranking.default_window(con)
@@ -224,21 +226,23 @@ def cmd_rank(args: argparse.Namespace) -> int:
         )
         print(json.dumps({"snapshot_id": snapshot_id}), file=sys.stderr)
     shown = table.head(args.limit) if args.limit else table
-    text = ranking.rank_records(shown, args.format)
+    text = rank_records(shown, args.format)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return EXIT_OK
 
 
 def cmd_effects(args: argparse.Namespace) -> int:
-    from analytics.models import effects
+    from analytics.reports.effects_text import summaries
+    from analytics.services import effects
 
     con = db.connect(args.db)
     result = effects.estimate_effects(con, seed=args.seed)
     if args.format == "json":
         emit(result.as_json())
     else:
-        print(result.summary_zh)
-        print(result.summary_en)
+        zh, en = summaries(result)
+        print(zh)
+        print(en)
     return EXIT_OK
 
 

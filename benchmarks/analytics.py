@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.metrics import repeats, surges, trends
-from analytics.models import ranking
+from analytics.services import ranking
 from analytics.store import db
 from analytics.store import summary as summaries
 from analytics.synthetic.simulate import simulate_district
@@ -49,8 +49,10 @@ PAGE_TARGET_S = 1.0
 PAGES = """
 import json, sys, time
 sys.path.insert(0, sys.argv[2])
+from analytics import calendar
 from analytics.store import db
-from analytics.models import ranking
+from analytics.models.ranking import score
+from analytics.services import ranking
 from analytics.metrics import surges
 from analytics.metrics import trends
 t0 = time.perf_counter()
@@ -67,11 +69,11 @@ if sys.argv[3] == "overview":
 else:
     step("monthly_counts", lambda: trends.monthly_counts(con, "district"))
     first, last = (d.strftime("%Y-%m") for d in step("default_window", lambda: ranking.default_window(con)))
-    window = ranking.parse_window(f"{first}:{last}")
-    weights = dict(ranking.DEFAULT_WEIGHTS)
-    step("rank_compounds", lambda: ranking.rank_compounds(con, window, weights, ranking.TOP_N))
+    window = calendar.parse_window(f"{first}:{last}")
+    weights = dict(score.DEFAULT_WEIGHTS)
+    step("rank_compounds", lambda: ranking.rank_compounds(con, window, weights, score.TOP_N))
     step("funnel_data", lambda: ranking.funnel_data(con, window))
-    step("stability", lambda: ranking.stability(con, window, weights, ranking.TOP_N))
+    step("stability", lambda: ranking.stability(con, window, weights, score.TOP_N))
     step("company_league", lambda: ranking.company_league(con))
     step("community_league", lambda: ranking.community_league(con))
     step("stars_vs_rate", lambda: ranking.stars_vs_rate(con))

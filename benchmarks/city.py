@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analytics.metrics import surges, trends  # noqa: E402
-from analytics.models import effects, ranking  # noqa: E402
+from analytics.services import effects, ranking  # noqa: E402
 from analytics.store import db  # noqa: E402
 from analytics.store import summary as summaries  # noqa: E402
 from analytics.synthetic.simulate import simulate_district  # noqa: E402

@@ -143,7 +143,7 @@ def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[s
     from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
 
-    from analytics.models import effects
+    from analytics.services import effects
     from analytics.store import db
     from analytics.store import results as stored
     from tests.fixtures.apptest import _run_entry_script, errors_of, login

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analytics.models import effects
 from analytics.reports import charts
-from analytics.services import taskforces
+from analytics.reports.effects_text import summaries
+from analytics.services import effects, taskforces
 from ui import session, store
 from ui.i18n import labelled, lang, pct, translator
 from ui.widgets import render_kpi, render_table
@@ -101,7 +101,8 @@ if store.cached(taskforces.ledger).empty:
 res = store.cached(effects.stored_effects)
 
 st.subheader(tr("summary"))
-st.info(res.summary_en if lang() == "en" else res.summary_zh)
+summary_zh, summary_en = summaries(res)
+st.info(summary_en if lang() == "en" else summary_zh)
 if res.crosses_zero:
     st.warning(tr("crosses"), icon=":material/warning:")
 

@@ -8,9 +8,8 @@ import streamlit as st
 
 from analytics.errors import HotlineError
 from analytics.metrics import surges, trends
-from analytics.models import effects, ranking
 from analytics.reports import briefing, charts
-from analytics.services import taskforces
+from analytics.services import effects, ranking, taskforces
 from ui import session, store
 from ui.i18n import error_text, labelled, lang, pct, translator
 from ui.widgets import render_kpi, render_table

@@ -9,9 +9,8 @@ import streamlit as st
 from analytics.errors import NotFound
 from analytics.ingest import registry
 from analytics.metrics import repeats, trends
-from analytics.models import ranking
 from analytics.reports import charts
-from analytics.services import taskforces
+from analytics.services import ranking, taskforces
 from ui import session, store
 from ui.i18n import lang, t
 from ui.widgets import render_kpi, render_table

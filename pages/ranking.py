@@ -9,11 +9,12 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from analytics import calendar
 from analytics.errors import HotlineError
 from analytics.metrics import trends
-from analytics.models import ranking
+from analytics.models.ranking import score
 from analytics.reports import charts
-from analytics.services import auth, taskforces
+from analytics.services import auth, ranking, taskforces
 from ui import session, store
 from ui.i18n import error_text, labelled, lang, translator
 from ui.widgets import render_table, shown_errors
@@ -134,8 +135,8 @@ LEAGUE_COLUMNS: dict[str, tuple[str, str]] = {
 def weights_sentence(weights: dict[str, float]) -> str:
     """The one sentence a leader reads: the default one verbatim, else built from the weights."""
     total = sum(weights.values()) or 1.0
-    if all(abs(weights.get(k, 0) / total - v) < 1e-9 for k, v in ranking.DEFAULT_WEIGHTS.items()):
-        return ranking.WEIGHTS_SENTENCE[1 if lang() == "en" else 0]
+    if all(abs(weights.get(k, 0) / total - v) < 1e-9 for k, v in score.DEFAULT_WEIGHTS.items()):
+        return score.WEIGHTS_SENTENCE[1 if lang() == "en" else 0]
     idx = 1 if lang() == "en" else 0
     parts = [f"{COMPONENT_LABELS[k][idx]} {w / total:.0%}" for k, w in weights.items() if w > 0]
     return tr("sentence_custom", parts=" + ".join(parts))
@@ -164,12 +165,12 @@ with c1:
     window_months = st.select_slider(tr("window"), options=months, value=(first, last), key=f"{KEY}window")
 with c2:
     top = int(
-        st.number_input(tr("top"), min_value=1, max_value=500, value=ranking.TOP_N, step=1, key=f"{KEY}top")
+        st.number_input(tr("top"), min_value=1, max_value=500, value=score.TOP_N, step=1, key=f"{KEY}top")
     )
-window = ranking.parse_window(f"{window_months[0]}:{window_months[1]}")
+window = calendar.parse_window(f"{window_months[0]}:{window_months[1]}")
 
 if f"{KEY}weights" not in st.session_state:
-    st.session_state[f"{KEY}weights"] = dict(ranking.DEFAULT_WEIGHTS)
+    st.session_state[f"{KEY}weights"] = dict(score.DEFAULT_WEIGHTS)
 with st.expander(tr("weights")), st.form(f"{KEY}weights_form"):
     idx = 1 if lang() == "en" else 0
     chosen = {
@@ -181,7 +182,7 @@ with st.expander(tr("weights")), st.form(f"{KEY}weights_form"):
             5,
             key=f"{KEY}w_{name}",
         )  # fmt: skip
-        for name in ranking.COMPONENTS
+        for name in score.COMPONENTS
     }
     if st.form_submit_button(tr("apply")) and sum(chosen.values()) > 0:
         st.session_state[f"{KEY}weights"] = {k: v / 100 for k, v in chosen.items()}
@@ -275,8 +276,8 @@ if auth.can(user, "save_snapshot"):
                 params = {
                     "weights": weights,
                     "top": top,
-                    "min_tickets": ranking.MIN_TICKETS,
-                    "n_draws": ranking.N_DRAWS,
+                    "min_tickets": score.MIN_TICKETS,
+                    "n_draws": score.N_DRAWS,
                 }
                 sid = ranking.save_snapshot(
                     con, ranked, window[0], window[1], params, user=user.username, note=note

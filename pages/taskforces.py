@@ -13,9 +13,8 @@ import streamlit as st
 
 from analytics.errors import HotlineError
 from analytics.metrics import repeats, trends
-from analytics.models import effects
 from analytics.reports import charts
-from analytics.services import auth, taskforces
+from analytics.services import auth, effects, taskforces
 from ui import session, store
 from ui.i18n import labelled, lang, translator
 from ui.widgets import render_kpi, render_table, shown_errors

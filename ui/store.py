@@ -117,7 +117,7 @@ def invalidate() -> None:
             summaries.refresh(con, timeout_s=SUMMARY_REFRESH_WAIT_S)
     except HotlineError:
         pass
-    from analytics.models import effects  # scipy and the model load only when a write needs them
+    from analytics.services import effects  # scipy and the model load only when a write needs them
 
     effects.refresh_stored(con)
 

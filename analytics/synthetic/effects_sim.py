@@ -13,7 +13,7 @@ works in memory, so hundreds of districts can be estimated in seconds.
 
 - `simulate(...) -> SimDistrict` (panels as numpy arrays, task forces, the realised truth)
 - `write_store(con, sim, seed=0, with_taskforces=True)` loads compounds, tickets and task forces
-- `to_panel(sim)` gives the estimator's in-memory inputs (effects.Panel, effects.Cohort list)
+- `to_panel(sim)` gives the estimator's in-memory inputs (a Panel and a Cohort list)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analytics.models.effects import Cohort, Panel
+from analytics.models.effects.panel import Cohort, Panel
 from analytics.store import db
 
 # month-of-year multipliers: summer water/power peak, Spring Festival dip (Feb), heating season

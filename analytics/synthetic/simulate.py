@@ -102,7 +102,7 @@ class SimTruth:
         self, weights: Mapping[str, float] | None = None, compound_ids: Sequence[str] | None = None
     ) -> pd.Series:
         """The ranking score computed on the true components (percentiles within `compound_ids`)."""
-        from analytics.models.ranking import DEFAULT_WEIGHTS
+        from analytics.models.ranking.score import DEFAULT_WEIGHTS
 
         w = dict(weights or DEFAULT_WEIGHTS)
         comp = self.true_components()

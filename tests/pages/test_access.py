@@ -30,9 +30,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from analytics.errors import AccessDenied
-from analytics.models import ranking
 from analytics.reports import briefing, exports
-from analytics.services import auth, taskforces
+from analytics.services import auth, ranking, taskforces
 from analytics.store import db
 from tests.fixtures.apptest import (
     COMPOUNDS,

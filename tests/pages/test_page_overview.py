@@ -75,7 +75,7 @@ def test_a_task_force_head_has_no_overview(app):
 
 def test_naive_task_force_change_sits_beside_the_adjusted_effect(app, district):
     at = open_overview(app, "leader1")
-    from analytics.models import effects
+    from analytics.services import effects
 
     expected = effects.estimate_effects(db.connect(district.path), details=False).as_json()
     assert metric(at, "专班调整后成效") == f"{expected['adjusted_effect_pct']:+.1f}%"

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from analytics.models import effects
+from analytics.services import effects
 from analytics.store import db, results
 from tests.fixtures.apptest import (  # noqa: F401
     errors_of,

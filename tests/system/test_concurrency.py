@@ -28,7 +28,7 @@ from analytics.errors import StoreBusyError
 from analytics.ingest import pipeline as ingest
 from analytics.ingest import registry
 from analytics.metrics import trends
-from analytics.models import ranking
+from analytics.services import ranking
 from analytics.store import db
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
 

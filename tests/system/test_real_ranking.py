@@ -10,8 +10,10 @@ import json
 
 import pytest
 
+from analytics import calendar
 from analytics.metrics import trends
-from analytics.models import ranking
+from analytics.reports.ranking_export import rank_records
+from analytics.services import ranking
 from analytics.store import db
 
 SAMPLE = "baltimore311-sample/311_sample.csv"
@@ -44,7 +46,7 @@ def baltimore(real_data, tmp_path_factory):
 
 
 def test_neighbourhoods_rank_on_volume_without_households(baltimore):
-    df = ranking.rank_compounds(baltimore, window=ranking.parse_window(WINDOW), top=20, n_draws=300)
+    df = ranking.rank_compounds(baltimore, window=calendar.parse_window(WINDOW), top=20, n_draws=300)
     counts = db.query_df(
         baltimore,
         "SELECT compound_id, count(*) AS n FROM tickets WHERE created_at < '2019-01-01' AND compound_id IS NOT NULL "
@@ -59,7 +61,7 @@ def test_neighbourhoods_rank_on_volume_without_households(baltimore):
     assert set(counts["compound_id"]) <= top20  # the busiest neighbourhoods rank near the top
     inside = (df["rank_low"] <= df["rank"]) & (df["rank"] <= df["rank_high"])
     assert inside.mean() > 0.9 and (df["rank_high"] - df["rank_low"]).median() > 5  # few tickets: wide
-    rows = json.loads(ranking.rank_records(df, "json", top=20))
+    rows = json.loads(rank_records(df, "json", top=20))
     assert len(rows) == 20 and rows[0]["rate_per_100_households"] is None
 
 

@@ -103,7 +103,7 @@ def test_baltimore_neighbourhoods_rank_end_to_end(real_data, tmp_path):
 def test_a_batch_write_leaves_the_dashboards_stored_effects_fresh(demo_db):
     """After the batch interface built the demo, the effects and task-force pages read the
     stored result at once (fresh for the store as it is) instead of fitting the model."""
-    from analytics.models import effects
+    from analytics.services import effects
     from analytics.store import db as store_db
     from analytics.store import results
 

@@ -19,8 +19,10 @@ import pandas as pd
 import pytest
 
 from analytics.errors import ValidationError
-from analytics.models import effects
-from analytics.services import taskforces
+from analytics.models.effects import estimates, poisson
+from analytics.models.effects.panel import Cohort, Panel
+from analytics.reports.effects_text import summaries
+from analytics.services import effects, taskforces
 from analytics.store import db
 from analytics.synthetic import effects_sim
 
@@ -43,7 +45,7 @@ SURGING = {"shock_prob": 0.25, "shock_range": (2.5, 4.0)}
 
 def _estimate(sim: effects_sim.SimDistrict, controls: int | str = "auto") -> dict:
     panel, cohorts = effects_sim.to_panel(sim)
-    return effects.estimate_from_panel(panel, cohorts, controls=controls)
+    return estimates.estimate_from_panel(panel, cohorts, controls=controls)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,8 @@ def test_no_effect_naive_drops_placebo_drops_interval_covers_zero(null_store):
     assert out["naive_change_pct"] < -12  # the official figure shows a clear drop ...
     assert out["placebo_change_pct"] < -12  # ... and so does the same rule without task forces
     assert out["ci_low_pct"] <= 0 <= out["ci_high_pct"]  # the adjusted interval covers zero
-    assert "区间跨零" in res.summary_zh and "crosses zero" in res.summary_en
+    summary_zh, summary_en = summaries(res)
+    assert "区间跨零" in summary_zh and "crosses zero" in summary_en
     assert elapsed < 5
 
 
@@ -109,7 +112,7 @@ def test_surges_that_straddle_the_window_do_not_fake_an_effect(aligned):
 # ---------------------------------------------------------------- staggered starts
 
 
-def _twfe_pct(panel: effects.Panel, rows: list[int], cohorts: list[effects.Cohort]) -> float:
+def _twfe_pct(panel: Panel, rows: list[int], cohorts: list[Cohort]) -> float:
     """A plain two-way fixed-effects Poisson regression: compound + month effects, one treated dummy."""
     rows = sorted(rows)
     n_t = panel.n_months
@@ -124,7 +127,7 @@ def _twfe_pct(panel: effects.Panel, rows: list[int], cohorts: list[effects.Cohor
     z = np.zeros((len(y), n_t))
     z[np.arange(len(y)), month] = 1
     z = np.c_[z[:, 1:], treated.ravel()]
-    fit = effects.poisson_fe(y, unit, np.asarray(rows)[unit], z, [f"t{k}" for k in range(1, n_t)] + ["d"])
+    fit = poisson.poisson_fe(y, unit, np.asarray(rows)[unit], z, [f"t{k}" for k in range(1, n_t)] + ["d"])
     return 100 * (np.exp(fit.params[-1]) - 1)
 
 
@@ -136,7 +139,7 @@ def test_staggered_waves_with_growing_effects(seed):
     waves = [effects_sim.Wave(6, 11, 12, 60, grows), effects_sim.Wave(12, 17, 18, 60, grows)]
     sim = effects_sim.simulate(n_compounds=500, seed=seed, shock_prob=0.0, waves=waves)
     panel, cohorts = effects_sim.to_panel(sim)
-    got = effects.estimate_from_panel(panel, cohorts)
+    got = estimates.estimate_from_panel(panel, cohorts)
     # the early wave serves as "control" for the late one once it is treated: TWFE's known bias
     twfe = _twfe_pct(panel, [r for c in cohorts for r in c.rows], cohorts)
     assert abs(got["effect"] - sim.truth_pct) < 3
@@ -194,7 +197,7 @@ def test_placebo_falls_back_below_the_cut_without_an_earlier_year():
     # selection window 2022-07:2022-12 while data start 2022-01: no year-earlier window exists
     sim = effects_sim.simulate(seed=4, waves=[effects_sim.Wave(6, 11, 12, 65, 0.0)], **SURGING)
     panel, cohorts = effects_sim.to_panel(sim)
-    value, detail = effects.placebo_change(panel, cohorts)
+    value, detail = estimates.placebo_change(panel, cohorts)
     assert detail["cohorts"][0]["kind"] == "below_cut" and value < 0
 
 

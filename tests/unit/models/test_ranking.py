@@ -8,8 +8,11 @@ import math
 import numpy as np
 import pytest
 
+from analytics import calendar
 from analytics.errors import NotFound, ValidationError
-from analytics.models import ranking
+from analytics.models.ranking import score
+from analytics.reports.ranking_export import rank_records
+from analytics.services import ranking
 from analytics.store import db
 from analytics.synthetic.simulate import simulate_district
 
@@ -82,7 +85,7 @@ def test_ranking_columns_and_probabilities(districts):
     assert df["score"].is_monotonic_decreasing
     assert ((df["rank_low"] <= df["rank"] + 50) & (df["rank_low"] <= df["rank_high"])).all()
     assert df["p_top"].between(0, 1).all() and abs(df["p_top"].sum() - 65) < 1e-6
-    assert (df["tickets"] >= ranking.MIN_TICKETS).all()
+    assert (df["tickets"] >= score.MIN_TICKETS).all()
 
 
 @pytest.mark.parametrize(
@@ -95,13 +98,13 @@ def test_ranking_columns_and_probabilities(districts):
     ],
 )
 def test_parse_window(text, expected):
-    assert tuple(str(d) for d in ranking.parse_window(text)) == expected
+    assert tuple(str(d) for d in calendar.parse_window(text)) == expected
 
 
 @pytest.mark.parametrize("text", ["2023-12:2023-01", "2023/01:2023/12", "last year", "2023-13:2024-01", ""])
 def test_parse_window_rejects(text):
     with pytest.raises(ValidationError):
-        ranking.parse_window(text)
+        calendar.parse_window(text)
 
 
 @pytest.mark.parametrize(
@@ -132,13 +135,13 @@ def test_min_tickets_excludes_small_compounds(small):
 def test_records_are_plain_json_without_nan(small):
     df = ranking.rank_compounds(small, n_draws=50)
     df.loc[0, "dissatisfaction"] = np.nan
-    text = ranking.rank_records(df, "json", top=10)
+    text = rank_records(df, "json", top=10)
     rows = json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
     assert len(rows) == 10 and rows[0]["dissatisfaction"] is None
     assert {"rank", "compound_id", "name", "score", "tickets", "rate_per_100_households", "rank_low",
             "rank_high", "p_top"} <= set(rows[0])  # fmt: skip
     assert isinstance(rows[0]["rank"], int) and isinstance(rows[0]["score"], float)
-    assert ranking.rank_records(df, "csv", top=3).count("\n") == 4
+    assert rank_records(df, "csv", top=3).count("\n") == 4
 
 
 def test_missing_households_fall_back_with_a_flag(small, tmp_path):
@@ -205,7 +208,7 @@ def test_funnel_limits_widen_for_small_compounds(small):
     ],
 )
 def test_period_window(period, expected):
-    assert tuple(str(d) for d in ranking.period_window(period)) == expected
+    assert tuple(str(d) for d in calendar.period_window(period)) == expected
 
 
 def test_leagues_have_intervals_and_tails(small):

@@ -21,8 +21,8 @@ import pytest
 
 from analytics.ingest import categories
 from analytics.ingest import pipeline as ingest
-from analytics.models import effects
-from analytics.services import taskforces
+from analytics.models.effects.result import EffectsResult
+from analytics.services import effects, taskforces
 from analytics.store import backup, db, results
 from tests.fixtures.district import ACTION_COST, START, build_district
 
@@ -44,9 +44,9 @@ def con(district, tmp_path):
     connection.close()
 
 
-def assert_same_result(got: effects.EffectsResult, want: effects.EffectsResult) -> None:
+def assert_same_result(got: EffectsResult, want: EffectsResult) -> None:
     """Every field equal, every frame with the same dtypes, index, columns and value types."""
-    for f in dataclasses.fields(effects.EffectsResult):
+    for f in dataclasses.fields(EffectsResult):
         a, b = getattr(got, f.name), getattr(want, f.name)
         if isinstance(b, pd.DataFrame):
             pd.testing.assert_frame_equal(
@@ -57,10 +57,8 @@ def assert_same_result(got: effects.EffectsResult, want: effects.EffectsResult) 
             assert a == b and type(a) is type(b), f.name
 
 
-def counting(
-    compute: Callable[[], effects.EffectsResult], calls: list[int]
-) -> Callable[[], effects.EffectsResult]:
-    def run() -> effects.EffectsResult:
+def counting(compute: Callable[[], EffectsResult], calls: list[int]) -> Callable[[], EffectsResult]:
+    def run() -> EffectsResult:
         calls.append(1)
         return compute()
 
@@ -69,7 +67,7 @@ def counting(
 
 def lean_via_store(
     con: duckdb.DuckDBPyConnection, calls: list[int], code: str = effects.STORED_CODE
-) -> effects.EffectsResult:
+) -> EffectsResult:
     """stored_effects(by_category=False) through get_or_compute, counting real computations;
     `code` stands for the version of the code that computes it."""
     return results.get_or_compute(

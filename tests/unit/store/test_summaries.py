@@ -13,7 +13,7 @@ import pytest
 from analytics.ingest import categories
 from analytics.ingest import pipeline as ingest
 from analytics.metrics import surges, trends
-from analytics.models import ranking
+from analytics.services import ranking
 from analytics.store import db
 from analytics.store import summary as summaries
 from analytics.synthetic.simulate import simulate_district

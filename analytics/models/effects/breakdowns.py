@@ -1,0 +1,209 @@
+"""Beyond the headline: each treated compound's counterfactual band, the effect per complaint
+category, displacement to neighbouring compounds, and the cost per avoided complaint."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics.models.effects.estimates import Z95, Adjusted, _pct, _ratio_pct, adjusted_effect
+from analytics.models.effects.panel import Cohort, Panel, _md
+from analytics.models.effects.stacking import Stack, build_stacks
+
+MIN_CATEGORY_TICKETS = 200  # smaller categories are grouped as 其他 for the by-category table
+MAX_CATEGORIES = 8
+OTHER_CATEGORIES = "其余类别合计"  # smaller categories pooled (not to be confused with a category named 其他)
+
+
+def _per_compound(
+    panel: Panel, cohorts: list[Cohort], stacks: list[Stack], adj: Adjusted, names: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each treated compound's monthly series with its counterfactual band.
+
+    Counterfactual: the compound's level estimated from its baseline months only (before the
+    selection window) times the stack's calendar-month effects — the model without the treatment
+    term. Band: 95% prediction interval, quasi-Poisson (dispersion from the fit) plus the
+    uncertainty of the compound's level.
+    """
+    long_cols = [
+        "compound_id",
+        "compound_name",
+        "start_month",
+        "month",
+        "period",
+        "observed",
+        "expected",
+        "pi_low",
+        "pi_high",
+    ]
+    if adj.fit is None or adj.design is None:
+        return pd.DataFrame(columns=long_cols), pd.DataFrame()
+    fit, des = adj.fit, adj.design
+    phi = max(fit.dispersion, 1.0)
+    out, summary = [], []
+    for s, st in enumerate(stacks):
+        cohort = cohorts[st.cohort]
+        in_stack = des.stack == s
+        time_effect: dict[int, float] = {}
+        for m in np.unique(des.month[in_stack]):
+            name = f"t{s}_{m}"
+            time_effect[int(m)] = float(fit.params[fit.index(name)]) if name in fit.names else 0.0
+        months = np.arange(panel.first_month, min(panel.last_month, cohort.first_post + st.horizon - 1) + 1)
+        months = months[months >= min(time_effect)]
+        for r in st.treated:
+            base_m = [m for m in time_effect if m < cohort.window_start]
+            base_y = sum(panel.counts[r, panel.col(m)] for m in base_m)
+            base_e = sum(math.exp(time_effect[m]) for m in base_m)
+            cid = panel.compound_ids[r]
+            obs_post = exp_post = 0.0
+            for m in months:
+                y = float(panel.counts[r, panel.col(m)])
+                if m in time_effect and base_y > 0:
+                    mu = base_y / base_e * math.exp(time_effect[m])
+                    var = phi * mu + mu * mu * phi / base_y
+                    lo, hi = max(0.0, mu - Z95 * math.sqrt(var)), mu + Z95 * math.sqrt(var)
+                else:
+                    mu = lo = hi = float("nan")
+                period = (
+                    "baseline"
+                    if m < cohort.window_start
+                    else ("selection" if m < cohort.first_post else "post")
+                )
+                if period == "post" and math.isfinite(mu):
+                    obs_post += y
+                    exp_post += mu
+                out.append(
+                    (cid, names.get(cid, cid), _md(cohort.first_post), _md(int(m)), period, y, mu, lo, hi)
+                )
+            summary.append(
+                {
+                    "compound_id": cid,
+                    "compound_name": names.get(cid, cid),
+                    "start": cohort.start,
+                    "observed_post": obs_post,
+                    "expected_post": round(exp_post, 1),
+                    "change_vs_expected_pct": _ratio_pct(obs_post, exp_post),
+                }
+            )
+    return pd.DataFrame(out, columns=long_cols), pd.DataFrame(summary)
+
+
+def _by_category(
+    panel: Panel, cohorts: list[Cohort], stacks: list[Stack], by_cat: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The adjusted effect per complaint category on the treated compounds (same stacks)."""
+    cols = ["category", "tickets", "effect_pct", "ci_low_pct", "ci_high_pct", "reading"]
+    if not stacks or not by_cat:
+        return pd.DataFrame(columns=cols)
+    totals = sorted(((float(a.sum()), c) for c, a in by_cat.items()), reverse=True)
+    keep = [c for n, c in totals if n >= MIN_CATEGORY_TICKETS][:MAX_CATEGORIES]
+    rest = [c for _, c in totals if c not in keep]
+    groups = {c: by_cat[c] for c in keep}
+    if rest:
+        groups[OTHER_CATEGORIES] = sum(by_cat[c] for c in rest)
+    rows = []
+    for cat, arr in groups.items():
+        adj = adjusted_effect(panel, cohorts, stacks, counts=arr)
+        if adj.log_effect is None:
+            continue
+        lo, hi = adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
+        reading = "下降" if hi < 0 else ("上升（可能转移到此类）" if lo > 0 else "无明显变化")
+        rows.append((cat, int(arr.sum()), _pct(adj.log_effect), _pct(lo), _pct(hi), reading))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _displacement(panel: Panel, cohorts: list[Cohort], seed: int) -> pd.DataFrame:
+    """Did tickets move to untreated compounds in the same community? (positive = moved there)
+
+    'Treated' here are the untreated neighbours of each cohort's compounds; controls are
+    compounds in communities without any task force, ranked by the same selection window.
+    """
+    cols = ["target", "compounds", "controls", "effect_pct", "ci_low_pct", "ci_high_pct", "reading"]
+    treated_rows = {r for c in cohorts for r in c.rows}
+    hot = {panel.community[r] for r in treated_rows if panel.community and panel.community[r]}
+    if not hot:
+        return pd.DataFrame(columns=cols)
+    neighbour_cohorts = []
+    seen: set[int] = set()
+    for c in cohorts:
+        comms = {panel.community[r] for r in c.rows if panel.community[r]}
+        rows = [
+            r
+            for r, com in enumerate(panel.community)
+            if com in comms and r not in treated_rows and r not in seen
+        ]
+        seen.update(rows)
+        if rows:
+            neighbour_cohorts.append(Cohort(c.window_start, c.window_end, c.first_post, c.start, rows))
+    if not neighbour_cohorts:
+        return pd.DataFrame(columns=cols)
+    in_hot = {r for r, com in enumerate(panel.community) if com in hot}
+    stacks = build_stacks(panel, neighbour_cohorts, controls="auto", seed=seed, exclude=in_hot | treated_rows)
+    adj = adjusted_effect(panel, neighbour_cohorts, stacks)
+    if adj.log_effect is None:
+        return pd.DataFrame(columns=cols)
+    lo, hi = adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
+    reading = "邻近小区工单上升：可能存在转移" if lo > 0 else ("邻近小区也下降" if hi < 0 else "未见明显转移")
+    return pd.DataFrame(
+        [
+            (
+                "同社区未设专班的小区",
+                len(seen),
+                int(sum(len(s.controls) for s in stacks)),
+                _pct(adj.log_effect),
+                _pct(lo),
+                _pct(hi),
+                reading,
+            )
+        ],
+        columns=cols,
+    )
+
+
+def _cost(adj: Adjusted, total: Any) -> dict[str, Any]:
+    """Cost per avoided complaint: logged cost / (expected without task force - observed).
+
+    total: the cost logged in the treated compounds' action ledgers (None when nothing is logged).
+    """
+    out: dict[str, Any] = {
+        "total_cost": None if total is None else float(total),
+        "avoided": None,
+        "avoided_low": None,
+        "avoided_high": None,
+        "cost_per_avoided": None,
+        "cost_per_avoided_low": None,
+        "cost_per_avoided_high": None,
+        "caveat_zh": "",
+    }
+    if adj.log_effect is None or adj.design is None:
+        out["caveat_zh"] = "无调整后估计，无法计算避免的工单数。"
+        return out
+    observed = float(adj.design.y[adj.design.post].sum())
+    b, lo, hi = adj.log_effect, adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
+
+    def avoided(x: float) -> float:
+        return observed * (math.exp(-x) - 1)  # counterfactual - observed
+
+    out.update(
+        {
+            "observed_post": observed,
+            "avoided": round(avoided(b), 1),
+            "avoided_low": round(avoided(hi), 1),
+            "avoided_high": round(avoided(lo), 1),
+        }
+    )
+    if total is None or not total:
+        out["caveat_zh"] = "行动台账中没有登记费用。"
+        return out
+    if avoided(b) > 0:
+        out["cost_per_avoided"] = round(float(total) / avoided(b), 1)
+    if avoided(lo) > 0:
+        out["cost_per_avoided_low"] = round(float(total) / avoided(lo), 1)
+    if avoided(hi) > 0:
+        out["cost_per_avoided_high"] = round(float(total) / avoided(hi), 1)
+    else:
+        out["caveat_zh"] = "效果不显著（区间跨零）：每避免一件工单的成本没有上限，不能据此评价投入产出。"
+    return out

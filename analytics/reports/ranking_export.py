@@ -1,0 +1,26 @@
+"""The ranking as the batch interface prints it: JSON objects or CSV rows of `RECORD_COLUMNS`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from analytics.errors import ValidationError
+from analytics.models.ranking.records import RECORD_COLUMNS, plain
+
+
+def rank_records(df: pd.DataFrame, fmt: str = "json", top: int | None = None) -> str:
+    """The ranking as JSON (a list of objects, null for missing) or CSV (UTF-8 with BOM for Excel)."""
+    cols = [c for c in RECORD_COLUMNS if c in df.columns]
+    rows = df[cols] if top is None else df[cols].head(top)
+    if fmt == "json":
+        return json.dumps([plain(r) for r in rows.to_dict(orient="records")], ensure_ascii=False)
+    if fmt == "csv":
+        buf = io.StringIO()
+        rows.to_csv(buf, index=False)
+        return "\ufeff" + buf.getvalue()
+    raise ValidationError(
+        f"不支持的输出格式：{fmt}（可用 json、csv）", f"Unknown format {fmt} (use json or csv)"
+    )

@@ -1,0 +1,420 @@
+"""Load the ranking model's inputs from the store, run it, keep its snapshots.
+
+Every function here takes the connection, reads what analytics.models.ranking needs and calls it
+(the method is described there). The counts come from the compound-month summary
+(analytics.store.summary) when it is fresh and the window is whole months; otherwise from the
+tickets. The figures are the same either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analytics import calendar
+from analytics.errors import NotFound, ValidationError
+from analytics.models.ranking.components import REPEAT_DAYS, WINDOW_MONTHS, Components, build_components
+from analytics.models.ranking.funnel import FunnelData, funnel
+from analytics.models.ranking.leagues import (
+    GROUP_LEAGUES,
+    LEAGUE_TAIL,
+    StarsVsRate,
+    league_table,
+    stars_table,
+)
+from analytics.models.ranking.records import RECORD_COLUMNS, plain
+from analytics.models.ranking.score import MIN_TICKETS, N_DRAWS, TOP_N, rank_components, weight_stability
+from analytics.store import db
+from analytics.store import summary as summaries
+
+# --------------------------------------------------------------------------- windows
+
+
+def latest_complete_month(con: duckdb.DuckDBPyConnection) -> pd.Period:
+    """The month of the newest ticket if that ticket falls on the month's last day, else the month before."""
+    newest = db.query_one(con, "SELECT max(created_at) FROM tickets")
+    if newest is None:
+        raise NotFound(
+            "库中还没有工单，请先导入工单。", "There are no tickets in the store yet; ingest some first."
+        )
+    return calendar.complete_month(newest)
+
+
+def default_window(con: duckdb.DuckDBPyConnection, months: int = WINDOW_MONTHS) -> tuple[dt.date, dt.date]:
+    """The `months` months ending with the latest complete month."""
+    return calendar.trailing_window(latest_complete_month(con), months)
+
+
+# --------------------------------------------------------------------------- components
+
+COMPOUND_STATS_SQL = """
+WITH t AS (
+    SELECT ticket_id, created_at, compound_id, coalesce(category, '') AS cat, caller_hash, resolved, satisfied
+    FROM tickets
+    WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
+), r AS (
+    SELECT *,
+        caller_hash IS NOT NULL AND created_at - lag(created_at) OVER (
+            PARTITION BY caller_hash, compound_id, cat ORDER BY created_at, ticket_id
+        ) <= to_days(CAST(? AS INTEGER)) AS is_repeat
+    FROM t
+)
+SELECT compound_id,
+    count(*) AS tickets,
+    count(*) FILTER (WHERE created_at >= ?) AS recent,
+    count(caller_hash) AS n_caller,
+    count(*) FILTER (WHERE is_repeat) AS repeats,
+    count(resolved) AS n_resolved,
+    count(*) FILTER (WHERE NOT resolved) AS unresolved,
+    count(satisfied) AS n_satisfied,
+    count(*) FILTER (WHERE NOT satisfied) AS unsatisfied
+FROM r WHERE created_at >= ?
+GROUP BY compound_id
+"""
+
+MONTHLY_SQL = """
+SELECT compound_id, date_trunc('month', created_at) AS month, count(*) AS n
+FROM tickets
+WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
+GROUP BY ALL
+"""
+
+# the same inputs from the compound-month summary (month-aligned windows, REPEAT_DAYS only)
+COMPOUND_STATS_SUMMARY_SQL = """
+SELECT compound_id,
+    CAST(sum(valid) AS BIGINT) AS tickets,
+    CAST(coalesce(sum(valid) FILTER (WHERE month >= ?), 0) AS BIGINT) AS recent,
+    CAST(sum(n_caller) AS BIGINT) AS n_caller,
+    CAST(sum(repeats) AS BIGINT) AS repeats,
+    CAST(sum(n_resolution) AS BIGINT) AS n_resolved,
+    CAST(sum(unresolved) AS BIGINT) AS unresolved,
+    CAST(sum(n_satisfaction) AS BIGINT) AS n_satisfied,
+    CAST(sum(unsatisfied) AS BIGINT) AS unsatisfied
+FROM compound_month
+WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
+GROUP BY compound_id
+"""
+
+MONTHLY_SUMMARY_SQL = """
+SELECT compound_id, month, CAST(sum(valid) AS BIGINT) AS n
+FROM compound_month
+WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
+GROUP BY ALL
+"""
+
+REGISTRY_FINGERPRINT_SQL = """
+SELECT concat_ws('|', count(*), sum(hash(compound_id, name, community, subdistrict, type, is_old,
+                                         households, property_company)))
+FROM compounds
+"""
+COMPONENTS_CACHE_SIZE = 8
+
+_components_cache: OrderedDict[tuple[Any, ...], Components] = OrderedDict()
+_components_lock = threading.Lock()
+
+
+def _store_identity(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The store's file path, or None for an in-memory store (those are never cached)."""
+    path = db.query_one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    return str(path) if path else None
+
+
+def compute_components(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    repeat_days: int = REPEAT_DAYS,
+) -> Components:
+    """Counts, exposure, posterior (shape, rate) and the raw components for every compound.
+
+    The ranking page asks for the same window several times (ranking, funnel, stability), so the
+    result is kept for the exact tickets and registry it came from: the key holds the tickets'
+    fingerprint (analytics.store.summary) and a hash of the registry, so any write makes it miss.
+    """
+    window = window or default_window(con)
+    start, stop, months = calendar.window_bounds(window)
+    where = summaries.state(con)
+    summary = (
+        repeat_days == summaries.REPEAT_DAYS
+        and summaries.month_aligned(start, stop)
+        and where.source == summaries.TABLE
+    )
+    store = _store_identity(con)
+    key = None
+    if store is not None and where.version is not None:
+        registry = db.query_one(con, REGISTRY_FINGERPRINT_SQL)
+        key = (store, where.version, where.source, registry, tuple(window), repeat_days)
+        with _components_lock:
+            if key in _components_cache:
+                _components_cache.move_to_end(key)
+                return _copy(_components_cache[key])
+    comps = _compute_components(con, window, repeat_days, start, stop, months, summary)
+    if key is not None:
+        with _components_lock:
+            _components_cache[key] = _copy(comps)
+            while len(_components_cache) > COMPONENTS_CACHE_SIZE:
+                _components_cache.popitem(last=False)
+    return comps
+
+
+def _copy(comps: Components) -> Components:
+    """Callers may add columns to the frame: each gets its own copy."""
+    return dataclasses.replace(
+        comps, frame=comps.frame.copy(), dropped=list(comps.dropped), share_priors=dict(comps.share_priors)
+    )
+
+
+def _compute_components(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date],
+    repeat_days: int,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    months: list[pd.Period],
+    summary: bool,
+) -> Components:
+    # only the month of the first ticket is used below, so the summary's month will do
+    first = db.query_one(
+        con,
+        "SELECT min(month) FROM compound_month WHERE valid > 0 AND month < ?"
+        if summary
+        else "SELECT min(created_at) FROM tickets WHERE is_valid AND created_at < ?",
+        [stop],
+    )
+    if first is not None and pd.Timestamp(first) > start:
+        # data start inside the window: count exposure only from the first month with data
+        months = [m for m in months if m >= pd.Timestamp(first).to_period("M")]
+    mid = months[len(months) // 2].start_time if len(months) >= 2 else stop
+    comp = db.query_df(
+        con,
+        "SELECT compound_id, name, community, subdistrict, type, is_old, households, property_company FROM compounds",
+    )
+    if comp.empty:
+        raise NotFound("小区名录为空，请先导入小区名录。", "The compound registry is empty; import it first.")
+    if summary:
+        agg = db.query_df(con, COMPOUND_STATS_SUMMARY_SQL, [mid, start, stop])
+        monthly = db.query_df(con, MONTHLY_SUMMARY_SQL, [start, stop])
+    else:
+        agg = db.query_df(
+            con, COMPOUND_STATS_SQL, [start - pd.Timedelta(days=repeat_days), stop, repeat_days, mid, start]
+        )
+        monthly = db.query_df(con, MONTHLY_SQL, [start, stop])
+    return build_components(comp, agg, monthly, window, months)
+
+
+# --------------------------------------------------------------------------- the model's results
+
+
+def rank_compounds(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    weights: dict[str, float] | None = None,
+    top: int = TOP_N,
+    min_tickets: int = MIN_TICKETS,
+    n_draws: int = N_DRAWS,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Rank every compound with at least `min_tickets` valid tickets in `window` (see `rank_components`)."""
+    comps = compute_components(con, window)
+    return rank_components(comps, weights, top, min_tickets, n_draws, seed)
+
+
+def stability(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    weights: dict[str, float] | None = None,
+    top: int = TOP_N,
+    min_tickets: int = MIN_TICKETS,
+    n: int = 200,
+    jitter: float = 0.2,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """How much the top `top` moves when the weights do (see `weight_stability`)."""
+    comps = compute_components(con, window)
+    return weight_stability(comps, weights, top, min_tickets, n, jitter, seed)
+
+
+def funnel_data(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    min_tickets: int = 1,
+    winsor: float = 0.1,
+) -> FunnelData:
+    comps = compute_components(con, window)
+    return funnel(comps, min_tickets, winsor)
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def save_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    ranking_df: pd.DataFrame,
+    window_start: dt.date | str,
+    window_end: dt.date | str,
+    params: Mapping[str, Any],
+    user: str | None = None,
+    note: str | None = None,
+) -> int:
+    """Store a ranking (all its rows) as a snapshot; returns the new snapshot_id. One transaction."""
+    component_cols = [c for c in RECORD_COLUMNS if c not in {"rank", "compound_id", "score", "tickets",
+                      "rate_per_100_households", "rank_low", "rank_high", "p_top"}]  # fmt: skip
+    rows = ranking_df.reset_index(drop=True)
+    with db.transaction(con) as cur:
+        snapshot_id = db.next_id(cur, "seq_snapshot")
+        cur.execute(
+            "INSERT INTO ranking_snapshots VALUES (?, now(), ?, ?, ?, ?, ?)",
+            [
+                snapshot_id,
+                window_start,
+                window_end,
+                json.dumps(plain(dict(params)), ensure_ascii=False),
+                user,
+                note,
+            ],
+        )
+        frame = pd.DataFrame(
+            {
+                "snapshot_id": snapshot_id,
+                "rank": rows["rank"].astype(int),
+                "compound_id": rows["compound_id"].astype(str),
+                "score": rows["score"].astype(float),
+                "tickets": rows["tickets"].astype(int),
+                "rate_per_100_households": pd.to_numeric(
+                    rows.get("rate_per_100_households"), errors="coerce"
+                ),
+                "rank_low": rows.get("rank_low"),
+                "rank_high": rows.get("rank_high"),
+                "p_top": rows.get("p_top"),
+                "components": [
+                    json.dumps(
+                        plain({c: r[c] for c in component_cols if c in rows.columns}), ensure_ascii=False
+                    )
+                    for _, r in rows.iterrows()
+                ],
+            }
+        )
+        cur.register("_snapshot_rows", frame)
+        cur.execute("INSERT INTO ranking_rows BY NAME SELECT * FROM _snapshot_rows")
+        cur.unregister("_snapshot_rows")
+        db.audit(cur, user, "ranking.snapshot", {"snapshot_id": snapshot_id, "rows": len(frame)})
+    return snapshot_id
+
+
+def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.DataFrame:
+    """Rows of a snapshot sorted by rank, components expanded; attrs carry the snapshot's metadata."""
+    meta = db.query_df(con, "SELECT * FROM ranking_snapshots WHERE snapshot_id = ?", [snapshot_id])
+    if meta.empty:
+        raise NotFound(f"找不到排名快照 {snapshot_id}。", f"Ranking snapshot {snapshot_id} does not exist.")
+    rows = db.query_df(
+        con,
+        """SELECT r.*, c.name FROM ranking_rows r LEFT JOIN compounds c USING (compound_id)
+           WHERE snapshot_id = ? ORDER BY rank""",
+        [snapshot_id],
+    )
+    comps = pd.DataFrame([json.loads(c) if c else {} for c in rows.pop("components")], index=rows.index)
+    out = pd.concat([rows, comps.drop(columns=[c for c in comps.columns if c in rows.columns])], axis=1)
+    m = meta.iloc[0]
+    out.attrs.update(
+        snapshot_id=int(snapshot_id),
+        created_at=str(m["created_at"]),
+        window=(str(m["window_start"].date() if hasattr(m["window_start"], "date") else m["window_start"]),
+                str(m["window_end"].date() if hasattr(m["window_end"], "date") else m["window_end"])),
+        params=json.loads(m["params"]) if m["params"] else {},
+        user=m["user"],
+        note=m["note"],
+    )  # fmt: skip
+    return out
+
+
+def list_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return db.query_df(
+        con,
+        """SELECT s.snapshot_id, s.created_at, s.window_start, s.window_end, s."user", s.note, s.params,
+                  count(r.compound_id) AS rows
+           FROM ranking_snapshots s LEFT JOIN ranking_rows r USING (snapshot_id)
+           GROUP BY ALL ORDER BY s.snapshot_id DESC""",
+    )
+
+
+def rank_history(con: duckdb.DuckDBPyConnection, compound_id: str) -> pd.DataFrame:
+    """The compound's rank in every snapshot (oldest first)."""
+    return db.query_df(
+        con,
+        """SELECT s.snapshot_id, s.created_at, s.window_start, s.window_end, r.rank, r.score, r.tickets,
+                  r.rank_low, r.rank_high, r.p_top
+           FROM ranking_rows r JOIN ranking_snapshots s USING (snapshot_id)
+           WHERE r.compound_id = ? ORDER BY s.created_at, s.snapshot_id""",
+        [compound_id],
+    )
+
+
+# --------------------------------------------------------------------------- league tables
+
+
+def group_league(
+    con: duckdb.DuckDBPyConnection,
+    by: str = "property_company",
+    window: tuple[dt.date, dt.date] | None = None,
+    n_draws: int = N_DRAWS,
+    seed: int = 0,
+    tail: float = LEAGUE_TAIL,
+) -> pd.DataFrame:
+    """League table of property companies, communities or subdistricts (see `league_table`)."""
+    if by not in GROUP_LEAGUES:
+        raise ValidationError(f"不支持的排名对象：{by}", f"Unsupported league: {by}")
+    comps = compute_components(con, window)
+    return league_table(comps, by, n_draws, seed, tail)
+
+
+def company_league(
+    con: duckdb.DuckDBPyConnection, quarter: str | None = None, n_draws: int = N_DRAWS, seed: int = 0
+) -> pd.DataFrame:
+    """Quarterly red/black list of property companies (quarter '2023Q3'; default the latest complete).
+
+    Adds the district's own evaluation list (红榜/黑榜) of that quarter when property_evaluations has it.
+    """
+    if quarter is None:
+        last = latest_complete_month(con)
+        while last.month % 3:
+            last -= 1
+        quarter = f"{last.year}Q{last.month // 3}"
+    out = group_league(con, "property_company", calendar.period_window(quarter), n_draws, seed)
+    evals = db.query_df(
+        con, "SELECT company AS key, score AS evaluation_score, list AS evaluation_list FROM property_evaluations "
+        "WHERE quarter = ?", [quarter.upper()],
+    )  # fmt: skip
+    out = out.merge(evals, on="key", how="left")
+    out.attrs["period"] = quarter
+    return out
+
+
+def community_league(
+    con: duckdb.DuckDBPyConnection, half: str | None = None, n_draws: int = N_DRAWS, seed: int = 0
+) -> pd.DataFrame:
+    """Half-yearly community assessment (half '2023H1'; default the latest complete half-year)."""
+    if half is None:
+        last = latest_complete_month(con)
+        while last.month % 6:
+            last -= 1
+        half = f"{last.year}H{last.month // 6}"
+    out = group_league(con, "community", calendar.period_window(half), n_draws, seed)
+    out.attrs["period"] = half
+    return out
+
+
+def stars_vs_rate(con: duckdb.DuckDBPyConnection, period: str | None = None) -> StarsVsRate:
+    if period is None:
+        period = db.query_one(con, "SELECT max(period) FROM compound_ratings")
+        if period is None:
+            raise NotFound("还没有党支部星级评定数据。", "There are no star ratings yet.")
+    comps = compute_components(con, calendar.period_window(period))
+    stars = db.query_df(con, "SELECT compound_id, stars FROM compound_ratings WHERE period = ?", [period])
+    return stars_table(comps, stars, period)
