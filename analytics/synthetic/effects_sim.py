@@ -19,7 +19,7 @@ works in memory, so hundreds of districts can be estimated in seconds.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import duckdb
@@ -28,14 +28,19 @@ import pandas as pd
 
 from analytics.models.effects.panel import Cohort, Panel
 from analytics.store import db
-
-# month-of-year multipliers: summer water/power peak, Spring Festival dip (Feb), heating season
-SEASON = np.array([1.10, 0.80, 0.95, 1.00, 1.05, 1.15, 1.30, 1.25, 1.05, 0.95, 1.00, 1.15])
-CATEGORIES = ("物业管理", "供暖供水", "噪音扰民", "停车管理", "环境卫生", "房屋质量")
-CATEGORY_WEIGHTS = np.array([0.30, 0.20, 0.15, 0.15, 0.12, 0.08])
-COMPOUNDS_PER_COMMUNITY = 11
-
-Effect = float | Callable[[np.ndarray], np.ndarray]
+from analytics.synthetic.categories import PANEL_CATEGORIES, PANEL_CATEGORY_WEIGHTS
+from analytics.synthetic.rates import (
+    SIM_MONTH_NOISE_SHAPE,
+    SIM_SHOCK_PROB,
+    SIM_SHOCK_RANGE,
+    month_noise,
+    propensity,
+    rolling_shocks,
+)
+from analytics.synthetic.registry import panel_communities, panel_compound_ids, panel_registry
+from analytics.synthetic.seasons import PANEL_SEASON, add_months, normalised
+from analytics.synthetic.taskforces import Effect, effect_multiplier, top_n
+from analytics.synthetic.tickets import N_MONTHS, START, expand_counts
 
 
 @dataclass
@@ -63,31 +68,24 @@ class SimDistrict:
     truth_by_wave: list[float] = field(default_factory=list)
 
     def month(self, k: int) -> dt.date:
-        n = self.first_month.year * 12 + self.first_month.month - 1 + k
-        return dt.date(n // 12, n % 12 + 1, 1)
+        return add_months(self.first_month, k)
 
     def month_end(self, k: int) -> dt.date:
         return self.month(k + 1) - dt.timedelta(days=1)
 
 
-def _effect_multiplier(effect: Effect, since: np.ndarray) -> np.ndarray:
-    if callable(effect):
-        return 1.0 + np.asarray(effect(since), dtype=float)
-    return np.full(since.shape, 1.0 + float(effect))
-
-
 def simulate(
     n_compounds: int = 1105,
-    n_months: int = 30,
+    n_months: int = N_MONTHS,
     waves: Sequence[Wave] | None = None,
     effect: Effect = 0.0,
     seed: int = 0,
-    first_month: dt.date = dt.date(2022, 1, 1),
+    first_month: dt.date = START,
     mean_rate: float = 26.0,
-    shock_prob: float = 0.12,
-    shock_range: tuple[float, float] = (1.8, 3.2),
+    shock_prob: float = SIM_SHOCK_PROB,
+    shock_range: tuple[float, float] = SIM_SHOCK_RANGE,
     aligned_shocks: bool = True,
-    noise_shape: float = 25.0,
+    noise_shape: float = SIM_MONTH_NOISE_SHAPE,
     horizon: int = 12,
 ) -> SimDistrict:
     """A district; by default one wave: top 65 of months 12-17 move in at month 18, effect `effect`.
@@ -100,18 +98,13 @@ def simulate(
     if waves is None:
         waves = [Wave(12, 17, 18, 65, effect)]
     size = np.exp(rng.normal(-0.245, 0.7, n_compounds))  # mean 1
-    rate = mean_rate * rng.gamma(2.0, 0.5, n_compounds) * size
+    rate = mean_rate * propensity(rng, n_compounds) * size
     month_of_year = (first_month.month - 1 + np.arange(n_months)) % 12
-    season = SEASON[month_of_year] / SEASON.mean()
-    shock = np.ones((n_compounds, n_months))
-    months_per_start = 6 if aligned_shocks else 1
-    first_start = -((first_month.month - 1) % 6) if aligned_shocks else -5
-    for start in range(first_start, n_months, months_per_start):
-        hit = rng.random(n_compounds) < (shock_prob if aligned_shocks else shock_prob / 6)
-        mult = rng.uniform(*shock_range, hit.sum())
-        lo, hi = max(start, 0), min(start + 6, n_months)
-        shock[hit, lo:hi] *= mult[:, None]
-    noise = rng.gamma(noise_shape, 1 / noise_shape, (n_compounds, n_months))
+    season = normalised(PANEL_SEASON)[month_of_year]
+    shock = rolling_shocks(
+        rng, n_compounds, n_months, first_month.month, shock_prob, shock_range, aligned_shocks
+    )
+    noise = month_noise(rng, noise_shape, (n_compounds, n_months))
     expected_cf = rate[:, None] * season[None, :] * shock * noise
     counts_cf = rng.poisson(expected_cf)
 
@@ -122,11 +115,11 @@ def simulate(
     for w, wave in enumerate(waves):
         window = counts_cf[:, wave.window_start : wave.window_end + 1].sum(axis=1).astype(float)
         window[treated_any] = -1
-        chosen = np.argsort(-window, kind="stable")[: wave.n_treated]
+        chosen = top_n(window, wave.n_treated)
         treated_any[chosen] = True
         wave_idx[chosen] = w
         since = np.arange(n_months) - wave.start
-        mult = np.where(since >= 0, _effect_multiplier(wave.effect, np.maximum(since, 0)), 1.0)
+        mult = np.where(since >= 0, effect_multiplier(wave.effect, np.maximum(since, 0)), 1.0)
         multiplier[chosen] = mult[None, :]
         for i in chosen:
             rows.append((i, w))
@@ -137,8 +130,8 @@ def simulate(
     if up.any():
         counts = counts + np.where(up, rng.poisson(np.maximum(expected - expected_cf, 0)), 0)
 
-    ids = [f"C{i + 1:04d}" for i in range(n_compounds)]
-    communities = [f"社区{i // COMPOUNDS_PER_COMMUNITY + 1:03d}" for i in range(n_compounds)]
+    ids = panel_compound_ids(n_compounds)
+    communities = panel_communities(n_compounds)
     sim = SimDistrict(
         first_month, ids, communities, counts, expected_cf, expected, pd.DataFrame(), list(waves), 0.0
     )
@@ -177,19 +170,10 @@ def write_store(
     Returns the number of tickets written. Tickets get a category and a time inside their month.
     """
     rng = np.random.default_rng(seed)
-    n_c, n_m = sim.counts.shape
-    compounds = pd.DataFrame(
-        {
-            "compound_id": sim.compound_ids,
-            "name": [f"模拟小区{i + 1:04d}" for i in range(n_c)],
-            "community": sim.community,
-            "subdistrict": [f"街道{(i // 300) + 1}" for i in range(n_c)],
-        }
-    )
-    flat = sim.counts.ravel()
-    total = int(flat.sum())
-    comp_idx = np.repeat(np.repeat(np.arange(n_c), n_m), flat)
-    month_idx = np.repeat(np.tile(np.arange(n_m), n_c), flat)
+    n_m = sim.counts.shape[1]
+    compounds = panel_registry(sim.compound_ids, sim.community)
+    comp_idx, month_idx = expand_counts(sim.counts)
+    total = len(comp_idx)
     month_starts = np.array([np.datetime64(sim.month(k)) for k in range(n_m + 1)], dtype="datetime64[s]")
     span = (month_starts[month_idx + 1] - month_starts[month_idx]).astype(np.int64)
     created = month_starts[month_idx] + (rng.random(total) * span).astype("timedelta64[s]")
@@ -197,7 +181,9 @@ def write_store(
         {
             "ticket_id": [f"S{k:08d}" for k in range(total)],
             "created_at": created,
-            "category": np.array(CATEGORIES)[rng.choice(len(CATEGORIES), total, p=CATEGORY_WEIGHTS)],
+            "category": np.array(PANEL_CATEGORIES)[
+                rng.choice(len(PANEL_CATEGORIES), total, p=PANEL_CATEGORY_WEIGHTS)
+            ],
             "compound_id": np.array(sim.compound_ids)[comp_idx],
         }
     )

@@ -23,45 +23,26 @@ import numpy as np
 import pandas as pd
 
 from analytics.store import db
-
-DISTRICT_TICKETS_PER_YEAR = 350_000
-SUBDISTRICTS = ("金雀山街道", "兰山街道", "银雀山街道", "柳青街道")
-N_COMMUNITIES = 102
-N_PROPERTY_COMPANIES = 150
-TYPES = ("商开", "还建", "家属院", "混合")
-TYPE_SHARES = (0.5, 0.2, 0.2, 0.1)
-# persistent rate multipliers: resettlement and old compounds complain more
-TYPE_RATE = {"商开": 1.0, "还建": 1.4, "家属院": 1.2, "混合": 1.1}
-OLD_RATE = 1.3
-# gamma shape of the persistent rate across compounds (CV = 1/sqrt(shape) ~ 0.7)
-RATE_SHAPE = 2.0
-# month-of-year multipliers (Jan..Dec): heating Nov-Mar, summer Jul-Aug
-SEASONAL = (1.25, 1.05, 1.0, 0.9, 0.88, 0.95, 1.12, 1.15, 0.92, 0.9, 1.1, 1.28)
-SHOCK_PROB = 0.12  # chance that a compound has a shock in a given half-year
-SHOCK_RANGE = (1.8, 3.2)  # multiplier of a shock half-year
-MONTH_NOISE_SHAPE = 25.0  # gamma noise per compound-month (CV 0.2)
-VALID_SHARE = 0.95
-REOPEN_SHARE = 0.03
-SATISFACTION_ASKED = 0.6
-DUE_DAYS = 7
-MEAN_DAYS_TO_CLOSE = 3.0
-COMPOUND_CHUNK = 1500  # compounds per insert, to bound memory at city scale
-
-# category, base weight, heating-only flag, typical phrases
-CATEGORIES: tuple[tuple[str, float, bool, tuple[str, ...]], ...] = (
-    ("供暖", 0.16, True, ("暖气不热，室温只有十几度", "供暖管道漏水", "暖气费收费不合理")),
-    ("物业管理", 0.20, False, ("物业不作为，楼道卫生无人打扫", "物业费上涨未公示", "物业人员态度恶劣")),
-    ("噪音扰民", 0.08, False, ("夜间施工噪音扰民", "楼下商户音响声音太大", "广场舞噪音扰民")),
-    ("环境卫生", 0.10, False, ("垃圾长期堆放无人清运", "化粪池堵塞污水外溢", "小区绿化带杂草丛生")),
-    ("停车管理", 0.09, False, ("车位被占用无法停车", "停车收费不合理", "消防通道被车辆占用")),
-    ("供水", 0.09, False, ("停水未提前通知", "自来水水压低，高层没水", "水质发黄有异味")),
-    ("违章建筑", 0.06, False, ("楼顶私搭乱建", "一楼住户私自扩建院墙", "绿地被占用搭建棚子")),
-    ("房屋质量", 0.08, False, ("房屋漏雨，墙面渗水", "外墙保温层脱落", "楼道墙皮脱落")),
-    ("电梯", 0.06, False, ("电梯经常故障困人", "电梯年检过期", "电梯异响运行不稳")),
-    ("其他", 0.08, False, ("咨询相关政策", "路灯不亮", "井盖缺失存在安全隐患")),
+from analytics.synthetic.rates import (
+    SIM_DISSATISFACTION_BETA,
+    SIM_MONTH_NOISE_SHAPE,
+    SIM_OLD_RATE,
+    SIM_REPEAT_BETA,
+    SIM_SHOCK_PROB,
+    SIM_SHOCK_RANGE,
+    SIM_TYPE_RATE,
+    SIM_UNRESOLVED_BETA,
+    half_year_shocks,
+    kind_multiplier,
+    month_noise,
+    propensity,
 )
-NAME_HEADS = ("锦绣", "阳光", "金色", "翠湖", "沂河", "凤凰", "兰亭", "书香", "和谐", "幸福", "银座", "滨河")
-NAME_TAILS = ("花园", "家园", "小区", "名苑", "新村", "公馆", "华府", "雅居")
+from analytics.synthetic.ratings import sim_evaluations, sim_ratings
+from analytics.synthetic.registry import sim_compounds
+from analytics.synthetic.seasons import SIM_SEASONAL, normalised
+from analytics.synthetic.tickets import TICKETS_PER_YEAR, VALID_SHARE, sim_ticket_frame
+
+COMPOUND_CHUNK = 1500  # compounds per insert, to bound memory at city scale
 
 
 @dataclass
@@ -137,39 +118,6 @@ def _month_list(months: tuple[str, str]) -> list[pd.Period]:
     return list(pd.period_range(first, last, freq="M"))
 
 
-def _compounds(rng: np.random.Generator, n: int, seed: int) -> pd.DataFrame:
-    ids = [f"C{i + 1:05d}" for i in range(n)]
-    heads = rng.integers(0, len(NAME_HEADS), n)
-    tails = rng.integers(0, len(NAME_TAILS), n)
-    names = [
-        f"{NAME_HEADS[h]}{NAME_TAILS[t]}{i + 1}期" for i, (h, t) in enumerate(zip(heads, tails, strict=True))
-    ]
-    n_comm = max(1, round(n * N_COMMUNITIES / 1105))
-    community_idx = rng.integers(0, n_comm, n)
-    communities = [f"第{k + 1:03d}社区" for k in range(n_comm)]
-    sub_of_comm = [SUBDISTRICTS[k % len(SUBDISTRICTS)] for k in range(n_comm)]
-    ctype = rng.choice(len(TYPES), size=n, p=TYPE_SHARES)
-    is_old = rng.random(n) < np.where(ctype == 2, 0.8, 0.3)
-    households = np.clip(np.round(rng.lognormal(np.log(450), 0.7, n)), 30, 6000).astype(int)
-    companies = np.array([f"物业公司{k + 1:03d}" for k in range(N_PROPERTY_COMPANIES)], dtype=object)
-    company = companies[rng.integers(0, N_PROPERTY_COMPANIES, n)]
-    # old work-unit compounds often have no property company
-    company[(ctype == 2) & is_old & (rng.random(n) < 0.5)] = None
-    return pd.DataFrame(
-        {
-            "compound_id": ids,
-            "name": names,
-            "community": [communities[k] for k in community_idx],
-            "subdistrict": [sub_of_comm[k] for k in community_idx],
-            "type": [TYPES[t] for t in ctype],
-            "is_old": is_old,
-            "built_year": np.where(is_old, rng.integers(1985, 2000, n), rng.integers(2000, 2020, n)),
-            "households": households,
-            "property_company": company,
-        }
-    )
-
-
 def _parse_month(value: str | dt.date | None) -> pd.Period | None:
     if value is None:
         return None
@@ -184,11 +132,11 @@ def simulate_district(
     effect: float | None = None,
     treated: Sequence[str] | None = None,
     start: str | dt.date | None = None,
-    tickets_per_year: float = DISTRICT_TICKETS_PER_YEAR,
-    shock_prob: float = SHOCK_PROB,
-    shock_range: tuple[float, float] = SHOCK_RANGE,
-    seasonal: Sequence[float] = SEASONAL,
-    month_noise_shape: float | None = MONTH_NOISE_SHAPE,
+    tickets_per_year: float = TICKETS_PER_YEAR,
+    shock_prob: float = SIM_SHOCK_PROB,
+    shock_range: tuple[float, float] = SIM_SHOCK_RANGE,
+    seasonal: Sequence[float] = SIM_SEASONAL,
+    month_noise_shape: float | None = SIM_MONTH_NOISE_SHAPE,
     with_text: bool = True,
     surges: Mapping[str, float] | None = None,
     surge_month: str | None = None,
@@ -205,20 +153,17 @@ def simulate_district(
     """
     rng = np.random.default_rng(seed)
     periods = _month_list(months)
-    comp = _compounds(rng, n_compounds, seed)
+    comp = sim_compounds(rng, n_compounds)
     n = len(comp)
     # persistent rate per 100 households per month (before valid share)
-    type_mult = comp["type"].map(TYPE_RATE).to_numpy()
-    old_mult = np.where(comp["is_old"], OLD_RATE, 1.0)
-    persistent = type_mult * old_mult * rng.gamma(RATE_SHAPE, 1.0 / RATE_SHAPE, n)
-    season = np.asarray(seasonal, dtype=float)
-    season = season / season.mean()
+    kind = kind_multiplier(comp["type"], comp["is_old"], SIM_TYPE_RATE, SIM_OLD_RATE)
+    persistent = kind * propensity(rng, n)
+    season = normalised(seasonal)
     month_of_year = np.array([p.month for p in periods])
     # half-year shocks: index of calendar half-year per month
     half_keys = sorted({(p.year, 1 if p.month <= 6 else 2) for p in periods})
     half_idx = np.array([half_keys.index((p.year, 1 if p.month <= 6 else 2)) for p in periods])
-    shocked = rng.random((n, len(half_keys))) < shock_prob
-    shock_mult = np.where(shocked, rng.uniform(*shock_range, (n, len(half_keys))), 1.0)
+    shocked, shock_mult = half_year_shocks(rng, n, len(half_keys), shock_prob, shock_range)
     mean_shock = 1.0 + shock_prob * (np.mean(shock_range) - 1.0)
     # scale so the district total matches tickets_per_year on average
     households = comp["households"].to_numpy(float)
@@ -228,7 +173,7 @@ def simulate_district(
     lam = (base_rate * households / 100.0)[:, None] * season[month_of_year - 1][None, :]
     lam = lam * shock_mult[:, half_idx]
     if month_noise_shape:
-        lam = lam * rng.gamma(month_noise_shape, 1.0 / month_noise_shape, lam.shape)
+        lam = lam * month_noise(rng, month_noise_shape, lam.shape)
     treated_ids = list(treated or [])
     start_p = _parse_month(start)
     if effect is not None and treated_ids:
@@ -243,16 +188,16 @@ def simulate_district(
             lam[comp.index[comp["compound_id"] == cid][0], col] *= mult
     counts = rng.poisson(lam)
 
-    repeat_p = rng.beta(2, 18, n)
-    unresolved_p = rng.beta(2, 10, n)
-    dissat_p = rng.beta(2, 8, n)
+    repeat_p = rng.beta(*SIM_REPEAT_BETA, n)
+    unresolved_p = rng.beta(*SIM_UNRESOLVED_BETA, n)
+    dissat_p = rng.beta(*SIM_DISSATISFACTION_BETA, n)
 
     batch_id = _start_batch(con, seed)
     end_ts = (periods[-1] + 1).to_timestamp()
     n_tickets = 0
     for lo in range(0, n, COMPOUND_CHUNK):
         hi = min(n, lo + COMPOUND_CHUNK)
-        frame = _tickets_chunk(
+        frame = sim_ticket_frame(
             rng, comp.iloc[lo:hi], counts[lo:hi], periods, repeat_p[lo:hi], unresolved_p[lo:hi],
             dissat_p[lo:hi], n_tickets, seed, end_ts, batch_id, with_text,
         )  # fmt: skip
@@ -311,99 +256,6 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
         cur.unregister("_sim_frame")
 
 
-def _tickets_chunk(
-    rng: np.random.Generator,
-    comp: pd.DataFrame,
-    counts: np.ndarray,
-    periods: list[pd.Period],
-    repeat_p: np.ndarray,
-    unresolved_p: np.ndarray,
-    dissat_p: np.ndarray,
-    offset: int,
-    seed: int,
-    end_ts: pd.Timestamp,
-    batch_id: int,
-    with_text: bool,
-) -> pd.DataFrame:
-    n_c, n_m = counts.shape
-    flat = counts.ravel()
-    total = int(flat.sum())
-    c_idx = np.repeat(np.repeat(np.arange(n_c), n_m), flat)
-    m_idx = np.repeat(np.tile(np.arange(n_m), n_c), flat)
-    month_start = np.array([p.to_timestamp().value for p in periods], dtype=np.int64)
-    month_len = np.array(
-        [(p + 1).to_timestamp().value - p.to_timestamp().value for p in periods], dtype=np.int64
-    )
-    created = month_start[m_idx] + (rng.random(total) * month_len[m_idx]).astype(np.int64)
-    created = (created // 1_000_000_000) * 1_000_000_000  # whole seconds
-    order = np.lexsort((created, c_idx))
-    c_idx, m_idx, created = c_idx[order], m_idx[order], created[order]
-
-    # category by month of year (heating only Nov-Mar)
-    weights = np.array(
-        [
-            [0.0 if (heat and p.month not in (11, 12, 1, 2, 3)) else w for _, w, heat, _ in CATEGORIES]
-            for p in periods
-        ]
-    )
-    cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
-    cat = (rng.random(total)[:, None] > cum[m_idx]).sum(axis=1)
-    cat = np.minimum(cat, len(CATEGORIES) - 1)
-    phrase = rng.integers(0, 3, total)
-    building = rng.integers(1, 21, total)
-
-    # repeat calls: a repeat ticket copies caller, category and text of the compound's previous root
-    first_of_compound = np.r_[True, c_idx[1:] != c_idx[:-1]]
-    is_rep = (rng.random(total) < repeat_p[c_idx]) & ~first_of_compound
-    root = np.where(is_rep, -1, np.arange(total))
-    root = np.maximum.accumulate(root)
-    cat, phrase, building = cat[root], phrase[root], building[root]
-    global_idx = offset + np.arange(total)
-    caller = np.char.add(f"s{seed}h", (offset + root).astype(str))
-
-    closed_delay = rng.exponential(MEAN_DAYS_TO_CLOSE * 86400, total).astype(np.int64) * 1_000_000_000
-    closed = created + closed_delay
-    still_open = (closed >= end_ts.value) | (rng.random(total) < 0.01)
-    due = created + DUE_DAYS * 86400 * 1_000_000_000
-    resolved = np.where(still_open, None, rng.random(total) >= unresolved_p[c_idx]).astype(object)
-    asked = ~still_open & (rng.random(total) < SATISFACTION_ASKED)
-    sat = rng.random(total) >= dissat_p[c_idx]
-    satisfied = np.where(asked, sat, None).astype(object)
-    label = np.where(asked, np.where(sat, "满意", "不满意"), None).astype(object)
-    cat_names = np.array([c[0] for c in CATEGORIES], dtype=object)
-
-    frame = pd.DataFrame(
-        {
-            "ticket_id": np.char.add(f"S{seed}-", np.char.zfill(global_idx.astype(str), 8)),
-            "created_at": pd.to_datetime(created),
-            "closed_at": pd.to_datetime(closed),
-            "due_at": pd.to_datetime(due),
-            "category": cat_names[cat],
-            "category_raw": cat_names[cat],
-            "category_source": "given",
-            "compound_id": comp["compound_id"].to_numpy()[c_idx],
-            "match_method": "id",
-            "match_score": 1.0,
-            "caller_hash": caller,
-            "satisfaction": label,
-            "satisfied": satisfied,
-            "resolved": resolved,
-            "status": np.where(still_open, "办理中", "已办结"),
-            "is_valid": rng.random(total) < VALID_SHARE,
-            "reopened": rng.random(total) < REOPEN_SHARE,
-            "batch_id": batch_id,
-        }
-    )
-    frame.loc[still_open, "closed_at"] = pd.NaT
-    if with_text:
-        names = comp["name"].to_numpy()[c_idx]
-        phrases = np.array([[p for p in c[3]] for c in CATEGORIES], dtype=object)[cat, phrase]
-        frame["content"] = [f"{a}{b}号楼{c}" for a, b, c in zip(names, building, phrases, strict=True)]
-        frame["title"] = cat_names[cat]
-        frame["address"] = [f"兰山区{a}{b}号楼" for a, b in zip(names, building, strict=True)]
-    return frame
-
-
 def _write_registry(
     con: duckdb.DuckDBPyConnection,
     comp: pd.DataFrame,
@@ -413,25 +265,13 @@ def _write_registry(
 ) -> None:
     communities = comp[["community", "subdistrict"]].drop_duplicates("community")
     subs = pd.DataFrame({"subdistrict": sorted(comp["subdistrict"].unique())})
-    # star ratings fall with the compound's complaint rate (noisy): 5 stars = best
-    halves = sorted({f"{p.year}H{1 if p.month <= 6 else 2}" for p in periods})
-    z = (np.log(base_rate) - np.log(base_rate).mean()) / np.log(base_rate).std()
-    ratings = []
-    for half in halves:
-        stars = np.clip(np.round(3 - 0.8 * z + rng.normal(0, 0.8, len(comp))), 1, 5).astype(int)
-        ratings.append(pd.DataFrame({"compound_id": comp["compound_id"], "period": half, "stars": stars}))
-    quarters = sorted({f"{p.year}Q{(p.month - 1) // 3 + 1}" for p in periods})
-    companies = sorted(comp["property_company"].dropna().unique())
-    evals = []
-    for q in quarters:
-        score = rng.normal(80, 8, len(companies))
-        lst = np.where(score >= 92, "红榜", np.where(score <= 68, "黑榜", None))
-        evals.append(pd.DataFrame({"company": companies, "quarter": q, "score": score, "list": lst}))
+    ratings = sim_ratings(rng, comp, base_rate, periods)
+    evaluations = sim_evaluations(rng, comp, periods)
     _insert(con, "subdistricts", subs)
     _insert(con, "communities", communities)
     _insert(con, "compounds", comp)
     aliases = pd.DataFrame({"alias": comp["name"], "compound_id": comp["compound_id"], "source": "demo"})
     _insert(con, "compound_aliases", aliases)
-    _insert(con, "compound_ratings", pd.concat(ratings, ignore_index=True))
-    if companies:
-        _insert(con, "property_evaluations", pd.concat(evals, ignore_index=True))
+    _insert(con, "compound_ratings", ratings)
+    if evaluations is not None:
+        _insert(con, "property_evaluations", evaluations)

@@ -25,6 +25,7 @@ from analytics.reports.effects_text import summaries
 from analytics.services import effects, taskforces
 from analytics.store import db
 from analytics.synthetic import effects_sim
+from analytics.synthetic.categories import PANEL_CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[3]
 JSON_KEYS = [
@@ -183,7 +184,7 @@ def test_event_study_per_compound_category_cost(null_store, tmp_path):
         res.per_compound_summary.columns
     )
     assert len(res.per_compound_summary) == 65
-    assert set(res.by_category["category"]) >= set(effects_sim.CATEGORIES[:3])
+    assert set(res.by_category["category"]) >= set(PANEL_CATEGORIES[:3])
     assert (res.by_category["ci_low_pct"] <= res.by_category["ci_high_pct"]).all()
     assert (
         len(res.displacement) == 1

@@ -10,7 +10,7 @@ import pytest
 from analytics.errors import ValidationError
 from analytics.services import auth
 from analytics.store import db
-from analytics.synthetic import demo
+from analytics.synthetic import demo, registry, taskforces
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +48,7 @@ def test_registry_sizes(built):
     one = lambda sql: db.query_one(con, sql)  # noqa: E731
     assert one("SELECT count(*) FROM subdistricts") == 4
     assert set(db.query_df(con, "SELECT subdistrict FROM subdistricts")["subdistrict"]) == set(
-        demo.SUBDISTRICTS
+        registry.SUBDISTRICTS
     )
     assert one("SELECT count(*) FROM communities") == 102
     assert one("SELECT count(*) FROM compounds") == 1105
@@ -181,7 +181,7 @@ def test_naive_drop_exceeds_planted_effect(built):
         [*BEFORE, *AFTER],
     ).set_index("treated")
     change = changes["after"] / changes["before"] - 1
-    planted = demo.TRUE_EFFECT - 1  # -15%
+    planted = taskforces.TRUE_EFFECT - 1  # -15%
     assert change[True] < planted - 0.03  # regression to the mean adds to the planted effect
     assert change[True] < change[False] - 0.15
 
