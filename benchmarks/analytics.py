@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analytics.metrics import repeats, surges, trends
+from analytics.metrics import rates, repeats, surges, trends
 from analytics.services import ranking
 from analytics.store import db
 from analytics.store import summary as summaries
@@ -71,9 +71,9 @@ else:
     first, last = (d.strftime("%Y-%m") for d in step("default_window", lambda: ranking.default_window(con)))
     window = calendar.parse_window(f"{first}:{last}")
     weights = dict(score.DEFAULT_WEIGHTS)
-    step("rank_compounds", lambda: ranking.rank_compounds(con, window, weights, score.TOP_N))
+    step("rank_compounds", lambda: ranking.rank_compounds(con, window, weights))
     step("funnel_data", lambda: ranking.funnel_data(con, window))
-    step("stability", lambda: ranking.stability(con, window, weights, score.TOP_N))
+    step("stability", lambda: ranking.stability(con, window, weights))
     step("company_league", lambda: ranking.company_league(con))
     step("community_league", lambda: ranking.community_league(con))
     step("stars_vs_rate", lambda: ranking.stars_vs_rate(con))
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "monthly_counts[category]": lambda: trends.monthly_counts(con, "category", year_ago, month),
         "category_mix": lambda: trends.category_mix(con, month, month),
         "top_bottom": lambda: trends.top_bottom(con, month, 10),
-        "service_rates": lambda: trends.service_rates(con, month, month),
+        "service_rates": lambda: rates.service_rates(con, month, month),
     }
     rows = []
     for name, fn in overview.items():

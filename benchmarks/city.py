@@ -38,7 +38,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analytics.metrics import surges, trends  # noqa: E402
+from analytics.metrics import rates, surges, trends  # noqa: E402
 from analytics.services import effects, ranking  # noqa: E402
 from analytics.store import db  # noqa: E402
 from analytics.store import summary as summaries  # noqa: E402
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             con, "subdistrict", str(ranking.latest_complete_month(con) - 11), month
         ),
         "top_bottom": lambda: trends.top_bottom(con, month, 10),
-        "service_rates": lambda: trends.service_rates(con, month, month),
+        "service_rates": lambda: rates.service_rates(con, month, month),
         "detect_surges": lambda: surges.detect_surges(con, month),
         "rank_compounds (1000 draws)": lambda: ranking.rank_compounds(con, n_draws=1000),
         "stability (200 perturbations)": lambda: ranking.stability(con),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics import config
 from analytics.errors import HotlineError
 from analytics.metrics import surges, trends
 from analytics.reports import briefing, charts
@@ -88,7 +89,6 @@ SURGE_COLUMNS: dict[str, tuple[str, str]] = {
     "q_value": ("q 值", "q value"),
     "reason": ("原因", "Reason"),
 }
-MOVERS_N = 10
 
 
 tr = translator(TEXT)
@@ -164,17 +164,17 @@ else:
     st.plotly_chart(charts.treemap_figure(where, lang=lang()), key=f"{KEY}treemap_chart")
 
 st.subheader(tr("movers"))
-movers = store.cached(trends.top_bottom, month, MOVERS_N)
+movers = store.cached(trends.top_bottom, month, config.LIST_N)
 left, right = st.columns(2)
 with left:
-    st.markdown(f"**{tr('rises', n=MOVERS_N)}**")
+    st.markdown(f"**{tr('rises', n=config.LIST_N)}**")
     render_table(
         labelled(movers[movers["direction"] == "rise"], MOVER_COLUMNS),
         key=f"{KEY}rises",
         file_stem=f"上升前十_{month}",
     )
 with right:
-    st.markdown(f"**{tr('falls', n=MOVERS_N)}**")
+    st.markdown(f"**{tr('falls', n=config.LIST_N)}**")
     render_table(
         labelled(movers[movers["direction"] == "fall"], MOVER_COLUMNS),
         key=f"{KEY}falls",

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from analytics import config
 from analytics.errors import NotFound
 from analytics.ingest import registry
 from analytics.metrics import repeats, trends
@@ -127,7 +128,14 @@ render_table(
 st.subheader(t("pr_recent"))
 flags = store.cached(repeats.repeat_flags, compound_ids=[compound_id])
 if not flags.empty:
-    st.caption(t("pr_repeat_share", pct=100 * float(flags["any_repeat"].mean()), n=len(flags)))
+    st.caption(
+        t(
+            "pr_repeat_share",
+            pct=100 * float(flags["any_repeat"].mean()),
+            n=len(flags),
+            days=config.REPEAT_DAYS,
+        )
+    )
 recent = flags.sort_values(["created_at", "ticket_id"], ascending=False).head(RECENT_TICKETS)
 render_table(
     recent[[c for c in RECENT_COLUMNS if c in recent.columns]],

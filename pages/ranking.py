@@ -9,7 +9,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from analytics import calendar
+from analytics import calendar, config
 from analytics.errors import HotlineError
 from analytics.metrics import trends
 from analytics.models.ranking import score
@@ -165,7 +165,7 @@ with c1:
     window_months = st.select_slider(tr("window"), options=months, value=(first, last), key=f"{KEY}window")
 with c2:
     top = int(
-        st.number_input(tr("top"), min_value=1, max_value=500, value=score.TOP_N, step=1, key=f"{KEY}top")
+        st.number_input(tr("top"), min_value=1, max_value=500, value=config.TOP_N, step=1, key=f"{KEY}top")
     )
 window = calendar.parse_window(f"{window_months[0]}:{window_months[1]}")
 
@@ -276,7 +276,7 @@ if auth.can(user, "save_snapshot"):
                 params = {
                     "weights": weights,
                     "top": top,
-                    "min_tickets": score.MIN_TICKETS,
+                    "min_tickets": config.MIN_TICKETS,
                     "n_draws": score.N_DRAWS,
                 }
                 sid = ranking.save_snapshot(

@@ -224,8 +224,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pr_hot": ("近 {n} 天热点问题", "Hot issues, last {n} days"),
     "pr_recent": ("最近工单（电话号码已遮盖）", "Recent tickets (phone numbers masked)"),
     "pr_repeat_share": (
-        "共 {n} 条有效工单，其中 {pct:.1f}% 为重复诉求（同一来电人或同一问题在 30 天内再次来电，或工单被重开）。",
-        "{n} valid tickets, {pct:.1f}% of them repeats (same caller or same issue within 30 days, or reopened).",
+        "共 {n} 条有效工单，其中 {pct:.1f}% 为重复诉求（同一来电人或同一问题在 {days} 天内再次来电，或工单被重开）。",
+        "{n} valid tickets, {pct:.1f}% of them repeats (same caller or same issue within {days} days, or reopened).",
     ),
     "pr_rank": ("历次排名", "Rank history"),
     "pr_taskforce": ("专班", "Task force"),

@@ -28,12 +28,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from analytics import calendar
+from analytics.config import OPEN_STATUSES, REPEAT_DAYS
 from analytics.errors import ValidationError
-from analytics.metrics.trends import _bounds, wilson
+from analytics.metrics.rates import add_rates
 from analytics.store import db
 
 WINDOWS = (7, 30, 90)
-DEFAULT_DAYS = 30
 SIMILARITY = 0.5
 NGRAMS = (2, 3)
 # look-back cap (earlier tickets compared per ticket, same compound and category); beyond it a
@@ -41,7 +42,6 @@ NGRAMS = (2, 3)
 MAX_LOOKBACK = 200
 HOT_ISSUE_DAYS = 180
 UNCATEGORISED = "未分类"
-OPEN_STATUSES = ("办理中", "待受理", "未受理", "待处理", "处理中", "未办结", "open", "Open", "In Progress")
 REPEAT_GROUPS = {None: None, "compound": "compound_id", "category": "category", "community": "community",
                  "subdistrict": "subdistrict"}  # fmt: skip
 
@@ -158,7 +158,7 @@ def _flag(df: pd.DataFrame, n_days: int, similarity: float) -> pd.DataFrame:
 
 def repeat_flags(
     con: duckdb.DuckDBPyConnection,
-    n_days: int = DEFAULT_DAYS,
+    n_days: int = REPEAT_DAYS,
     start: Any = None,
     end: Any = None,
     compound_ids: list[str] | None = None,
@@ -172,7 +172,7 @@ def repeat_flags(
     any_repeat, issue_id; sorted by (created_at, ticket_id).
     """
     n_days = _check_days(n_days)
-    lo, hi = _bounds(start, end)
+    lo, hi = calendar.bounds(start, end)
     df = _load(con, None if lo is None else lo - pd.Timedelta(days=n_days), hi, compound_ids)
     df = _flag(df, n_days, similarity)
     if lo is not None:
@@ -185,7 +185,7 @@ def repeat_flags(
 
 def repeat_rate(
     con: duckdb.DuckDBPyConnection,
-    n_days: int = DEFAULT_DAYS,
+    n_days: int = REPEAT_DAYS,
     start: Any = None,
     end: Any = None,
     compound_ids: list[str] | None = None,
@@ -211,17 +211,16 @@ def repeat_rate(
     if out.empty and group_by is None:
         out = pd.DataFrame({"tickets": [0], "same_caller": [0], "same_issue": [0], "reopened": [0],
                             "any_repeat": [0]}, index=pd.Index(["全区"], name="key"))  # fmt: skip
-    for col in ("same_caller", "same_issue", "reopened", "any_repeat"):
-        out[f"{col}_share"] = out[col] / out["tickets"].where(out["tickets"] > 0)
-        low, high = wilson(out[col].to_numpy(float), out["tickets"].to_numpy(float))
-        out[f"{col}_share_low"], out[f"{col}_share_high"] = low, high
+    add_rates(
+        out, {f"{c}_share": (c, "tickets") for c in ("same_caller", "same_issue", "reopened", "any_repeat")}
+    )
     out.attrs["n_days"] = n_days
     return out.reset_index()
 
 
 def hot_issues(
     con: duckdb.DuckDBPyConnection,
-    n_days: int = DEFAULT_DAYS,
+    n_days: int = REPEAT_DAYS,
     compound_ids: list[str] | None = None,
     min_tickets: int = 3,
     start: Any = None,

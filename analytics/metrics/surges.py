@@ -25,54 +25,30 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from analytics import calendar
 from analytics.errors import ValidationError
-from analytics.metrics.trends import _month, seasonal_index
+from analytics.metrics import source
+from analytics.metrics.trends import seasonal_index
 from analytics.store import db
-from analytics.store import summary as summaries
 
 BASELINE_MONTHS = 24
 MIN_BASELINE_MONTHS = 12
 FDR_Q = 0.05
 METHOD = "Benjamini-Hochberg FDR"
 
-COUNTS_SQL = """
-SELECT compound_id, date_trunc('month', created_at) AS month, count(*) AS n
-FROM tickets
-WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
-GROUP BY ALL
-"""
+# the valid tickets per month over the source (every bound here is a month start)
 DISTRICT_SQL = """
-SELECT date_trunc('month', created_at) AS month, count(*) AS n
-FROM tickets WHERE is_valid AND created_at >= ? AND created_at < ? GROUP BY ALL
+SELECT {month} AS month, {n_valid} AS n
+FROM {table} t WHERE {valid_row} AND {time} >= ? AND {time} < ? GROUP BY ALL
 """
 # ties go to the first category name, so the label does not depend on row order
 TOP_CATEGORY_SQL = """
 SELECT compound_id, first(category ORDER BY n DESC, category) AS top_category, max(n) * 1.0 / sum(n) AS top_share
-FROM (SELECT compound_id, coalesce(category, '未分类') AS category, count(*) AS n
-      FROM tickets WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
+FROM (SELECT t.compound_id, coalesce(t.category, '未分类') AS category, {n_valid} AS n
+      FROM {table} t WHERE {valid_row} AND t.compound_id IS NOT NULL AND {time} >= ? AND {time} < ?
       GROUP BY ALL)
 GROUP BY compound_id
 """
-
-# the same counts from the compound-month summary (every bound here is a month start)
-COUNTS_SUMMARY_SQL = """
-SELECT compound_id, month, CAST(sum(valid) AS BIGINT) AS n
-FROM compound_month
-WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
-GROUP BY ALL
-"""
-DISTRICT_SUMMARY_SQL = """
-SELECT month, CAST(sum(valid) AS BIGINT) AS n
-FROM compound_month WHERE valid > 0 AND month >= ? AND month < ? GROUP BY ALL
-"""
-TOP_CATEGORY_SUMMARY_SQL = """
-SELECT compound_id, first(category ORDER BY n DESC, category) AS top_category, max(n) * 1.0 / sum(n) AS top_share
-FROM (SELECT compound_id, coalesce(category, '未分类') AS category, sum(valid) AS n
-      FROM compound_month WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
-      GROUP BY ALL)
-GROUP BY compound_id
-"""
-FIRST_SUMMARY_SQL = "SELECT min(month) FROM compound_month WHERE valid > 0"
 
 
 def surge_table(
@@ -85,12 +61,10 @@ def surge_table(
 
     attrs: month, q, method, n_tested, kappa, baseline (first, last month).
     """
-    m = _month(month)
-    summary = summaries.source(con) == summaries.TABLE
+    m = calendar.parse_month(month)
+    src = source.choose(con)
     # only the month of the first ticket matters below, so the summary's month will do
-    first_data = db.query_one(
-        con, FIRST_SUMMARY_SQL if summary else "SELECT min(created_at) FROM tickets WHERE is_valid"
-    )
+    first_data = source.first_valid(con, src)
     if first_data is None:
         raise ValidationError("库中还没有工单。", "There are no tickets in the store yet.")
     base_first = max(m - baseline_months, pd.Timestamp(first_data).to_period("M"))
@@ -102,7 +76,7 @@ def surge_table(
             f"{MIN_BASELINE_MONTHS} months.",
         )
     lo, hi = base[0].start_time, (m + 1).start_time
-    counts = db.query_df(con, COUNTS_SUMMARY_SQL if summary else COUNTS_SQL, [lo, hi])
+    counts = source.compound_months(con, src, lo, hi)
     compounds = db.query_df(con, "SELECT compound_id, name, community FROM compounds")
     months = [p.start_time for p in base] + [m.start_time]
     wide = (
@@ -111,9 +85,7 @@ def surge_table(
         .fillna(0)
         .to_numpy(float)
     )
-    district = db.query_df(
-        con, DISTRICT_SUMMARY_SQL if summary else DISTRICT_SQL, [lo, m.start_time]
-    ).set_index("month")["n"]
+    district = db.query_df(con, src.fill(DISTRICT_SQL), [lo, m.start_time]).set_index("month")["n"]
     district = district.reindex([p.start_time for p in base], fill_value=0)
     index = seasonal_index(district).frame
     season = index.set_index("month_of_year")["index"].fillna(1.0)
@@ -144,7 +116,7 @@ def surge_table(
     out["p_value"] = p_value
     out["q_value"] = q_value
     out["alert"] = reject & (y_now > expected)
-    cats = db.query_df(con, TOP_CATEGORY_SUMMARY_SQL if summary else TOP_CATEGORY_SQL, [m.start_time, hi])
+    cats = db.query_df(con, src.fill(TOP_CATEGORY_SQL), [m.start_time, hi])
     out = out.merge(cats, on="compound_id", how="left")
     out["reason"] = [
         f"本月 {t} 件，预期 {e:.0f} 件（同期季节基线），主要类别：{c} {s:.0%}" if isinstance(c, str)

@@ -1,9 +1,9 @@
-"""Monthly series, year-on-year (同比) and month-on-month (环比), seasonality, service rates.
+"""Monthly series, year-on-year (同比) and month-on-month (环比), the overview's headline numbers,
+movers and category mix, seasonality.
 
-Aggregation runs in DuckDB (the overview page calls these on ~900k tickets within 200 ms);
-pandas only touches the small aggregated frames. When the compound-month summary is fresh
-(analytics.store.summary) and the bounds are whole months, the counts come from it instead of the
-tickets: the same figures from a table a few times smaller.
+Aggregation runs in DuckDB; pandas only touches the small aggregated frames. Each query is written
+once over the source analytics.metrics.source chooses: the compound-month summary when it is fresh
+and the bounds are whole months, else the tickets (the same figures either way).
 
 Conventions used everywhere here:
 - `tickets` counts every ticket (the figure the district publishes); `valid_tickets` only those
@@ -25,9 +25,12 @@ import holidays
 import numpy as np
 import pandas as pd
 
+from analytics import calendar
+from analytics.config import LIST_N
 from analytics.errors import ValidationError
+from analytics.metrics import source
+from analytics.metrics.rates import SERVICE_RATES, add_rates, service_counts
 from analytics.store import db
-from analytics.store import summary as summaries
 
 # level -> SQL expression of the group key (fixed fragments, never user text)
 LEVEL_KEYS = {
@@ -44,35 +47,9 @@ STL_MIN_MEAN = 20.0
 SEASONAL_MIN_MONTHS = 12
 HEATING_MONTHS = (11, 12, 1, 2, 3)
 SUMMER_MONTHS = (6, 7, 8)
-WILSON_Z = 1.959964
-# statuses that mean nobody has acted on the ticket yet (not responded)
-UNRESPONDED_STATUSES = ("待受理", "未受理", "待处理", "未响应", "待签收", "新建", "open", "Open", "New")
-REPEAT_DAYS = 30
 
 
-# --------------------------------------------------------------------------- dates
-
-
-def _month(value: str | dt.date | pd.Timestamp | pd.Period) -> pd.Period:
-    try:
-        return pd.Period(value, freq="M")
-    except (ValueError, TypeError):
-        raise ValidationError(
-            f"月份格式应为 YYYY-MM，收到：{value}", f"A month must look like YYYY-MM; got: {value}"
-        ) from None
-
-
-def _bounds(start: Any, end: Any) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """(inclusive start, exclusive stop); 'YYYY-MM' means the whole month."""
-    lo = hi = None
-    if start is not None:
-        lo = _month(start).start_time if isinstance(start, str) and len(start) == 7 else pd.Timestamp(start)
-    if end is not None:
-        if isinstance(end, str) and len(end) == 7:
-            hi = (_month(end) + 1).start_time
-        else:
-            hi = pd.Timestamp(pd.Timestamp(end).date()) + pd.Timedelta(days=1)
-    return lo, hi
+# --------------------------------------------------------------------------- Spring Festival
 
 
 @functools.lru_cache(maxsize=64)
@@ -113,13 +90,13 @@ def monthly_counts(
             f"未知的汇总层级：{level}（可用：{', '.join(LEVEL_KEYS)}）",
             f"Unknown level {level} (use one of {', '.join(LEVEL_KEYS)})",
         )
-    lo, hi = _bounds(start, end)
+    lo, hi = calendar.bounds(start, end)
     ids = list(compound_ids or [])
-    src = _Source.of(con, lo, hi)
+    src = source.choose(con, lo, hi)
     sql = f"""
     WITH t AS (
         SELECT {src.month} AS month, {LEVEL_KEYS[level]} AS key, {src.n} AS n, {src.valid} AS v
-        FROM {src.table} t {_join(LEVEL_KEYS[level])}
+        FROM {src.table} t {source.compounds_join(LEVEL_KEYS[level])}
         WHERE (CAST(? AS TIMESTAMP) IS NULL OR {src.time} >= ?)
           AND (CAST(? AS TIMESTAMP) IS NULL OR {src.time} < ?)
           {_ids_filter(ids)}
@@ -167,42 +144,6 @@ def monthly_counts(
     ]
 
 
-@dataclass(frozen=True)
-class _Source:
-    """Where a counting query reads: the raw tickets, or the fresh compound-month summary.
-
-    The fragments are fixed SQL (never user text): `month` the month of a row, `time` the column
-    compared with the bounds, `n` / `valid` the tickets / valid tickets a row stands for.
-    """
-
-    table: str
-    month: str
-    time: str
-    n: str
-    valid: str
-
-    @staticmethod
-    def of(con: duckdb.DuckDBPyConnection, *bounds: Any) -> _Source:
-        if summaries.month_aligned(*bounds) and summaries.source(con) == summaries.TABLE:
-            return SUMMARY_SOURCE
-        return RAW_SOURCE
-
-    @property
-    def summary(self) -> bool:
-        return self.table == summaries.TABLE
-
-
-RAW_SOURCE = _Source(
-    "tickets", "date_trunc('month', t.created_at)", "t.created_at", "1", "CAST(t.is_valid AS INTEGER)"
-)
-SUMMARY_SOURCE = _Source(summaries.TABLE, "t.month", "t.month", "t.tickets", "t.valid")
-
-
-def _join(key_sql: str) -> str:
-    """The compounds join, only when the group expression reads it (a join costs ~40% on 900k rows)."""
-    return "LEFT JOIN compounds c ON c.compound_id = t.compound_id" if "c." in key_sql else ""
-
-
 def _ids_filter(ids: list[str]) -> str:
     return "AND list_contains(CAST(? AS VARCHAR[]), t.compound_id)" if ids else ""
 
@@ -239,8 +180,8 @@ def yoy_mom(df: pd.DataFrame, value: str = "tickets") -> pd.DataFrame:
         v = g[value].astype(float)
         g["prev_month"] = v.shift(1)
         g["prev_year"] = v.shift(12)
-        g["mom_pct"] = _pct_change(v, g["prev_month"])
-        g["yoy_pct"] = _pct_change(v, g["prev_year"])
+        g["mom_pct"] = pct_change(v, g["prev_month"])
+        g["yoy_pct"] = pct_change(v, g["prev_year"])
         years = g.index.year
         months = g.index.month
         g["spring_festival"] = [festival_month(y) == m for y, m in zip(years, months, strict=True)]
@@ -251,7 +192,7 @@ def yoy_mom(df: pd.DataFrame, value: str = "tickets") -> pd.DataFrame:
         janfeb = v.where(months <= 2).groupby(years).transform(lambda s: s.sum(min_count=2))
         g["janfeb"] = janfeb.where(months <= 2)
         g["janfeb_prev_year"] = g["janfeb"].shift(12)
-        g["janfeb_yoy_pct"] = _pct_change(g["janfeb"], g["janfeb_prev_year"])
+        g["janfeb_yoy_pct"] = pct_change(g["janfeb"], g["janfeb_prev_year"])
         out.append(g.reset_index())
     if not out:
         return df.assign(prev_month=np.nan, prev_year=np.nan, mom_pct=np.nan, yoy_pct=np.nan)
@@ -260,72 +201,28 @@ def yoy_mom(df: pd.DataFrame, value: str = "tickets") -> pd.DataFrame:
     return res
 
 
-def _pct_change(now: pd.Series, base: pd.Series) -> pd.Series:
-    return (now - base) * 100.0 / base.where(base > 0)
+def pct_change(now: Any, base: Any) -> Any:
+    """Percent change from `base` to `now` (同比 against the same month last year, 环比 against the
+    month before): of series, null where the base is not above 0; of numbers, None when it is 0."""
+    if isinstance(base, pd.Series):
+        return (now - base) * 100.0 / base.where(base > 0)
+    return (now - base) * 100.0 / base if base else None
 
 
 # --------------------------------------------------------------------------- KPIs
 
+# {tickets_in}/{valid_in}: the source's (valid) tickets between a pair of bounds
 KPI_SQL = """
-SELECT
-    count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS this_month,
-    count(*) FILTER (WHERE created_at >= ? AND created_at < ? AND is_valid) AS this_valid,
-    count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS prev_month,
-    count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS last_year,
-    count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS janfeb,
-    count(*) FILTER (WHERE created_at >= ? AND created_at < ?) AS janfeb_last_year
-FROM tickets
-WHERE created_at >= ? AND created_at < ?
-"""
-
-REPEAT_SHARE_SQL = """
-WITH t AS (
-    SELECT ticket_id, created_at, compound_id, coalesce(category, '') AS cat, caller_hash
-    FROM tickets
-    WHERE is_valid AND compound_id IS NOT NULL AND caller_hash IS NOT NULL
-      AND created_at >= ? AND created_at < ?
-), r AS (
-    SELECT created_at, created_at - lag(created_at) OVER (
-        PARTITION BY caller_hash, compound_id, cat ORDER BY created_at, ticket_id) <= to_days(CAST(? AS INTEGER)) AS rep
-    FROM t
-)
-SELECT count(*) AS n, count(*) FILTER (WHERE rep) AS repeats FROM r WHERE created_at >= ?
+SELECT {tickets_in} AS this_month, {valid_in} AS this_valid, {tickets_in} AS prev_month,
+       {tickets_in} AS last_year, {tickets_in} AS janfeb, {tickets_in} AS janfeb_last_year
+FROM {table} t
+WHERE {time} >= ? AND {time} < ?
 """
 
 TASKFORCE_SQL = """
 WITH tf AS (SELECT DISTINCT compound_id FROM task_forces WHERE start_date < ?)
-SELECT count(DISTINCT tf.compound_id) AS compounds,
-       count(t.ticket_id) FILTER (WHERE t.created_at >= ? AND t.created_at < ?) AS this_month,
-       count(t.ticket_id) FILTER (WHERE t.created_at >= ? AND t.created_at < ?) AS last_year
-FROM tf LEFT JOIN tickets t ON t.compound_id = tf.compound_id AND t.created_at >= ? AND t.created_at < ?
-"""
-
-
-# the same three queries over the compound-month summary (bounds are month starts)
-KPI_SUMMARY_SQL = """
-SELECT
-    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS this_month,
-    coalesce(sum(valid) FILTER (WHERE month >= ? AND month < ?), 0) AS this_valid,
-    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS prev_month,
-    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS last_year,
-    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS janfeb,
-    coalesce(sum(tickets) FILTER (WHERE month >= ? AND month < ?), 0) AS janfeb_last_year
-FROM compound_month
-WHERE month >= ? AND month < ?
-"""
-
-REPEAT_SHARE_SUMMARY_SQL = """
-SELECT coalesce(sum(n_caller), 0) AS n, coalesce(sum(repeats), 0) AS repeats
-FROM compound_month
-WHERE compound_id IS NOT NULL AND month >= ? AND month < ?
-"""
-
-TASKFORCE_SUMMARY_SQL = """
-WITH tf AS (SELECT DISTINCT compound_id FROM task_forces WHERE start_date < ?)
-SELECT count(DISTINCT tf.compound_id) AS compounds,
-       coalesce(sum(t.tickets) FILTER (WHERE t.month >= ? AND t.month < ?), 0) AS this_month,
-       coalesce(sum(t.tickets) FILTER (WHERE t.month >= ? AND t.month < ?), 0) AS last_year
-FROM tf LEFT JOIN compound_month t ON t.compound_id = tf.compound_id AND t.month >= ? AND t.month < ?
+SELECT count(DISTINCT tf.compound_id) AS compounds, {tickets_in} AS this_month, {tickets_in} AS last_year
+FROM tf LEFT JOIN {table} t ON t.compound_id = tf.compound_id AND {time} >= ? AND {time} < ?
 """
 
 
@@ -335,10 +232,10 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
     tickets, valid_tickets, valid_share, prev_month_tickets, mom_pct, last_year_tickets, yoy_pct,
     spring_festival, festival_shift, janfeb_yoy_pct (February only), rate_per_100_households,
     response/resolution/satisfaction/on_time rates (see `service_rates`), median_days_to_close,
-    repeat_share (same caller, compound and category within 30 days), taskforce (compounds under a
+    repeat_share (same caller, compound and category within config.REPEAT_DAYS), taskforce (compounds under a
     task force before this month: their tickets this month vs the same month last year) or None.
     """
-    m = _month(month)
+    m = calendar.parse_month(month)
     this_lo, this_hi = m.start_time, (m + 1).start_time
     prev_lo = (m - 1).start_time
     ly_lo, ly_hi = (m - 12).start_time, (m - 11).start_time
@@ -347,27 +244,23 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
         pd.Period(f"{m.year - 1}-01", "M").start_time,
         pd.Period(f"{m.year - 1}-03", "M").start_time,
     )
-    summary = _Source.of(con, this_lo).summary
+    src = source.choose(con, this_lo)
+    between = f"{src.time} >= ? AND {src.time} < ?"
     row = db.query_df(
         con,
-        KPI_SUMMARY_SQL if summary else KPI_SQL,
+        src.fill(KPI_SQL, tickets_in=src.tickets_if(between), valid_in=src.valid_if(between)),
         [this_lo, this_hi, this_lo, this_hi, prev_lo, this_lo, ly_lo, ly_hi, jf_lo, jf_hi, jfl_lo, jfl_hi,
          min(jfl_lo, ly_lo), this_hi],
     ).iloc[0]  # fmt: skip
     this, valid, prev, last = (int(row[c]) for c in ("this_month", "this_valid", "prev_month", "last_year"))
     households = db.query_one(con, "SELECT sum(households) FROM compounds")
-    rates = _service_rates(con, this_lo, this_hi, None, summary)
+    rates = add_rates(service_counts(con, src, this_lo, this_hi, None), SERVICE_RATES)
     rate_row = rates.iloc[0] if len(rates) else pd.Series(dtype=float)
-    if summary and REPEAT_DAYS == summaries.REPEAT_DAYS:
-        rep = db.query_df(con, REPEAT_SHARE_SUMMARY_SQL, [this_lo, this_hi])
-    else:
-        rep = db.query_df(
-            con, REPEAT_SHARE_SQL, [this_lo - pd.Timedelta(days=REPEAT_DAYS), this_hi, REPEAT_DAYS, this_lo]
-        )
-    n_rep = int(rep["n"].iloc[0])
+    stats = source.compound_stats(con, src, this_lo, this_hi)
+    n_rep, repeats = int(stats["n_caller"].sum()), int(stats["repeats"].sum())
     tf = db.query_df(
         con,
-        TASKFORCE_SUMMARY_SQL if summary else TASKFORCE_SQL,
+        src.fill(TASKFORCE_SQL, tickets_in=src.tickets_if(between)),
         [this_hi, this_lo, this_hi, ly_lo, ly_hi, ly_lo, this_hi],
     ).iloc[0]
     taskforce = None
@@ -376,7 +269,7 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
             "compounds": int(tf["compounds"]),
             "tickets": int(tf["this_month"]),
             "last_year_tickets": int(tf["last_year"]),
-            "yoy_pct": _safe_pct(int(tf["this_month"]), int(tf["last_year"])),
+            "yoy_pct": pct_change(int(tf["this_month"]), int(tf["last_year"])),
         }
     return _clean(
         {
@@ -385,13 +278,13 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
             "valid_tickets": valid,
             "valid_share": valid / this if this else None,
             "prev_month_tickets": prev,
-            "mom_pct": _safe_pct(this, prev),
+            "mom_pct": pct_change(this, prev),
             "last_year_tickets": last,
-            "yoy_pct": _safe_pct(this, last),
+            "yoy_pct": pct_change(this, last),
             "spring_festival": festival_month(m.year) == m.month,
             "festival_shift": m.month in (1, 2)
             and (festival_month(m.year) == m.month) != (festival_month(m.year - 1) == m.month),
-            "janfeb_yoy_pct": _safe_pct(int(row["janfeb"]), int(row["janfeb_last_year"]))
+            "janfeb_yoy_pct": pct_change(int(row["janfeb"]), int(row["janfeb_last_year"]))
             if m.month == 2
             else None,
             "rate_per_100_households": valid * 100.0 / households if households else None,
@@ -400,14 +293,10 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
             "satisfaction_rate": rate_row.get("satisfaction_rate"),
             "on_time_rate": rate_row.get("on_time_rate"),
             "median_days_to_close": rate_row.get("median_days_to_close"),
-            "repeat_share": int(rep["repeats"].iloc[0]) / n_rep if n_rep else None,
+            "repeat_share": repeats / n_rep if n_rep else None,
             "taskforce": taskforce,
         }
     )
-
-
-def _safe_pct(now: float, base: float) -> float | None:
-    return (now - base) * 100.0 / base if base else None
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -426,39 +315,32 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 TOP_BOTTOM_SQL = """
 SELECT t.compound_id, any_value(c.name) AS name, any_value(c.community) AS community,
-       count(*) FILTER (WHERE t.created_at >= ?) AS tickets,
-       count(*) FILTER (WHERE t.created_at < ?) AS last_year
-FROM tickets t LEFT JOIN compounds c ON c.compound_id = t.compound_id
+       {tickets_from} AS tickets, {tickets_before} AS last_year
+FROM {table} t LEFT JOIN compounds c ON c.compound_id = t.compound_id
 WHERE t.compound_id IS NOT NULL
-  AND ((t.created_at >= ? AND t.created_at < ?) OR (t.created_at >= ? AND t.created_at < ?))
+  AND (({time} >= ? AND {time} < ?) OR ({time} >= ? AND {time} < ?))
 GROUP BY t.compound_id
 """
 
 
-TOP_BOTTOM_SUMMARY_SQL = """
-SELECT t.compound_id, any_value(c.name) AS name, any_value(c.community) AS community,
-       CAST(coalesce(sum(t.tickets) FILTER (WHERE t.month >= ?), 0) AS BIGINT) AS tickets,
-       CAST(coalesce(sum(t.tickets) FILTER (WHERE t.month < ?), 0) AS BIGINT) AS last_year
-FROM compound_month t LEFT JOIN compounds c ON c.compound_id = t.compound_id
-WHERE t.compound_id IS NOT NULL
-  AND ((t.month >= ? AND t.month < ?) OR (t.month >= ? AND t.month < ?))
-GROUP BY t.compound_id
-"""
-
-
-def top_bottom(con: duckdb.DuckDBPyConnection, month: Any, n: int = 10) -> pd.DataFrame:
+def top_bottom(con: duckdb.DuckDBPyConnection, month: Any, n: int = LIST_N) -> pd.DataFrame:
     """Compounds with the largest rises and falls in tickets vs the same month last year.
 
     Columns: direction ('rise'/'fall'), arrow (↑/↓), compound_id, name, community, tickets,
     last_year, change, change_pct (null when last year had none). Ties broken by compound_id.
     """
-    m = _month(month)
+    m = calendar.parse_month(month)
     lo, hi, ly_lo, ly_hi = m.start_time, (m + 1).start_time, (m - 12).start_time, (m - 11).start_time
-    sql = TOP_BOTTOM_SUMMARY_SQL if _Source.of(con, lo).summary else TOP_BOTTOM_SQL
+    src = source.choose(con, lo)
+    sql = src.fill(
+        TOP_BOTTOM_SQL,
+        tickets_from=src.tickets_if(f"{src.time} >= ?"),
+        tickets_before=src.tickets_if(f"{src.time} < ?"),
+    )
     df = db.query_df(con, sql, [lo, ly_hi, lo, hi, ly_lo, ly_hi])
     df = df[(df["tickets"] > 0) | (df["last_year"] > 0)]
     df["change"] = df["tickets"] - df["last_year"]
-    df["change_pct"] = df["change"] * 100.0 / df["last_year"].where(df["last_year"] > 0)
+    df["change_pct"] = pct_change(df["tickets"], df["last_year"])
     rises = df[df["change"] > 0].sort_values(["change", "compound_id"], ascending=[False, True]).head(n)
     falls = df[df["change"] < 0].sort_values(["change", "compound_id"], ascending=[True, True]).head(n)
     rises = rises.assign(direction="rise", arrow="↑")
@@ -490,13 +372,13 @@ def category_mix(
     """
     if level not in LEVEL_KEYS or level == "category":
         raise ValidationError(f"不支持的层级：{level}", f"Unsupported level for a category mix: {level}")
-    lo, hi = _bounds(start, end)
+    lo, hi = calendar.bounds(start, end)
     ids = list(compound_ids or [])
-    src = _Source.of(con, lo, hi)
+    src = source.choose(con, lo, hi)
     sql = f"""
     SELECT {LEVEL_KEYS[level]} AS key, coalesce(t.category, '未分类') AS category,
            CAST(sum({src.n}) AS BIGINT) AS tickets, CAST(sum({src.valid}) AS BIGINT) AS valid_tickets
-    FROM {src.table} t {_join(LEVEL_KEYS[level])}
+    FROM {src.table} t {source.compounds_join(LEVEL_KEYS[level])}
     WHERE (CAST(? AS TIMESTAMP) IS NULL OR {src.time} >= ?)
       AND (CAST(? AS TIMESTAMP) IS NULL OR {src.time} < ?)
       {_ids_filter(ids)}
@@ -597,139 +479,3 @@ def decompose(series: pd.Series, period: int = 12) -> SeriesResult:
             }
         )
     )
-
-
-# --------------------------------------------------------------------------- service rates
-
-SERVICE_GROUPS = {
-    None: "'全区'",
-    "district": "'全区'",
-    "subdistrict": "c.subdistrict",
-    "community": "c.community",
-    "compound": "t.compound_id",
-    "category": "coalesce(t.category, '未分类')",
-    "property_company": "c.property_company",
-    "month": "strftime(date_trunc('month', t.created_at), '%Y-%m')",
-}
-
-
-def service_rates(
-    con: duckdb.DuckDBPyConnection, start: Any = None, end: Any = None, group_by: str | None = None
-) -> pd.DataFrame:
-    """Service rates of valid tickets created in [start, end], with 95% Wilson intervals.
-
-    Denominators (each rate is null when its denominator is 0, i.e. the upload lacks the field):
-    - 响应率 response_rate = tickets acted on (closed, or a status other than waiting/new)
-      / valid tickets that have a status or a closing time;
-    - 解决率 resolution_rate = resolved / valid tickets with a resolved flag;
-    - 满意率 satisfaction_rate = satisfied / valid tickets whose caller answered the satisfaction
-      question (基本满意 counts as satisfied when the upload said so);
-    - 按时办结率 on_time_rate = closed on or before due_at / valid tickets with a due date that are
-      closed or already past due (open and past due = late; open and not yet due = not counted);
-    - median_days_to_close over closed tickets; reopened_share = reopened / valid tickets.
-    """
-    if group_by not in SERVICE_GROUPS:
-        raise ValidationError(f"不支持的分组：{group_by}", f"Unsupported group_by: {group_by}")
-    lo, hi = _bounds(start, end)
-    return _service_rates(con, lo, hi, group_by, _Source.of(con, lo, hi).summary)
-
-
-def _service_rates(
-    con: duckdb.DuckDBPyConnection,
-    lo: pd.Timestamp | None,
-    hi: pd.Timestamp | None,
-    group_by: str | None,
-    summary: bool,
-) -> pd.DataFrame:
-    if summary:
-        df = _service_counts_from_summary(con, lo, hi, group_by)
-    else:
-        df = _service_counts_raw(con, lo, hi, group_by)
-    for rate, (k, n) in {
-        "response_rate": ("responded", "n_response"),
-        "resolution_rate": ("resolved", "n_resolution"),
-        "satisfaction_rate": ("satisfied", "n_satisfaction"),
-        "on_time_rate": ("on_time", "n_on_time"),
-        "reopened_share": ("reopened", "tickets"),
-    }.items():
-        low, high = wilson(df[k].to_numpy(float), df[n].to_numpy(float))
-        df[rate] = df[k] / df[n].where(df[n] > 0)
-        df[f"{rate}_low"] = low
-        df[f"{rate}_high"] = high
-    return df
-
-
-def _service_counts_raw(
-    con: duckdb.DuckDBPyConnection, lo: pd.Timestamp | None, hi: pd.Timestamp | None, group_by: str | None
-) -> pd.DataFrame:
-    as_of = db.query_one(con, "SELECT max(created_at) FROM tickets")
-    sql = f"""
-    SELECT {SERVICE_GROUPS[group_by]} AS key,
-        count(*) AS tickets,
-        count(*) FILTER (WHERE t.status IS NOT NULL OR t.closed_at IS NOT NULL) AS n_response,
-        count(*) FILTER (WHERE t.closed_at IS NOT NULL
-                         OR (t.status IS NOT NULL AND NOT list_contains(CAST(? AS VARCHAR[]), t.status))) AS responded,
-        count(t.resolved) AS n_resolution,
-        count(*) FILTER (WHERE t.resolved) AS resolved,
-        count(t.satisfied) AS n_satisfaction,
-        count(*) FILTER (WHERE t.satisfied) AS satisfied,
-        count(*) FILTER (WHERE t.due_at IS NOT NULL AND (t.closed_at IS NOT NULL OR t.due_at < ?)) AS n_on_time,
-        count(*) FILTER (WHERE t.closed_at IS NOT NULL AND t.closed_at <= t.due_at) AS on_time,
-        median(date_diff('second', t.created_at, t.closed_at) / 86400.0) AS median_days_to_close,
-        count(*) FILTER (WHERE t.reopened) AS reopened
-    FROM tickets t {_join(SERVICE_GROUPS[group_by])}
-    WHERE t.is_valid
-      AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at >= ?)
-      AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at < ?)
-    GROUP BY ALL ORDER BY key
-    """  # noqa: S608 - group expression from SERVICE_GROUPS
-    return db.query_df(con, sql, [list(UNRESPONDED_STATUSES), as_of, lo, lo, hi, hi])
-
-
-SUMMARY_SERVICE_COUNTS = (
-    "n_response", "responded", "n_resolution", "resolved", "n_satisfaction", "satisfied", "n_on_time", "on_time",
-)  # fmt: skip
-
-
-def _service_counts_from_summary(
-    con: duckdb.DuckDBPyConnection, lo: pd.Timestamp | None, hi: pd.Timestamp | None, group_by: str | None
-) -> pd.DataFrame:
-    """The counts from compound_month; only the median time to close needs the tickets."""
-    key = SERVICE_GROUPS[group_by].replace("date_trunc('month', t.created_at)", "t.month")
-    counts = ", ".join(f"CAST(sum(t.{c}) AS BIGINT) AS {c}" for c in SUMMARY_SERVICE_COUNTS)
-    sql = f"""
-    SELECT {key} AS key, CAST(sum(t.valid) AS BIGINT) AS tickets, {counts},
-        CAST(NULL AS DOUBLE) AS median_days_to_close, CAST(sum(t.reopened) AS BIGINT) AS reopened
-    FROM {summaries.TABLE} t {_join(key)}
-    WHERE t.valid > 0
-      AND (CAST(? AS TIMESTAMP) IS NULL OR t.month >= ?)
-      AND (CAST(? AS TIMESTAMP) IS NULL OR t.month < ?)
-    GROUP BY ALL ORDER BY key
-    """  # noqa: S608 - group expression from SERVICE_GROUPS
-    df = db.query_df(con, sql, [lo, lo, hi, hi])
-    medians = db.query_df(
-        con,
-        f"""
-        SELECT {SERVICE_GROUPS[group_by]} AS key,
-               median(date_diff('second', t.created_at, t.closed_at) / 86400.0) AS median_days_to_close
-        FROM tickets t {_join(SERVICE_GROUPS[group_by])}
-        WHERE t.is_valid AND t.closed_at IS NOT NULL
-          AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at >= ?)
-          AND (CAST(? AS TIMESTAMP) IS NULL OR t.created_at < ?)
-        GROUP BY ALL
-        """,  # noqa: S608 - group expression from SERVICE_GROUPS
-        [lo, lo, hi, hi],
-    )
-    merged = df.drop(columns="median_days_to_close").merge(medians, on="key", how="left")
-    return merged[df.columns]
-
-
-def wilson(k: np.ndarray, n: np.ndarray, z: float = WILSON_Z) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of k/n (NaN where n = 0)."""
-    k, n = np.asarray(k, float), np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)

@@ -25,13 +25,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analytics import calendar
+from analytics.config import LIST_N, REPEAT_DAYS
 from analytics.errors import NotFound
 from analytics.metrics import trends
+from analytics.metrics.rates import service_rates
 from analytics.reports import exports
 from analytics.services import taskforces
 from analytics.store import db
 
-TOP_N = 10
 DEFAULT_TITLE = "12345热线小区工单月度通报"
 SECTION_SUMMARY = "总体情况"
 SECTION_SUBDISTRICTS = "街道情况"
@@ -57,7 +59,7 @@ td.num { text-align: right; }
 
 
 def _month(month: Any) -> pd.Period:
-    return trends._month(month)  # noqa: SLF001 - one month parser for the whole package
+    return calendar.parse_month(month)
 
 
 def month_label(month: Any) -> str:
@@ -93,7 +95,7 @@ def _summary(con: duckdb.DuckDBPyConnection, month: pd.Period) -> tuple[pd.DataF
         ("解决率", k["resolution_rate"], ""),
         ("满意率", k["satisfaction_rate"], ""),
         ("按时办结率", k["on_time_rate"], ""),
-        ("30天内重复来电占比", k["repeat_share"], ""),
+        (f"{REPEAT_DAYS}天内重复来电占比", k["repeat_share"], ""),
     ]
     if k.get("janfeb_yoy_pct") is not None:
         rows.append(("1-2月合计同比（%）", _pct_round(k["janfeb_yoy_pct"]), "合并1、2月以消除春节错位"))
@@ -115,8 +117,8 @@ def _subdistricts(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFr
         return pd.DataFrame(columns=cols)
     moved = trends.yoy_mom(counts)
     now = moved[moved["month"] == month.start_time]
-    rates = trends.service_rates(con, str(month), str(month), group_by="subdistrict").set_index("key")
-    district = trends.service_rates(con, str(month), str(month))
+    rates = service_rates(con, str(month), str(month), group_by="subdistrict").set_index("key")
+    district = service_rates(con, str(month), str(month))
     district_row = district.iloc[0] if len(district) else pd.Series(dtype=float)
     out = pd.DataFrame(
         {
@@ -137,11 +139,11 @@ def _subdistricts(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFr
                 "街道": "合计",
                 "工单量": int(out["工单量"].sum()),
                 "上月": out["上月"].sum(min_count=1),
-                "环比（%）": _pct_round(trends._safe_pct(out["工单量"].sum(), out["上月"].sum()))  # noqa: SLF001
+                "环比（%）": _pct_round(trends.pct_change(out["工单量"].sum(), out["上月"].sum()))
                 if out["上月"].notna().any()
                 else None,
                 "去年同月": out["去年同月"].sum(min_count=1),
-                "同比（%）": _pct_round(trends._safe_pct(out["工单量"].sum(), out["去年同月"].sum()))  # noqa: SLF001
+                "同比（%）": _pct_round(trends.pct_change(out["工单量"].sum(), out["去年同月"].sum()))
                 if out["去年同月"].notna().any()
                 else None,
                 "解决率": district_row.get("resolution_rate"),
@@ -177,7 +179,7 @@ def _top_compounds(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataF
     frame["prev"] = prev if prev is not None else float("nan")
     frame["last"] = last if last is not None else float("nan")
     frame = frame[frame["tickets"] > 0].reset_index()
-    frame = frame.sort_values(["tickets", "key"], ascending=[False, True]).head(TOP_N)
+    frame = frame.sort_values(["tickets", "key"], ascending=[False, True]).head(LIST_N)
     where = db.query_df(con, "SELECT compound_id AS key, name, community, subdistrict FROM compounds")
     frame = frame.merge(where, on="key", how="left")
     return pd.DataFrame(
@@ -190,20 +192,20 @@ def _top_compounds(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataF
             "工单量": frame["tickets"].astype(int).to_numpy(),
             "上月": frame["prev"].to_numpy(),
             "环比（%）": [
-                _pct_round(trends._safe_pct(a, b))
+                _pct_round(trends.pct_change(a, b))
                 for a, b in zip(frame["tickets"], frame["prev"], strict=True)
-            ],  # noqa: SLF001
+            ],
             "去年同月": frame["last"].to_numpy(),
             "同比（%）": [
-                _pct_round(trends._safe_pct(a, b))
+                _pct_round(trends.pct_change(a, b))
                 for a, b in zip(frame["tickets"], frame["last"], strict=True)
-            ],  # noqa: SLF001
+            ],
         }
     )[cols]
 
 
 def _movers(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFrame:
-    tb = trends.top_bottom(con, str(month), n=TOP_N)
+    tb = trends.top_bottom(con, str(month), n=LIST_N)
     return pd.DataFrame(
         {
             "方向": tb["direction"].map({"rise": "上升", "fall": "下降"}).to_numpy(),
@@ -255,7 +257,7 @@ def _taskforces(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFram
             "进驻前月均": ledger["tickets_before_monthly"].round(1).to_numpy(),
             "本月": this.to_numpy(),
             "去年同月": last.to_numpy(),
-            "同比（%）": [_pct_round(trends._safe_pct(a, b)) for a, b in zip(this, last, strict=True)],  # noqa: SLF001
+            "同比（%）": [_pct_round(trends.pct_change(a, b)) for a, b in zip(this, last, strict=True)],
             "状态": ledger["status"].to_numpy(),
             "撤出目标（件/月）": ledger["target"].to_numpy(),
             "连续达标月数": ledger["months_below"].to_numpy(),

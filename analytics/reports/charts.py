@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from analytics.config import TOP_N
+
 LANGS = ("zh", "en")
 # A colour per meaning, the same on every chart: red = worse / treated, blue = comparison.
 COLOR_MAIN = "#c0392b"
@@ -452,7 +454,7 @@ def stability_figure(
     *,
     name: str = "name",
     share: str = "share_in_top",
-    top: int = 65,
+    top: int = TOP_N,
     max_rows: int = 90,
     title: str | None = None,
     lang: str = "zh",

@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analytics import calendar
 from analytics.errors import ValidationError
 from analytics.models.effects.panel import Cohort, Panel, _md, _mi
 from analytics.models.effects.result import EffectsResult, estimate
@@ -21,13 +22,13 @@ from analytics.services.taskforces import exit_status
 from analytics.store import db, results
 
 DEFAULT_WINDOW_MONTHS = 6  # selection window assumed when a task force has none stored
-COMPLETE_MONTH_SLACK_DAYS = 2  # a last month whose data stop this close to its end counts as complete
 STORED_NAME = "effects"  # its row in derived_results (see stored_effects)
 # a stored result is stale once the code that computes it changes
 STORED_CODE = results.source_version(
     *sorted((Path(__file__).parents[1] / "models" / "effects").glob("*.py")),
     Path(__file__),
     Path(__file__).parent / "taskforces.py",
+    Path(calendar.__file__),
     Path(results.__file__),
 )
 
@@ -38,7 +39,10 @@ def _load_panel(
     """Compound x month counts from the store (valid tickets with a compound), full months only."""
     span = db.query_df(
         con,
-        "SELECT min(created_at) AS lo, max(created_at) AS hi FROM tickets WHERE is_valid AND compound_id IS NOT NULL",
+        """SELECT min(created_at) FILTER (WHERE is_valid AND compound_id IS NOT NULL) AS lo,
+                  max(created_at) FILTER (WHERE is_valid AND compound_id IS NOT NULL) AS hi,
+                  min(created_at) AS oldest, max(created_at) AS newest
+           FROM tickets""",
     )
     if span.empty or pd.isna(span.at[0, "lo"]):
         raise ValidationError(
@@ -47,10 +51,11 @@ def _load_panel(
         )
     lo, hi = pd.Timestamp(span.at[0, "lo"]), pd.Timestamp(span.at[0, "hi"])
     first, last = _mi(lo), _mi(hi)
-    # a month counts only when the data cover it (nearly) to its end / from its start
-    if (_md(last + 1) - hi.date()).days > COMPLETE_MONTH_SLACK_DAYS + 1 and last > first:
+    # only complete months count, judged from all the tickets as the exit rule and the ranking
+    # judge them (analytics.calendar), as long as one month is left
+    if _mi(calendar.complete_month(span.at[0, "newest"])) < last and last > first:
         last -= 1
-    if lo.day > 1 + COMPLETE_MONTH_SLACK_DAYS and last > first:
+    if _mi(calendar.first_complete_month(span.at[0, "oldest"])) > first and last > first:
         first += 1
     comps = db.query_df(
         con,

@@ -1,9 +1,9 @@
 """Load the ranking model's inputs from the store, run it, keep its snapshots.
 
 Every function here takes the connection, reads what analytics.models.ranking needs and calls it
-(the method is described there). The counts come from the compound-month summary
-(analytics.store.summary) when it is fresh and the window is whole months; otherwise from the
-tickets. The figures are the same either way.
+(the method is described there). The counts come from analytics.metrics.source: the
+compound-month summary when it is fresh and the window is whole months, otherwise the tickets.
+The figures are the same either way.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import duckdb
 import pandas as pd
 
 from analytics import calendar
+from analytics.config import MIN_TICKETS, REPEAT_DAYS, TOP_N, WINDOW_MONTHS
 from analytics.errors import NotFound, ValidationError
-from analytics.models.ranking.components import REPEAT_DAYS, WINDOW_MONTHS, Components, build_components
+from analytics.metrics import source
+from analytics.models.ranking.components import Components, build_components
 from analytics.models.ranking.funnel import FunnelData, funnel
 from analytics.models.ranking.leagues import (
     GROUP_LEAGUES,
@@ -31,7 +33,7 @@ from analytics.models.ranking.leagues import (
     stars_table,
 )
 from analytics.models.ranking.records import RECORD_COLUMNS, plain
-from analytics.models.ranking.score import MIN_TICKETS, N_DRAWS, TOP_N, rank_components, weight_stability
+from analytics.models.ranking.score import N_DRAWS, rank_components, weight_stability
 from analytics.store import db
 from analytics.store import summary as summaries
 
@@ -39,7 +41,7 @@ from analytics.store import summary as summaries
 
 
 def latest_complete_month(con: duckdb.DuckDBPyConnection) -> pd.Period:
-    """The month of the newest ticket if that ticket falls on the month's last day, else the month before."""
+    """The latest complete month of the tickets in the store (analytics.calendar.complete_month)."""
     newest = db.query_one(con, "SELECT max(created_at) FROM tickets")
     if newest is None:
         raise NotFound(
@@ -54,61 +56,6 @@ def default_window(con: duckdb.DuckDBPyConnection, months: int = WINDOW_MONTHS) 
 
 
 # --------------------------------------------------------------------------- components
-
-COMPOUND_STATS_SQL = """
-WITH t AS (
-    SELECT ticket_id, created_at, compound_id, coalesce(category, '') AS cat, caller_hash, resolved, satisfied
-    FROM tickets
-    WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
-), r AS (
-    SELECT *,
-        caller_hash IS NOT NULL AND created_at - lag(created_at) OVER (
-            PARTITION BY caller_hash, compound_id, cat ORDER BY created_at, ticket_id
-        ) <= to_days(CAST(? AS INTEGER)) AS is_repeat
-    FROM t
-)
-SELECT compound_id,
-    count(*) AS tickets,
-    count(*) FILTER (WHERE created_at >= ?) AS recent,
-    count(caller_hash) AS n_caller,
-    count(*) FILTER (WHERE is_repeat) AS repeats,
-    count(resolved) AS n_resolved,
-    count(*) FILTER (WHERE NOT resolved) AS unresolved,
-    count(satisfied) AS n_satisfied,
-    count(*) FILTER (WHERE NOT satisfied) AS unsatisfied
-FROM r WHERE created_at >= ?
-GROUP BY compound_id
-"""
-
-MONTHLY_SQL = """
-SELECT compound_id, date_trunc('month', created_at) AS month, count(*) AS n
-FROM tickets
-WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
-GROUP BY ALL
-"""
-
-# the same inputs from the compound-month summary (month-aligned windows, REPEAT_DAYS only)
-COMPOUND_STATS_SUMMARY_SQL = """
-SELECT compound_id,
-    CAST(sum(valid) AS BIGINT) AS tickets,
-    CAST(coalesce(sum(valid) FILTER (WHERE month >= ?), 0) AS BIGINT) AS recent,
-    CAST(sum(n_caller) AS BIGINT) AS n_caller,
-    CAST(sum(repeats) AS BIGINT) AS repeats,
-    CAST(sum(n_resolution) AS BIGINT) AS n_resolved,
-    CAST(sum(unresolved) AS BIGINT) AS unresolved,
-    CAST(sum(n_satisfaction) AS BIGINT) AS n_satisfied,
-    CAST(sum(unsatisfied) AS BIGINT) AS unsatisfied
-FROM compound_month
-WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
-GROUP BY compound_id
-"""
-
-MONTHLY_SUMMARY_SQL = """
-SELECT compound_id, month, CAST(sum(valid) AS BIGINT) AS n
-FROM compound_month
-WHERE valid > 0 AND compound_id IS NOT NULL AND month >= ? AND month < ?
-GROUP BY ALL
-"""
 
 REGISTRY_FINGERPRINT_SQL = """
 SELECT concat_ws('|', count(*), sum(hash(compound_id, name, community, subdistrict, type, is_old,
@@ -134,6 +81,7 @@ def compute_components(
 ) -> Components:
     """Counts, exposure, posterior (shape, rate) and the raw components for every compound.
 
+    The counts come from analytics.metrics.source (the summary or the tickets, which it chooses).
     The ranking page asks for the same window several times (ranking, funnel, stability), so the
     result is kept for the exact tickets and registry it came from: the key holds the tickets'
     fingerprint (analytics.store.summary) and a hash of the registry, so any write makes it miss.
@@ -141,11 +89,7 @@ def compute_components(
     window = window or default_window(con)
     start, stop, months = calendar.window_bounds(window)
     where = summaries.state(con)
-    summary = (
-        repeat_days == summaries.REPEAT_DAYS
-        and summaries.month_aligned(start, stop)
-        and where.source == summaries.TABLE
-    )
+    src = source.choose(con, start, stop, repeat_days=repeat_days, state=where)
     store = _store_identity(con)
     key = None
     if store is not None and where.version is not None:
@@ -155,7 +99,21 @@ def compute_components(
             if key in _components_cache:
                 _components_cache.move_to_end(key)
                 return _copy(_components_cache[key])
-    comps = _compute_components(con, window, repeat_days, start, stop, months, summary)
+    # only the month of the first ticket is used below, so the summary's month will do
+    first = source.first_valid(con, src, before=stop)
+    if first is not None and pd.Timestamp(first) > start:
+        # data start inside the window: count exposure only from the first month with data
+        months = [m for m in months if m >= pd.Timestamp(first).to_period("M")]
+    mid = months[len(months) // 2].start_time if len(months) >= 2 else stop
+    comp = db.query_df(
+        con,
+        "SELECT compound_id, name, community, subdistrict, type, is_old, households, property_company FROM compounds",
+    )
+    if comp.empty:
+        raise NotFound("小区名录为空，请先导入小区名录。", "The compound registry is empty; import it first.")
+    agg = source.compound_stats(con, src, start, stop, mid, repeat_days)
+    monthly = source.compound_months(con, src, start, stop)
+    comps = build_components(comp, agg, monthly, window, months)
     if key is not None:
         with _components_lock:
             _components_cache[key] = _copy(comps)
@@ -169,44 +127,6 @@ def _copy(comps: Components) -> Components:
     return dataclasses.replace(
         comps, frame=comps.frame.copy(), dropped=list(comps.dropped), share_priors=dict(comps.share_priors)
     )
-
-
-def _compute_components(
-    con: duckdb.DuckDBPyConnection,
-    window: tuple[dt.date, dt.date],
-    repeat_days: int,
-    start: pd.Timestamp,
-    stop: pd.Timestamp,
-    months: list[pd.Period],
-    summary: bool,
-) -> Components:
-    # only the month of the first ticket is used below, so the summary's month will do
-    first = db.query_one(
-        con,
-        "SELECT min(month) FROM compound_month WHERE valid > 0 AND month < ?"
-        if summary
-        else "SELECT min(created_at) FROM tickets WHERE is_valid AND created_at < ?",
-        [stop],
-    )
-    if first is not None and pd.Timestamp(first) > start:
-        # data start inside the window: count exposure only from the first month with data
-        months = [m for m in months if m >= pd.Timestamp(first).to_period("M")]
-    mid = months[len(months) // 2].start_time if len(months) >= 2 else stop
-    comp = db.query_df(
-        con,
-        "SELECT compound_id, name, community, subdistrict, type, is_old, households, property_company FROM compounds",
-    )
-    if comp.empty:
-        raise NotFound("小区名录为空，请先导入小区名录。", "The compound registry is empty; import it first.")
-    if summary:
-        agg = db.query_df(con, COMPOUND_STATS_SUMMARY_SQL, [mid, start, stop])
-        monthly = db.query_df(con, MONTHLY_SUMMARY_SQL, [start, stop])
-    else:
-        agg = db.query_df(
-            con, COMPOUND_STATS_SQL, [start - pd.Timedelta(days=repeat_days), stop, repeat_days, mid, start]
-        )
-        monthly = db.query_df(con, MONTHLY_SQL, [start, stop])
-    return build_components(comp, agg, monthly, window, months)
 
 
 # --------------------------------------------------------------------------- the model's results

@@ -13,12 +13,12 @@ Public interface:
 - `exit_status(con, as_of=None)`, `set_status(con, taskforce_id, status, user=None)`,
   `set_target(con, taskforce_id, target_monthly=None, exit_months=None, user=None)`
 - `ledger(con, leader=None, compound_scope=None)`
-- `parse_window('2022-07:2022-12') -> (date(2022, 7, 1), date(2022, 12, 31))`, `parse_date(text)`
+- `parse_date(text)`; a selection window is read by analytics.calendar.parse_window, and the
+  months the exit rule counts are complete months as analytics.calendar defines them
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import json
@@ -30,6 +30,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analytics import calendar
 from analytics.errors import FileRejected, NotFound, ValidationError
 from analytics.ingest.matching import lookup_compounds
 from analytics.store import db
@@ -72,7 +73,6 @@ DATE_PATTERNS = (
     re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?(?:\s.*)?$"),
     re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
 )
-MONTH_PATTERN = re.compile(r"^\s*(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*月?\s*$")
 
 
 # ---------------------------------------------------------------- parsing
@@ -107,42 +107,6 @@ def parse_date(value: Any) -> dt.date | None:
     if EXCEL_SERIAL_RANGE[0] <= serial <= EXCEL_SERIAL_RANGE[1] and serial == int(serial):
         return EXCEL_EPOCH + dt.timedelta(days=int(serial))
     return None
-
-
-def _parse_month(text: str) -> tuple[int, int] | None:
-    m = MONTH_PATTERN.match(text)
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        return None
-    return int(m.group(1)), int(m.group(2))
-
-
-def parse_window(text: str) -> tuple[dt.date, dt.date]:
-    """'2022-07:2022-12' -> (2022-07-01, 2022-12-31): first day of the first month, last of the last."""
-    parts = re.split(r"\s*[:：~～]\s*|\s+(?:to|至|到)\s+", str(text).strip())
-    months = [_parse_month(p) for p in parts] if len(parts) == 2 else [None]
-    if len(months) != 2 or None in months:
-        raise ValidationError(
-            f"无法识别的时间窗口「{text}」：请写成 起始年-月:结束年-月，例如 2022-07:2022-12。",
-            f"Cannot read the window '{text}': write it as YYYY-MM:YYYY-MM, e.g. 2022-07:2022-12.",
-        )
-    (y0, m0), (y1, m1) = months  # type: ignore[misc]
-    start = dt.date(y0, m0, 1)
-    end = dt.date(y1, m1, calendar.monthrange(y1, m1)[1])
-    if end < start:
-        raise ValidationError(
-            f"时间窗口「{text}」的结束月份早于起始月份。",
-            f"The window '{text}' ends before it starts.",
-        )
-    return start, end
-
-
-def _month_start(d: dt.date) -> dt.date:
-    return dt.date(d.year, d.month, 1)
-
-
-def _add_months(d: dt.date, n: int) -> dt.date:
-    k = d.year * 12 + d.month - 1 + n
-    return dt.date(k // 12, k % 12 + 1, 1)
 
 
 # ---------------------------------------------------------------- import
@@ -322,7 +286,7 @@ def import_taskforces(
         window_text = col("selection_window")[idx]
         if window_text:
             try:
-                window = parse_window(window_text)
+                window = calendar.parse_window(window_text)
             except ValidationError:
                 reasons.append(f"选定窗口「{window_text}」无法识别（应为 2022-07:2022-12）")
         if window and start and window[0] > start:
@@ -520,9 +484,7 @@ def _last_complete_month(con: duckdb.DuckDBPyConnection, as_of: dt.date | None) 
     as_of = parse_date(as_of)
     if as_of is None:
         return None
-    next_day = as_of + dt.timedelta(days=1)
-    # the month of as_of counts only if as_of is its last day
-    return _add_months(_month_start(next_day), -1)
+    return calendar.complete_month(as_of).start_time.date()
 
 
 def _monthly_counts(con: duckdb.DuckDBPyConnection, compound_ids: Iterable[str]) -> pd.DataFrame:
@@ -552,14 +514,14 @@ def exit_rule_state(
     Months run from the month the task force moved in to `last_month`; a month with no tickets
     counts 0. `months_below` is the run of most recent consecutive months strictly below target.
     """
-    if last_month is None or target is None or last_month < _month_start(start):
+    if last_month is None or target is None or last_month < calendar.month_start(start):
         return {"months_below": 0, "meets_exit_rule": False, "last_month_count": None}
     months_below = 0
     month = last_month
-    first = _month_start(start)
+    first = calendar.month_start(start)
     while month >= first and counts.get(month, 0) < target:
         months_below += 1
-        month = _add_months(month, -1)
+        month = calendar.add_months(month, -1)
     return {
         "months_below": months_below,
         "meets_exit_rule": months_below >= exit_months,
@@ -640,7 +602,9 @@ def set_status(
                 f"{int(row['months_below'])}.",
             )
         last = row["last_month"]
-        end_date = None if last is None or pd.isna(last) else _add_months(last, 1) - dt.timedelta(days=1)
+        end_date = (
+            None if last is None or pd.isna(last) else calendar.add_months(last, 1) - dt.timedelta(days=1)
+        )
     with db.transaction(con) as cur:
         cur.execute(
             "UPDATE task_forces SET status = ?, end_date = CASE WHEN ? = ? THEN coalesce(end_date, ?, current_date) "
@@ -729,15 +693,15 @@ def ledger(
     before, after = [], []
     for rec in frame.itertuples(index=False):
         series = by_compound.get(rec.compound_id, {})
-        first = _month_start(pd.Timestamp(rec.start_date).date())
-        pre = [_add_months(first, -k) for k in range(1, BEFORE_MONTHS + 1)]
+        first = calendar.month_start(pd.Timestamp(rec.start_date).date())
+        pre = [calendar.add_months(first, -k) for k in range(1, BEFORE_MONTHS + 1)]
         before.append(sum(series.get(m, 0) for m in pre) / BEFORE_MONTHS)
         post = []
         if last_month is not None and not pd.isna(last_month):
             m = first
             while m <= last_month and len(post) < BEFORE_MONTHS:
                 post.append(series.get(m, 0))
-                m = _add_months(m, 1)
+                m = calendar.add_months(m, 1)
         after.append(sum(post) / len(post) if post else None)
     frame["tickets_before_monthly"] = before
     frame["tickets_after_monthly"] = after

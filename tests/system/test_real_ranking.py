@@ -12,6 +12,7 @@ import pytest
 
 from analytics import calendar
 from analytics.metrics import trends
+from analytics.metrics.rates import service_rates
 from analytics.reports.ranking_export import rank_records
 from analytics.services import ranking
 from analytics.store import db
@@ -69,6 +70,6 @@ def test_trends_and_service_rates_on_real_tickets(baltimore):
     monthly = trends.yoy_mom(trends.monthly_counts(baltimore, "district", "2014-01", "2018-12"))
     assert len(monthly) == 60 and monthly["tickets"].sum() > 9000
     assert monthly["yoy_pct"].notna().sum() == 48
-    rates = trends.service_rates(baltimore, "2018-01-01", "2018-12-31").iloc[0]
+    rates = service_rates(baltimore, "2018-01-01", "2018-12-31").iloc[0]
     assert 0 < rates["on_time_rate"] < 1 and rates["median_days_to_close"] >= 0
     assert rates["satisfaction_rate"] != rates["satisfaction_rate"]  # NaN: no survey in the export

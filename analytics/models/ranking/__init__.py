@@ -15,7 +15,7 @@ How the score is built (the sentence a leader reads is `score.WEIGHTS_SENTENCE`)
    - `trend`: log ratio of the second half of the window to the first, net of the district's
      own change (shown; weight 0 by default);
    - `repeat_share`: share of tickets that repeat an earlier call by the same caller about the same
-     category in the same compound within `REPEAT_DAYS` days;
+     category in the same compound within `REPEAT_DAYS` days (analytics.config);
    - `unresolved_share`: share of tickets marked not resolved, among those with a resolved flag;
    - `dissatisfaction`: share of satisfaction answers that are not satisfied.
    The three shares are shrunk towards the district share (beta-binomial, prior by moments).

@@ -17,8 +17,6 @@ from scipy import stats
 
 from analytics.models.ranking.prior import UNKNOWN_TYPE, beta_prior, fit_prior, overdispersion, size_band
 
-REPEAT_DAYS = 30
-WINDOW_MONTHS = 12
 # share component -> (numerator, denominator) count columns
 SHARE_INPUTS = {
     "repeat_share": ("repeats", "n_caller"),

@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analytics.config import MIN_TICKETS, TOP_N
 from analytics.errors import NotFound, ValidationError
 from analytics.models.ranking.components import SHARE_INPUTS, Components
 from analytics.models.ranking.records import RECORD_COLUMNS
 
-MIN_TICKETS = 10
-TOP_N = 65
 N_DRAWS = 400  # see point 4 of the package docstring (analytics.models.ranking)
 RANK_INTERVAL = (0.05, 0.95)  # 90% rank interval
 DEFAULT_WEIGHTS: dict[str, float] = {

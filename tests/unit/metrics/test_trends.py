@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analytics.errors import ValidationError
-from analytics.metrics import trends
+from analytics.metrics import rates, trends
 
 # (month, compound or None, category, count, valid)
 COUNTS = [
@@ -166,7 +166,7 @@ def test_service_rates_denominators(store):
             [f"S{i}", t, closed, due, res, sat, status, valid],
         )
     store.execute("INSERT INTO tickets (ticket_id, created_at, batch_id) VALUES ('later', '2024-03-20', 1)")
-    r = trends.service_rates(store, "2024-03-01", "2024-03-01").iloc[0]
+    r = rates.service_rates(store, "2024-03-01", "2024-03-01").iloc[0]
     assert r["tickets"] == 4
     assert math.isclose(r["response_rate"], 3 / 4)
     assert math.isclose(r["resolution_rate"], 1 / 2)

@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from analytics import config
 from analytics.errors import NotFound
 from analytics.reports import briefing
 from analytics.store import db
@@ -62,10 +63,10 @@ def test_top_ten_is_the_busiest_compounds(con):
         "SELECT max(n) FROM (SELECT count(*) AS n FROM tickets WHERE created_at >= ? AND created_at < ? "
         "AND compound_id IS NOT NULL GROUP BY compound_id)",
     )
-    assert len(top) == briefing.TOP_N
+    assert len(top) == config.LIST_N
     assert top["工单量"].iloc[0] == busiest
     assert top["工单量"].is_monotonic_decreasing
-    assert list(top["排名"]) == list(range(1, briefing.TOP_N + 1))
+    assert list(top["排名"]) == list(range(1, config.LIST_N + 1))
 
 
 def test_task_force_progress_lists_every_task_force(con):

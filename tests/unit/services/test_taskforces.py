@@ -77,25 +77,6 @@ def test_parse_date(text, expected):
     assert taskforces.parse_date(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("2022-07:2022-12", (D(2022, 7, 1), D(2022, 12, 31))),
-        ("2023-02:2023-02", (D(2023, 2, 1), D(2023, 2, 28))),
-        ("2022年7月:2022年12月", (D(2022, 7, 1), D(2022, 12, 31))),
-        ("2024-01 至 2024-02", (D(2024, 1, 1), D(2024, 2, 29))),
-    ],
-)
-def test_parse_window(text, expected):
-    assert taskforces.parse_window(text) == expected
-
-
-@pytest.mark.parametrize("text", ["2022-12:2022-07", "2022-07", "2022-13:2023-01", "下半年"])
-def test_parse_window_rejects(text):
-    with pytest.raises(ValidationError):
-        taskforces.parse_window(text)
-
-
 # ---------------------------------------------------------------- import
 
 

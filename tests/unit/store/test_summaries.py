@@ -12,7 +12,7 @@ import pytest
 
 from analytics.ingest import categories
 from analytics.ingest import pipeline as ingest
-from analytics.metrics import surges, trends
+from analytics.metrics import rates, source, surges, trends
 from analytics.services import ranking
 from analytics.store import db
 from analytics.store import summary as summaries
@@ -68,11 +68,11 @@ READS = {
     "district_kpis": lambda c: pd.DataFrame([trends.district_kpis(c, MONTH)]),
     "district_kpis february": lambda c: pd.DataFrame([trends.district_kpis(c, "2024-02")]),
     "top_bottom": lambda c: trends.top_bottom(c, MONTH, 5),
-    "service_rates": lambda c: trends.service_rates(c, MONTH, MONTH),
-    "service_rates by month": lambda c: trends.service_rates(c, group_by="month"),
-    "service_rates by compound": lambda c: trends.service_rates(c, "2023-01", "2023-12", "compound"),
-    "service_rates by category": lambda c: trends.service_rates(c, MONTH, MONTH, "category"),
-    "service_rates by company": lambda c: trends.service_rates(c, MONTH, MONTH, "property_company"),
+    "service_rates": lambda c: rates.service_rates(c, MONTH, MONTH),
+    "service_rates by month": lambda c: rates.service_rates(c, group_by="month"),
+    "service_rates by compound": lambda c: rates.service_rates(c, "2023-01", "2023-12", "compound"),
+    "service_rates by category": lambda c: rates.service_rates(c, MONTH, MONTH, "category"),
+    "service_rates by company": lambda c: rates.service_rates(c, MONTH, MONTH, "property_company"),
     "surge_table": lambda c: surges.surge_table(c, MONTH),
     "rank_compounds": lambda c: ranking.rank_compounds(c, WINDOW, n_draws=200),
     "rank_compounds mid-month window (raw path)": lambda c: ranking.rank_compounds(
@@ -87,10 +87,10 @@ READS = {
 @pytest.mark.parametrize("name", list(READS))
 def test_summary_gives_the_raw_figures(store_copy, name):
     read = READS[name]
-    assert summaries.source(store_copy) == "tickets"  # small store, no summary yet
+    assert source.choose(store_copy) is source.RAW  # small store, no summary yet
     raw = read(store_copy)
     summaries.refresh(store_copy)
-    assert summaries.source(store_copy) == summaries.TABLE
+    assert source.choose(store_copy) is source.SUMMARY
     pd.testing.assert_frame_equal(read(store_copy), raw)
 
 
@@ -113,7 +113,7 @@ def test_ingest_and_undo_make_the_summary_stale(store_copy, tmp_path):
     )
     assert result.inserted == 3
     assert not summaries.is_fresh(store_copy)
-    assert summaries.source(store_copy, auto_refresh=False) == "tickets"
+    assert summaries.state(store_copy, auto_refresh=False).source == "tickets"
     assert _may_tickets(store_copy) == before + 3  # the new tickets count, not the old summary
     summaries.refresh(store_copy)
     assert _may_tickets(store_copy) == before + 3
@@ -154,20 +154,7 @@ def test_read_only_store_with_a_stale_summary_reads_raw(small_store, tmp_path):
     con.close()
     ro = db.connect(path, read_only=True)
     try:
-        assert summaries.source(ro) == "tickets"
+        assert source.choose(ro) is source.RAW
         pd.testing.assert_frame_equal(trends.category_mix(ro, "2022-01", "2022-01"), expected)
     finally:
         ro.close()
-
-
-@pytest.mark.parametrize(
-    "bounds, aligned",
-    [
-        ((None, None), True),
-        ((pd.Timestamp("2024-05-01"), pd.Timestamp("2024-06-01")), True),
-        ((pd.Timestamp("2024-05-02"),), False),
-        ((pd.Timestamp("2024-05-01 08:00"),), False),
-    ],
-)
-def test_month_aligned(bounds, aligned):
-    assert summaries.month_aligned(*bounds) is aligned
