@@ -20,8 +20,9 @@ How the tickets come about (so every page has something true to show):
 
 Ticket text, titles and addresses are built from templates x fragments, all vectorised with numpy.
 Addresses are noisy (district prefix or not, phases, gates, full-width digits); about 5% name
-only a road and stay unmatched. Callers are synthetic numbers hashed with the store's salt inside
-DuckDB (the same `sha256(salt || digits)` as ingestion); no number is stored.
+only a road and stay unmatched. Callers are synthetic numbers hashed inside DuckDB exactly as
+ingestion does, HMAC(store's caller key, sha256(salt || digits)) (analytics.callerkey); no number is
+stored, and with the store's key the same seed gives the same hashes.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from analytics import db
+from analytics import callerkey, db
 from analytics.auth import hash_password, insert_user
 from analytics.errors import ValidationError
 
@@ -1105,6 +1106,8 @@ def build_demo(
     raw = _apply_effect(rng, raw, treated)
     report(0.3, "生成工单文本与地址 / ticket text and addresses")
     salt = db.get_setting(con, "caller_salt") or _demo_salt(seed)
+    caller_keys = callerkey.caller_keys(con)
+    caller_hash, key_params = callerkey.sql_keyed("sha256(? || phone)", caller_keys)
     ratings = _ratings(rng, truth, set(treated["compound_id"]))
     evaluations = _evaluations(rng, compounds, truth, companies)
     taskforces, head = _taskforce_rows(rng, treated, raw)
@@ -1131,16 +1134,16 @@ def build_demo(
         )
         cur.register("demo_tickets", frame)
         cur.execute(
-            """
+            f"""
             INSERT INTO tickets (ticket_id, created_at, closed_at, due_at, title, content, category, category_raw,
                 category_source, address, compound_id, match_score, match_method, caller_hash, satisfaction,
                 satisfied, resolved, status, handling_unit, is_valid, reopened, batch_id)
             SELECT ticket_id, created_at, closed_at, due_at, title, content, category, category, 'given', address,
-                compound_id, match_score, match_method, sha256(? || phone), satisfaction, satisfied, resolved,
+                compound_id, match_score, match_method, {caller_hash}, satisfaction, satisfied, resolved,
                 status, handling_unit, is_valid, reopened, batch_id
             FROM demo_tickets
-            """,
-            [salt],
+            """,  # noqa: S608 - the keyed-hash expression is built from constants
+            [*key_params, salt],
         )
         cur.unregister("demo_tickets")
         report(0.85, "专班与账号 / task forces and accounts")

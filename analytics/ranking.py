@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
 import math
 import threading
@@ -58,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analytics import db, summaries
+from analytics import db, exports, summaries
 from analytics.errors import NotFound, ValidationError
 
 MIN_TICKETS = 10
@@ -879,9 +878,8 @@ def rank_records(df: pd.DataFrame, fmt: str = "json", top: int | None = None) ->
     if fmt == "json":
         return json.dumps([_plain(r) for r in rows.to_dict(orient="records")], ensure_ascii=False)
     if fmt == "csv":
-        buf = io.StringIO()
-        rows.to_csv(buf, index=False)
-        return "\ufeff" + buf.getvalue()
+        # the app's downloads and this share one formula neutraliser; the BOM stays, as U+FEFF
+        return exports.to_csv_bytes(rows).decode("utf-8")
     raise ValidationError(
         f"不支持的输出格式：{fmt}（可用 json、csv）", f"Unknown format {fmt} (use json or csv)"
     )

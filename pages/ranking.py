@@ -11,6 +11,7 @@ import streamlit as st
 
 from analytics import auth, charts, ranking, taskforces, trends
 from analytics.errors import HotlineError
+from analytics.safe_text import markdown_literal, strip_invisible
 from ui import session, store
 from ui.i18n import error_text, labelled, lang, translator
 from ui.widgets import render_table, shown_errors
@@ -248,7 +249,7 @@ for column, fn, label in (
         except HotlineError as exc:
             st.info(error_text(exc))
             continue
-        st.markdown(f"**{tr(label, p=league.attrs.get('period', ''))}**")
+        st.markdown(f"**{tr(label, p=markdown_literal(league.attrs.get('period', '')))}**")
         render_table(labelled(league, LEAGUE_COLUMNS), key=f"{KEY}{label}", file_stem=label)
 
 st.subheader(tr("stars"))
@@ -260,7 +261,14 @@ else:
     st.plotly_chart(charts.stars_figure(stars.table, lang=lang()), key=f"{KEY}stars")
     if stars.spearman is not None:
         st.caption(
-            tr("spearman", rho=stars.spearman, lo=stars.ci_low, hi=stars.ci_high, n=stars.n, p=stars.period)
+            tr(
+                "spearman",
+                rho=stars.spearman,
+                lo=stars.ci_low,
+                hi=stars.ci_high,
+                n=stars.n,
+                p=markdown_literal(stars.period),
+            )
         )
 
 if auth.can(user, "save_snapshot"):
@@ -291,7 +299,7 @@ if auth.can(user, "save_snapshot"):
             int(
                 r.snapshot_id
             ): f"#{r.snapshot_id} · {pd.Timestamp(r.window_start):%Y-%m}–{pd.Timestamp(r.window_end):%Y-%m}"
-            + (f" · {r.note}" if isinstance(r.note, str) and r.note else "")
+            + (f" · {strip_invisible(r.note)}" if isinstance(r.note, str) and r.note else "")
             for r in snapshots.itertuples()
         }
         sid = st.selectbox(tr("pick_snapshot"), list(labels), format_func=labels.get, key=f"{KEY}snapshot")

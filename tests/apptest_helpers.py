@@ -25,7 +25,7 @@ import pytest
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
 
-from analytics import auth, db, ingest, ranking, registry, taskforces
+from analytics import auth, callerkey, db, ingest, ranking, registry, taskforces
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = ROOT / "dashboard.py"
@@ -173,12 +173,20 @@ def build_fixture_store(folder: Path, with_tickets: bool = True) -> Fixture:
     return Fixture(path=path, tickets=TICKETS_STORED if with_tickets else 0)
 
 
+def copy_store_file(source: Path, target: Path) -> Path:
+    """A copy of a store file with its caller key, as any copy meant to take uploads needs
+    (analytics.callerkey); the key file keeps its owner-only mode."""
+    shutil.copy(source, target)
+    key = Path(callerkey.key_file(str(source)))
+    if key.exists():
+        shutil.copy(key, callerkey.key_file(str(target)))
+    return target
+
+
 def copy_store(fixture: Fixture, folder: Path) -> Path:
     """A private copy for a test that writes (the shared fixture stays pristine)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "store.duckdb"
-    shutil.copy(fixture.path, target)
-    return target
+    return copy_store_file(fixture.path, folder / "store.duckdb")
 
 
 def _run_entry_script(main_script_path: str) -> None:

@@ -27,6 +27,7 @@ import pytest
 from analytics import db, ingest, ranking, registry, trends
 from analytics.errors import StoreBusyError
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
+from tests.apptest_helpers import copy_store_file
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOUNDS = 200
@@ -83,9 +84,7 @@ def base_store(tmp_path_factory) -> Path:
 
 
 def private_copy(base: Path, folder: Path) -> Path:
-    target = folder / "store.duckdb"
-    target.write_bytes(base.read_bytes())
-    return target
+    return copy_store_file(base, folder / "store.duckdb")
 
 
 def ticket_count(cur: duckdb.DuckDBPyConnection) -> int:

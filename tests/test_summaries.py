@@ -12,6 +12,7 @@ import pytest
 
 from analytics import categories, db, ingest, ranking, summaries, surges, trends
 from analytics.simulate import simulate_district
+from tests.apptest_helpers import copy_store_file
 
 MONTH = "2024-05"
 WINDOW = (dt.date(2023, 6, 1), dt.date(2024, 5, 31))
@@ -40,9 +41,7 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store_copy(small_store: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    target = tmp_path / "copy.duckdb"
-    target.write_bytes(small_store.read_bytes())
-    con = db.connect(target)
+    con = db.connect(copy_store_file(small_store, tmp_path / "copy.duckdb"))
     yield con
     con.close()
 
