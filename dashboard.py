@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.errors import HotlineError
+from analytics.safe_text import markdown_literal
 from analytics.services import auth
 from ui import session, store
 from ui.i18n import error_text, language_switch, role_name, t
@@ -82,7 +83,7 @@ def sidebar(con, user: auth.User | None) -> None:
         st.sidebar.warning(t("demo_badge"), icon=":material/science:")
     if user is None:
         return
-    st.sidebar.markdown(t("signed_in_as", user=user.username))
+    st.sidebar.markdown(t("signed_in_as", user=markdown_literal(user.username)))
     st.sidebar.markdown(t("role", role=role_name(user.role)))
     if user.compound_scope is not None:
         st.sidebar.markdown(t("scope", n=len(user.compound_scope)))
@@ -91,6 +92,9 @@ def sidebar(con, user: auth.User | None) -> None:
 
 def main() -> None:
     st.set_page_config(page_title=t("app_title"), page_icon=":material/apartment:", layout="wide")
+    # as in .streamlit/config.toml, which a server started from another folder does not read:
+    # tables leave only through the audited download buttons, never the table toolbar
+    st.set_option("client.disableDataExport", True)
     try:
         con = store.get_connection()
         store.ensure_demo(con)

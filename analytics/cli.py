@@ -1,8 +1,9 @@
 """The analysts' batch interface: `python -m analytics [--db PATH] COMMAND ...`.
 
-Names, arguments and JSON outputs are stable: scripts and checks rely on them (see README).
-Exit codes: 0 done; 2 the input as a whole can't be used (one-line reason on stderr, in Chinese
-and English, no traceback); 1 an unexpected failure.
+Names, arguments and JSON outputs are stable: scripts and checks rely on them (see README); fields
+are only ever added. Exit codes: 0 done; 2 anything went wrong: an input that as a whole can't be
+used, a bad argument, or an unexpected failure. Every error is one line on stderr, in Chinese and
+English, without a traceback (HOTLINE_DEBUG=1 adds it, and library warnings, for a developer).
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import sys
 import tempfile
+import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from analytics.errors import HotlineError, ValidationError
 from analytics.store import db
@@ -25,8 +29,9 @@ if TYPE_CHECKING:
     import duckdb
 
 EXIT_OK = 0
-EXIT_FAILED = 1
+EXIT_FAILED = 1  # no longer returned: every failure is EXIT_UNUSABLE with a one-line reason
 EXIT_UNUSABLE = 2
+DEBUG_ENV = "HOTLINE_DEBUG"
 
 DESCRIPTION = """\
 兰山区 12345 热线小区治理分析 — 批处理接口
@@ -78,6 +83,11 @@ def load_mapping(path: str | None) -> dict[str, str] | None:
         mapping = json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ValidationError(f"找不到映射文件：{path}", f"mapping file not found: {path}") from None
+    except OSError as exc:  # a directory, no permission
+        reason = exc.strerror or str(exc)
+        raise ValidationError(
+            f"无法读取映射文件：{path}（{reason}）", f"cannot read the mapping file: {path} ({reason})"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(
             f"映射文件不是有效的 JSON：{path}（{exc}）", f"mapping file is not valid JSON: {path} ({exc})"
@@ -90,6 +100,27 @@ def load_mapping(path: str | None) -> dict[str, str] | None:
             'mapping file must be an object of {"field": "header"} strings.',
         )
     return mapping
+
+
+def sheet_fields(file: str | Path, sheet: str | None, choosable: bool = True) -> dict[str, Any]:
+    """{"sheet", "other_sheets"} of a file just read (null and [] for a CSV). A workbook's other
+    sheets were skipped, which the analyst may not expect, so they are also named on stderr."""
+    from analytics.ingest import readers
+
+    try:
+        read, others = readers.sheet_report(file, sheet)
+    except HotlineError:  # the file changed since it was read: the import itself stands
+        return {"sheet": sheet, "other_sheets": []}
+    if others:
+        how_zh = "，可用 --sheet 指定" if choosable else "；要导入其他工作表，请把它移到最前面"
+        how_en = "; choose one with --sheet" if choosable else "; to load another, move it to the front"
+        print(
+            f"{file}: 读取了工作表「{read}」，其余工作表未读取：{'、'.join(others)}{how_zh} / "
+            f"read sheet '{read}'; other sheets not read: {', '.join(others)}{how_en}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return {"sheet": read, "other_sheets": others}
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -123,9 +154,11 @@ def cmd_compounds_import(args: argparse.Namespace) -> int:
     from analytics.ingest import registry
 
     con = db.connect(args.db)
-    result = registry.import_compounds(con, args.file, mapping=load_mapping(args.mapping), user=args.user)
+    result = registry.import_compounds(
+        con, args.file, mapping=load_mapping(args.mapping), user=args.user, sheet=args.sheet
+    )
     _refresh_derived(con)
-    emit(result.as_json())
+    emit({**result.as_json(), **sheet_fields(args.file, args.sheet)})
     return EXIT_OK
 
 
@@ -145,7 +178,10 @@ def cmd_tickets_ingest(args: argparse.Namespace) -> int:
             print(f"{file}: {exc.one_line()}", file=sys.stderr, flush=True)
             status = EXIT_UNUSABLE
             continue
-        emit(result.as_json())
+        emit({**result.as_json(), **sheet_fields(file, result.sheet)})
+        if result.dropped_personal_columns:  # stdout's JSON keys are fixed; say it beside them
+            cols = "、".join(result.dropped_personal_columns)
+            print(f"{file}: 未导入个人信息列 / personal-data columns not imported: {cols}", file=sys.stderr)
     _refresh_derived(con)
     return status
 
@@ -183,7 +219,16 @@ def cmd_categories_train(args: argparse.Namespace) -> int:
     from analytics.ingest import categories
 
     con = db.connect(args.db)
-    emit(categories.train_model(con, user=args.user))
+    scores = categories.train_model(con, user=args.user)
+    emit(scores)
+    if scores.get("excluded_classes"):
+        left_out = "、".join(f"{d['category']}（{d['tickets']}）" for d in scores["excluded_detail"])
+        print(
+            f"样本太少、未参与训练的类别（工单数）：{left_out}；详见 excluded_detail / "
+            f"categories left out for too few examples (tickets): {left_out}; see excluded_detail",
+            file=sys.stderr,
+            flush=True,
+        )
     return EXIT_OK
 
 
@@ -207,7 +252,8 @@ def cmd_taskforces_import(args: argparse.Namespace) -> int:
         con, args.file, selection_window=window, user=args.user, mapping=load_mapping(args.mapping)
     )
     _refresh_derived(con)
-    emit(result if isinstance(result, dict) else result.as_json())
+    line = result if isinstance(result, dict) else result.as_json()
+    emit({**line, **sheet_fields(args.file, None, choosable=False)})
     return EXIT_OK
 
 
@@ -259,11 +305,45 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_callers_rotate_key(args: argparse.Namespace) -> int:
+    from analytics.store import callerkey
+
+    con = db.connect(args.db)
+    emit(callerkey.rotate_key(con, user=args.user))
+    return EXIT_OK
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one bilingual line, like every other error of the CLI
+    (its subcommand parsers are made from this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        text = " ".join(message.split())
+        self.exit(
+            EXIT_UNUSABLE,
+            f"命令行参数有误：{text}（用 {self.prog} --help 查看用法） / invalid arguments: {text} "
+            f"(see {self.prog} --help)\n",
+        )
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m analytics",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -282,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add(sub, "init", "创建或升级数据库 / create or migrate the store", cmd_init)
     p = add(sub, "demo", "生成演示城区 / build the demo district", cmd_demo)
-    p.add_argument("--seed", type=int, default=0, help="随机种子 / random seed (default 0)")
+    p.add_argument("--seed", type=_whole(0), default=0, help="随机种子 / random seed (default 0)")
 
     compounds = sub.add_parser("compounds", help="小区名册 / compound registry").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -292,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("file")
     p.add_argument("--mapping", help="字段映射 JSON / MAP.json {field: header}")
+    p.add_argument("--sheet", help="工作表名 / worksheet name (XLSX/XLS)")
     p.add_argument("--user", default="cli")
 
     tickets = sub.add_parser("tickets", help="工单 / tickets").add_subparsers(
@@ -327,17 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default="cli")
 
     p = add(sub, "rank", "重点小区排名 / rank compounds", cmd_rank)
-    p.add_argument("--top", type=int, default=65, help="重点小区数 / how many make the list (65)")
+    p.add_argument("--top", type=_whole(1), default=65, help="重点小区数 / how many make the list (65)")
     p.add_argument("--window", help="排名窗口 / ranking window YYYY-MM:YYYY-MM (默认近12个月)")
     p.add_argument("--format", choices=["json", "csv"], default="json")
-    p.add_argument("--limit", type=int, help="只输出前 N 名 / print only the first N rows")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=_whole(1), help="只输出前 N 名 / print only the first N rows")
+    p.add_argument("--seed", type=_whole(0), default=0)
     p.add_argument("--save", action="store_true", help="保存为排名快照 / save as a snapshot")
     p.add_argument("--user", default="cli")
 
     p = add(sub, "effects", "整治成效估计 / task-force effect estimates", cmd_effects)
     p.add_argument("--format", choices=["json", "text"], default="text")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_whole(0), default=0)
 
     users = sub.add_parser("users", help="账号 / accounts").add_subparsers(
         dest="action", required=True, metavar="ACTION"
@@ -346,14 +427,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=["leader", "analyst", "taskforce", "admin"])
     p.add_argument("--compounds", help="专班组长可见的小区编号 / compound ids, comma-separated")
+
+    callers = sub.add_parser("callers", help="来电号码哈希 / caller hashes").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    p = add(
+        callers,
+        "rotate-key",
+        "轮换来电号码密钥并重算已存哈希 / rotate the caller key, re-keying stored hashes",
+        cmd_callers_rotate_key,
+    )
+    p.add_argument("--user", default="cli", help="操作人 / who rotates it (audit log)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    debug = os.environ.get(DEBUG_ENV, "") not in ("", "0")
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported in one line
+        return exc.code if isinstance(exc.code, int) else EXIT_UNUSABLE
+    try:
+        with warnings.catch_warnings():
+            if not debug:  # numerical libraries' warnings mean nothing to an analyst
+                warnings.simplefilter("ignore")
+            return int(args.func(args))
     except HotlineError as exc:
         print(exc.one_line(), file=sys.stderr, flush=True)
         return EXIT_UNUSABLE
@@ -361,7 +460,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("已中断 / interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # the reader of stdout went away (`| head`): quietly, and with nothing left to flush
+        if sys.stdout is not None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # the last resort: a bug or an unforeseen state, still one line
+        if debug:
+            traceback.print_exc()
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+        print(
+            f"意外错误：{detail}（设置 {DEBUG_ENV}=1 可看到详细信息） / unexpected error: {detail} "
+            f"(set {DEBUG_ENV}=1 for the details)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_UNUSABLE
 
 
 def run() -> None:

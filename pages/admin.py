@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.ingest import registry
+from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth
 from analytics.store import backup, db
 from ui import session, store
@@ -22,7 +23,9 @@ st.title(t("page_admin"))
 
 def compound_options() -> dict[str, str]:
     frame = store.cached(registry.compounds_df)
-    return {r.compound_id: f"{r.name}（{r.compound_id}）" for r in frame.itertuples(index=False)}
+    return {
+        r.compound_id: strip_invisible(f"{r.name}（{r.compound_id}）") for r in frame.itertuples(index=False)
+    }
 
 
 def users_tab() -> None:
@@ -42,10 +45,12 @@ def users_tab() -> None:
         if st.form_submit_button(t("ad_add"), type="primary"):
             with shown_errors():
                 auth.add_user(con, username, password, role, compounds=scope or None, user=user.username)
-                st.success(t("ad_added", name=username.strip()))
+                st.success(t("ad_added", name=markdown_literal(username.strip())))
     if users.empty:
         return
-    target = st.selectbox(t("ad_pick_user"), list(users["username"]), key="ad_target")
+    target = st.selectbox(
+        t("ad_pick_user"), list(users["username"]), format_func=strip_invisible, key="ad_target"
+    )
     role_col, reset_col, delete_col = st.columns(3)
     with role_col, st.form("ad_role_form"):
         st.markdown(f"**{t('ad_set_role')}**")
@@ -54,14 +59,14 @@ def users_tab() -> None:
         if st.form_submit_button(t("ad_set_role")):
             with shown_errors():
                 auth.set_role(con, target, new_role, compounds=new_scope or None, user=user.username)
-                st.success(t("ad_role_set", name=target))
+                st.success(t("ad_role_set", name=markdown_literal(target)))
     with reset_col, st.form("ad_reset_form", clear_on_submit=True):
         st.markdown(f"**{t('ad_reset')}**")
         new_password = st.text_input(t("ad_new_password"), type="password", key="ad_reset_password")
         if st.form_submit_button(t("ad_reset")):
             with shown_errors():
                 auth.reset_password(con, target, new_password, user=user.username)
-                st.success(t("ad_reset_done", name=target))
+                st.success(t("ad_reset_done", name=markdown_literal(target)))
     with delete_col, st.form("ad_delete_form"):
         st.markdown(f"**{t('ad_delete')}**")
         confirm = st.checkbox(t("ad_delete_confirm"), key="ad_delete_confirm")
@@ -71,13 +76,18 @@ def users_tab() -> None:
                 return
             with shown_errors():
                 auth.delete_user(con, target, user=user.username)
-                st.success(t("ad_deleted", name=target))
+                st.success(t("ad_deleted", name=markdown_literal(target)))
 
 
 def audit_tab() -> None:
     everyone = t("ad_all")
     left, mid, right = st.columns(3)
-    who = left.selectbox(t("ad_audit_user"), [everyone, *backup.audit_users(con)], key="ad_audit_user")
+    who = left.selectbox(
+        t("ad_audit_user"),
+        [everyone, *backup.audit_users(con)],
+        format_func=strip_invisible,
+        key="ad_audit_user",
+    )
     action = mid.selectbox(
         t("ad_audit_action"), [everyone, *backup.audit_actions(con)], key="ad_audit_action"
     )
@@ -100,23 +110,22 @@ def backup_tab() -> None:
         hide_index=True,
         key="ad_counts_df",
     )
-    username = user.username
-
-    def make_backup() -> bytes:
-        data = backup.backup_zip_bytes(con)
-        with db.transaction(con) as cur:
-            db.audit(cur, username, "backup", {"bytes": len(data)})
-        return data
-
-    st.download_button(
-        t("ad_backup_download"),
-        data=make_backup,  # made when clicked: a full store is too big to build on every rerun
-        file_name="hotline-backup.zip",
-        mime="application/zip",
-        key="ad_backup_download",
-        on_click="ignore",
-        type="primary",
-    )
+    # the backup holds every table whole, password hashes included: made (when clicked: a full
+    # store is too big to build on every rerun) only while this admin's session is still valid
+    grant = session.download_grant(needs=("admin", "export"))
+    if grant is not None:
+        make_backup = grant.deferred(
+            con, lambda: backup.backup_zip_bytes(con), "hotline-backup.zip", "backup"
+        )
+        st.download_button(
+            t("ad_backup_download"),
+            data=make_backup,
+            file_name="hotline-backup.zip",
+            mime="application/zip",
+            key="ad_backup_download",
+            on_click="ignore",
+            type="primary",
+        )
     st.divider()
     uploaded = st.file_uploader(t("ad_restore_file"), type=["zip"], key="ad_restore_file")
     overwrite = st.checkbox(t("ad_restore_overwrite"), key="ad_restore_overwrite")

@@ -14,6 +14,7 @@ import streamlit as st
 
 from analytics.reports import charts
 from analytics.reports.effects_text import summaries
+from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import effects, taskforces
 from ui import session, store
 from ui.i18n import labelled, lang, pct, translator
@@ -127,7 +128,8 @@ three = pd.DataFrame(
     }
 )
 st.plotly_chart(charts.effects_comparison_figure(three, lang=lang()), key=f"{KEY}three_chart")
-st.caption(tr("design", t=res.treated, c=res.controls, w=res.selection_window, s=res.start, m=res.method))
+design = {"w": res.selection_window, "s": res.start, "m": res.method}
+st.caption(tr("design", t=res.treated, c=res.controls, **{k: markdown_literal(v) for k, v in design.items()}))
 
 st.subheader(tr("event"))
 st.plotly_chart(charts.event_study_figure(res.event_study, lang=lang()), key=f"{KEY}event_chart")
@@ -152,7 +154,9 @@ if not summary.empty and user.compound_scope is not None:
 render_table(labelled(summary, COMPOUND_COLUMNS), key=f"{KEY}compounds", file_stem="专班小区反事实")
 if not summary.empty:
     names = dict(zip(summary["compound_id"], summary["compound_name"], strict=True))
-    cid = st.selectbox(tr("pick"), list(names), format_func=lambda c: f"{names[c]}（{c}）", key=f"{KEY}pick")
+    cid = st.selectbox(
+        tr("pick"), list(names), format_func=lambda c: strip_invisible(f"{names[c]}（{c}）"), key=f"{KEY}pick"
+    )
     start = summary.loc[summary["compound_id"] == cid, "start"].iloc[0]
     series = res.per_compound[res.per_compound["compound_id"] == cid]
     st.plotly_chart(

@@ -199,23 +199,27 @@ else:
         render_table(labelled(shown, SURGE_COLUMNS), key=f"{KEY}surges", file_stem=f"异常上升_{month}")
     st.caption(tr("surges_note", n=alerts.attrs.get("n_tested", 0), q=q))
 
-st.subheader(tr("briefing"))
-left, right, _ = st.columns([1, 1, 2])
-with left:
-    st.download_button(
-        tr("briefing_xlsx"),
-        data=lambda: briefing.briefing_xlsx(con, month),
-        file_name=f"月度通报_{month}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{KEY}briefing_xlsx",
-        on_click="ignore",
-    )
-with right:
-    st.download_button(
-        tr("briefing_html"),
-        data=lambda: briefing.briefing_html(con, month).encode("utf-8"),
-        file_name=f"月度通报_{month}.html",
-        mime="text/html",
-        key=f"{KEY}briefing_html",
-        on_click="ignore",
-    )
+# the briefing is made when clicked, and only while this session may still export
+grant = session.download_grant()
+if grant is not None:
+    st.subheader(tr("briefing"))
+    left, right, _ = st.columns([1, 1, 2])
+    xlsx_name, html_name = f"月度通报_{month}.xlsx", f"月度通报_{month}.html"
+    with left:
+        st.download_button(
+            tr("briefing_xlsx"),
+            data=grant.deferred(con, lambda: briefing.briefing_xlsx(con, month), xlsx_name),
+            file_name=xlsx_name,
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            key=f"{KEY}briefing_xlsx",
+            on_click="ignore",
+        )
+    with right:
+        st.download_button(
+            tr("briefing_html"),
+            data=grant.deferred(con, lambda: briefing.briefing_html(con, month), html_name),
+            file_name=html_name,
+            mime="text/html",
+            key=f"{KEY}briefing_html",
+            on_click="ignore",
+        )

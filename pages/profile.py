@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from analytics import config
@@ -11,6 +10,7 @@ from analytics.errors import NotFound
 from analytics.ingest import registry
 from analytics.metrics import repeats, trends
 from analytics.reports import charts
+from analytics.safe_text import markdown_literal, safe_file_stem, strip_invisible
 from analytics.services import ranking, taskforces
 from ui import session, store
 from ui.i18n import lang, t
@@ -39,12 +39,14 @@ st.title(t("page_profile"))
 
 requested = st.query_params.get("compound")
 if requested and not user.sees(requested):
-    st.error(t("pr_out_of_scope", cid=requested))
+    st.error(t("pr_out_of_scope", cid=markdown_literal(requested)))
     st.stop()
 
 query = st.text_input(t("pr_search"), key="prof_query")
 hits = store.cached(registry.search_compounds, query, scope=scope, limit=SEARCH_LIMIT)
-labels = {r.compound_id: f"{r.name}（{r.compound_id}）" for r in hits.itertuples(index=False)}
+labels = {
+    r.compound_id: strip_invisible(f"{r.name}（{r.compound_id}）") for r in hits.itertuples(index=False)
+}
 options = list(labels)
 if requested and requested not in labels and not query.strip():
     options.insert(0, requested)
@@ -55,7 +57,7 @@ compound_id = st.selectbox(
     t("pr_pick"),
     options,
     index=options.index(requested) if requested in options else 0,
-    format_func=lambda cid: labels.get(cid, cid),
+    format_func=lambda cid: labels.get(cid) or strip_invisible(cid),
     key="prof_pick",
 )
 if compound_id != requested:
@@ -64,19 +66,23 @@ if compound_id != requested:
 try:
     detail = store.cached(registry.compound_detail, compound_id)
 except NotFound:
-    st.error(t("pr_not_found", cid=compound_id))
+    st.error(t("pr_not_found", cid=markdown_literal(compound_id)))
     st.stop()
 
 # --- registry facts --------------------------------------------------------------------------
-st.header(f"{detail['name']}（{compound_id}）")
+stem = safe_file_stem(compound_id)  # download names: ids come from uploaded registries
+st.header(f"{markdown_literal(detail['name'])}（{markdown_literal(compound_id)}）")
 stars = detail.get("stars")
 kpis = st.columns(4)
 with kpis[0]:
     render_kpi(t("field_households"), detail.get("households") or "—")
 with kpis[1]:
-    render_kpi(t("field_type"), detail.get("type") or "—")
+    render_kpi(t("field_type"), markdown_literal(detail.get("type") or "—"))
 with kpis[2]:
-    render_kpi(t("pr_ratings"), "★" * int(stars) if stars else "—", help=detail.get("stars_period"))
+    period = detail.get("stars_period")
+    render_kpi(
+        t("pr_ratings"), "★" * int(stars) if stars else "—", help=markdown_literal(period) if period else None
+    )
 monthly = store.cached(trends.monthly_counts, level="compound", compound_ids=[compound_id])
 with kpis[3]:
     render_kpi(t("kpi_tickets"), int(monthly["tickets"].sum()) if not monthly.empty else 0)
@@ -114,15 +120,14 @@ with right:
     if mix.empty:
         st.caption(t("no_rows"))
     else:
-        fig = px.pie(mix, names="category", values="tickets", title=t("pr_categories"), hole=0.4)
-        fig.update_layout(font={"family": charts.FONT_FAMILY}, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+        fig = charts.category_mix_figure(mix, title=t("pr_categories"), lang=lang())
         st.plotly_chart(fig, key="prof_categories", width="stretch")
 
 # --- repeats, recent tickets -----------------------------------------------------------------
 st.subheader(t("pr_hot", n=repeats.HOT_ISSUE_DAYS))
 hot = store.cached(repeats.hot_issues, compound_ids=[compound_id])
 render_table(
-    hot.drop(columns=["ticket_ids"], errors="ignore"), key="prof_hot", file_stem=f"hot_issues_{compound_id}"
+    hot.drop(columns=["ticket_ids"], errors="ignore"), key="prof_hot", file_stem=f"hot_issues_{stem}"
 )
 
 st.subheader(t("pr_recent"))
@@ -140,17 +145,17 @@ recent = flags.sort_values(["created_at", "ticket_id"], ascending=False).head(RE
 render_table(
     recent[[c for c in RECENT_COLUMNS if c in recent.columns]],
     key="prof_recent",
-    file_stem=f"tickets_{compound_id}",
+    file_stem=f"tickets_{stem}",
 )
 
 # --- rank history and task force -------------------------------------------------------------
 st.subheader(t("pr_rank"))
 history = store.cached(ranking.rank_history, compound_id)
-render_table(history, key="prof_rank", file_stem=f"rank_history_{compound_id}")
+render_table(history, key="prof_rank", file_stem=f"rank_history_{stem}")
 
 st.subheader(t("pr_taskforce"))
 ledger = store.cached(taskforces.ledger, compound_scope=[compound_id])
 if ledger.empty:
     st.caption(t("pr_no_taskforce"))
 else:
-    render_table(ledger, key="prof_taskforce", file_stem=f"taskforce_{compound_id}")
+    render_table(ledger, key="prof_taskforce", file_stem=f"taskforce_{stem}")

@@ -14,6 +14,7 @@ from analytics.errors import HotlineError
 from analytics.metrics import trends
 from analytics.models.ranking import score
 from analytics.reports import charts
+from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth, ranking, taskforces
 from ui import session, store
 from ui.i18n import error_text, labelled, lang, translator
@@ -252,7 +253,7 @@ for column, fn, label in (
         except HotlineError as exc:
             st.info(error_text(exc))
             continue
-        st.markdown(f"**{tr(label, p=league.attrs.get('period', ''))}**")
+        st.markdown(f"**{tr(label, p=markdown_literal(league.attrs.get('period', '')))}**")
         render_table(labelled(league, LEAGUE_COLUMNS), key=f"{KEY}{label}", file_stem=label)
 
 st.subheader(tr("stars"))
@@ -264,7 +265,14 @@ else:
     st.plotly_chart(charts.stars_figure(stars.table, lang=lang()), key=f"{KEY}stars")
     if stars.spearman is not None:
         st.caption(
-            tr("spearman", rho=stars.spearman, lo=stars.ci_low, hi=stars.ci_high, n=stars.n, p=stars.period)
+            tr(
+                "spearman",
+                rho=stars.spearman,
+                lo=stars.ci_low,
+                hi=stars.ci_high,
+                n=stars.n,
+                p=markdown_literal(stars.period),
+            )
         )
 
 if auth.can(user, "save_snapshot"):
@@ -295,7 +303,7 @@ if auth.can(user, "save_snapshot"):
             int(
                 r.snapshot_id
             ): f"#{r.snapshot_id} · {pd.Timestamp(r.window_start):%Y-%m}–{pd.Timestamp(r.window_end):%Y-%m}"
-            + (f" · {r.note}" if isinstance(r.note, str) and r.note else "")
+            + (f" · {strip_invisible(r.note)}" if isinstance(r.note, str) and r.note else "")
             for r in snapshots.itertuples()
         }
         sid = st.selectbox(tr("pick_snapshot"), list(labels), format_func=labels.get, key=f"{KEY}snapshot")

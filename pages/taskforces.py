@@ -14,6 +14,7 @@ import streamlit as st
 from analytics.errors import HotlineError
 from analytics.metrics import repeats, trends
 from analytics.reports import charts
+from analytics.safe_text import markdown_literal, safe_file_stem, strip_invisible
 from analytics.services import auth, effects, taskforces
 from ui import session, store
 from ui.i18n import labelled, lang, translator
@@ -138,7 +139,7 @@ else:
     picked = st.selectbox(
         tr("leader"),
         [ALL, *leaders],
-        format_func=lambda v: tr("all_leaders") if v == ALL else v,
+        format_func=lambda v: tr("all_leaders") if v == ALL else strip_invisible(v),
         key=f"{KEY}leader",
     )
     leader = None if picked == ALL else picked
@@ -165,12 +166,14 @@ render_table(labelled(ledger, LEDGER_COLUMNS), key=f"{KEY}ledger", file_stem="�
 # one compound
 options = ledger["taskforce_id"].tolist()
 names = dict(zip(ledger["taskforce_id"], ledger["compound_name"].fillna(ledger["compound_id"]), strict=True))
-tf_id = st.selectbox(tr("pick"), options, format_func=lambda i: f"{names[i]}（{i}）", key=f"{KEY}pick")
+tf_id = st.selectbox(
+    tr("pick"), options, format_func=lambda i: f"{strip_invisible(names[i])}（{i}）", key=f"{KEY}pick"
+)
 row = ledger[ledger["taskforce_id"] == tf_id].iloc[0]
 compound_id = str(row["compound_id"])
 start = pd.Timestamp(row["start_date"]).date()
 
-st.subheader(f"{names[tf_id]} · {tr('series')}")
+st.subheader(f"{markdown_literal(names[tf_id])} · {tr('series')}")
 series = compound_series(compound_id)
 st.plotly_chart(
     charts.counterfactual_figure(series, start, name=str(names[tf_id]), lang=lang()),
@@ -193,7 +196,7 @@ with left:
                 verdict=tr("exit_ok") if bool(row["meets_exit_rule"]) else tr("exit_no"),
             )
         )
-    st.write(f"{tr('status')}：{row['status']}")
+    st.write(f"{tr('status')}：{markdown_literal(row['status'])}")
     if auth.can(user, "log_action"):
         new_status = st.selectbox(
             tr("status"),
@@ -213,11 +216,15 @@ with right:
     if hot.empty:
         st.write(tr("no_hot"))
     else:
-        render_table(labelled(hot, HOT_COLUMNS), key=f"{KEY}hot", file_stem=f"热点问题_{compound_id}")
+        render_table(
+            labelled(hot, HOT_COLUMNS), key=f"{KEY}hot", file_stem=f"热点问题_{safe_file_stem(compound_id)}"
+        )
 
 st.subheader(tr("actions"))
 log = store.cached(taskforces.actions, int(tf_id))
-render_table(labelled(log, ACTION_COLUMNS), key=f"{KEY}actions", file_stem=f"工作记录_{compound_id}")
+render_table(
+    labelled(log, ACTION_COLUMNS), key=f"{KEY}actions", file_stem=f"工作记录_{safe_file_stem(compound_id)}"
+)
 if auth.can(user, "log_action"):
     with st.form(f"{KEY}log_form", clear_on_submit=True):
         st.markdown(f"**{tr('log')}**")

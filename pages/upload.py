@@ -16,6 +16,7 @@ import streamlit as st
 from analytics.errors import HotlineError
 from analytics.ingest import categories, columns, matching, registry
 from analytics.ingest import pipeline as ingest
+from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth
 from ui import session, store
 from ui.i18n import lang, t
@@ -78,7 +79,8 @@ def mapping_widgets(preview: Any, fid: str, profile: str) -> dict[str, str | Non
 
     Returns {field: header or None}; None unmaps a field on purpose."""
     st.markdown(f"**{t('up_mapping')}**")
-    options = [None, *preview.headers]
+    # callers' names are never imported: their columns are not offered
+    options = [None, *(h for h in preview.headers if h not in preview.dropped_headers)]
     not_mapped = t("up_not_mapped")  # resolved now: a format function must not depend on state
     mapping: dict[str, str | None] = {}
     grid = st.columns(4)
@@ -90,7 +92,7 @@ def mapping_widgets(preview: Any, fid: str, profile: str) -> dict[str, str | Non
                 label,
                 options,
                 index=options.index(current) if current in options else 0,
-                format_func=lambda h: not_mapped if h is None else str(h),
+                format_func=lambda h: not_mapped if h is None else strip_invisible(h),
                 key=f"up_map_{fid}_{profile}_{field.name}",
             )
     return mapping
@@ -132,7 +134,7 @@ def ticket_upload() -> None:
     profile = st.selectbox(
         t("up_profile_load"),
         [None, *profiles["name"]],
-        format_func=lambda p: no_profile if p is None else p,
+        format_func=lambda p: no_profile if p is None else strip_invisible(p),
         key=f"up_profile_{fid}",
     )
     profile_mapping = None
@@ -146,25 +148,31 @@ def ticket_upload() -> None:
         return
     st.caption(t("up_encoding", enc=preview.encoding or "—"))
     if preview.sheets and len(preview.sheets) > 1:
-        st.selectbox(t("up_sheet"), preview.sheets, key=f"up_sheet_{fid}")
+        # opens on the sheet actually read (the first holding data), not simply the first
+        at = preview.sheets.index(preview.sheet) if preview.sheet in preview.sheets else 0
+        st.selectbox(t("up_sheet"), preview.sheets, index=at, key=f"up_sheet_{fid}")
+        others = "、".join(markdown_literal(s) for s in preview.sheets if s != preview.sheet)
+        st.caption(t("up_sheet_note", sheet=markdown_literal(preview.sheet), others=others))
     st.markdown(f"**{t('up_preview', n=PREVIEW_ROWS)}**")
     st.dataframe(mask_all_text(pd.DataFrame(preview.rows)), hide_index=True, key="up_preview_df")
+    if preview.dropped_headers:
+        st.info(t("up_dropped_personal", cols="、".join(map(markdown_literal, preview.dropped_headers))))
 
     mapping = mapping_widgets(preview, fid, profile or "")
     chosen = {k: v for k, v in mapping.items() if v}
     missing = columns.missing_required(chosen)
     if missing:
         st.warning(t("up_missing_required", fields="、".join(missing)))
-    unused = [h for h in preview.headers if h not in chosen.values()]
+    unused = [h for h in preview.headers if h not in chosen.values() and h not in preview.dropped_headers]
     if unused:
-        st.caption(t("up_unmapped", cols="、".join(map(str, unused))))
+        st.caption(t("up_unmapped", cols="、".join(map(markdown_literal, unused))))
 
     with st.expander(t("up_profile_save")):
         name = st.text_input(t("up_profile_name"), key="up_profile_name")
         if st.button(t("up_profile_save"), key="up_profile_save"):
             with shown_errors():
                 columns.save_profile(con, name, chosen, kind="tickets", user=user.username)
-                st.success(t("up_profile_saved", name=name.strip()))
+                st.success(t("up_profile_saved", name=markdown_literal(name.strip())))
 
     signature = json.dumps([uploaded.file_id, mapping, preview.sheet], ensure_ascii=False, default=str)
     if st.button(t("up_validate"), key="up_validate", disabled=bool(missing)):
@@ -185,6 +193,9 @@ def ticket_upload() -> None:
         return
     st.markdown(f"**{t('up_validation')}**")
     render_result(dry_state[1], "up_dry")
+    if dry_state[1].dropped_personal_columns:
+        dropped = "、".join(map(markdown_literal, dry_state[1].dropped_personal_columns))
+        st.info(t("up_dropped_personal", cols=dropped), icon="🔒")
 
     if st.button(t("up_commit"), key="up_commit", type="primary"):
         bar = st.progress(0.0, text=t("up_importing"))
@@ -227,7 +238,7 @@ def batch_history() -> None:
         st.caption(t("up_no_batches"))
         return
     labels = {
-        int(r.batch_id): f"{int(r.batch_id)} · {r.file_name or ''} · {r.loaded_at}"
+        int(r.batch_id): f"{int(r.batch_id)} · {strip_invisible(r.file_name)} · {r.loaded_at}"
         for r in history.itertuples(index=False)
     }
     # keyed by the newest batch, so a fresh import is what the box offers first
@@ -285,12 +296,12 @@ def address_review() -> None:
                 if cid == reject:
                     return reject_label
                 score = scores.get(cid)
-                return f"{names.get(cid, cid)}（{cid}）" + (
+                return strip_invisible(f"{names.get(cid, cid)}（{cid}）") + (
                     f" · {float(score):.2f}" if score is not None else ""
                 )
 
             decisions[row.address] = st.selectbox(
-                f"{row.address}（{int(row.tickets)}）",
+                f"{markdown_literal(row.address)}（{int(row.tickets)}）",  # a label is Markdown
                 [skip, *candidates, reject, *others],
                 format_func=fmt,
                 # keyed by the address, so a choice never slides onto another row after a save
@@ -349,9 +360,10 @@ def category_review() -> None:
             text = (row.get("title") or "") + " " + (row.get("content") or "")
             current = row.get("category")
             choices[row["ticket_id"]] = st.selectbox(
-                f"{row['ticket_id']}：{mask_phones(text.strip())[:120]}",
+                # a label is Markdown: cut first, then escape, so no escape is cut in half
+                f"{markdown_literal(row['ticket_id'])}：{markdown_literal(mask_phones(text.strip())[:120])}",
                 [keep, *names],
-                format_func=lambda c, cur=current: f"{cur or '—'}（{keep_label}）"
+                format_func=lambda c, cur=current: f"{strip_invisible(cur) or '—'}（{keep_label}）"
                 if c == keep
                 else labels[c],
                 key=f"up_cat_{row['ticket_id']}",

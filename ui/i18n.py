@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics.errors import HotlineError
+from analytics.safe_text import markdown_literal
 
 LANG_KEY = "ui_lang_en"  # the sidebar toggle's key: True = English
 ROLE_NAMES: dict[str, tuple[str, str]] = {
@@ -55,7 +56,17 @@ STRINGS: dict[str, tuple[str, str]] = {
     "username": ("用户名", "User name"),
     "password": ("密码", "Password"),
     "login_button": ("登录", "Log in"),
-    "login_failed": ("用户名或密码错误。", "Wrong user name or password."),
+    # login and download hardening: one answer for an unknown name, a wrong password and a
+    # locked account; a file asked for after the session expired or the role changed
+    "login_failed": (
+        "用户名或密码错误，或尝试次数过多已被暂时锁定，请稍后再试。",
+        "Wrong user name or password, or too many attempts and temporarily locked; please try again later.",
+    ),
+    "download_refused": (
+        "登录已过期或权限已变更，文件未生成。请刷新页面并重新登录后再下载。",
+        "Your session has expired or your permissions changed; no file was made. Reload the page, "
+        "log in again and download once more.",
+    ),
     "demo_accounts": (
         "演示账号（仅演示数据库可用）：",
         "Demo accounts (only in the demo store):",
@@ -101,15 +112,28 @@ STRINGS: dict[str, tuple[str, str]] = {
     "up_profile_none": ("（自动识别）", "(detect automatically)"),
     "up_encoding": ("检测到的编码：{enc}", "Detected encoding: {enc}"),
     "up_sheet": ("工作表", "Sheet"),
-    "up_preview": ("文件前 {n} 行预览（电话号码已遮盖）", "First {n} rows (phone numbers masked)"),
+    # workbook with several sheets: say which one is read and which are not
+    "up_sheet_note": (
+        "读取的是工作表「{sheet}」；其余工作表未读取：{others}。可在上方切换。",
+        "Reading sheet '{sheet}'; the other sheets are not read: {others}. Switch above.",
+    ),
+    "up_preview": (
+        "文件前 {n} 行预览（电话、证件号码已遮盖）",
+        "First {n} rows (phone and ID numbers masked)",
+    ),
     "up_mapping": ("字段映射：为每个标准字段选择文件中的列", "Mapping: pick the file column for each field"),
     "up_not_mapped": ("（不导入）", "(not imported)"),
     "up_required": ("必填", "required"),
     "up_missing_required": ("缺少必填字段：{fields}", "Required fields not mapped: {fields}"),
     "up_unmapped": ("未使用的列：{cols}", "Columns not used: {cols}"),
+    # personal data in uploads: columns of callers' names are dropped, never stored or shown
+    "up_dropped_personal": (
+        "以下列是来电人姓名（个人信息），不导入、不保存、不显示：{cols}",
+        "These columns hold callers' names (personal data) and are not imported, stored or shown: {cols}",
+    ),
     "up_profile_name": ("映射方案名称", "Profile name"),
     "up_profile_save": ("保存映射方案", "Save mapping profile"),
-    "up_profile_saved": ("映射方案“{name}”已保存。", "Mapping profile {name!r} saved."),
+    "up_profile_saved": ("映射方案“{name}”已保存。", "Mapping profile “{name}” saved."),
     "up_validate": ("校验（不写入数据库）", "Validate (writes nothing)"),
     "up_validation": ("校验结果", "Validation report"),
     "up_commit": ("确认导入", "Import"),
@@ -182,16 +206,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ad_role": ("角色", "Role"),
     "ad_compounds": ("负责小区（仅专班组长）", "Compounds (task-force heads only)"),
     "ad_add": ("新增", "Add"),
-    "ad_added": ("用户“{name}”已创建。", "User {name!r} created."),
+    "ad_added": ("用户“{name}”已创建。", "User “{name}” created."),
     "ad_pick_user": ("选择用户", "User"),
     "ad_set_role": ("修改角色", "Change role"),
-    "ad_role_set": ("用户“{name}”的角色已更新。", "Role of {name!r} updated."),
+    "ad_role_set": ("用户“{name}”的角色已更新。", "Role of “{name}” updated."),
     "ad_reset": ("重置密码", "Reset password"),
     "ad_new_password": ("新密码", "New password"),
-    "ad_reset_done": ("用户“{name}”的密码已重置。", "Password of {name!r} reset."),
+    "ad_reset_done": ("用户“{name}”的密码已重置。", "Password of “{name}” reset."),
     "ad_delete": ("删除用户", "Delete user"),
     "ad_delete_confirm": ("我确认删除该用户", "I confirm deleting this user"),
-    "ad_deleted": ("用户“{name}”已删除。", "User {name!r} deleted."),
+    "ad_deleted": ("用户“{name}”已删除。", "User “{name}” deleted."),
     "ad_audit_user": ("按用户筛选", "Filter by user"),
     "ad_audit_action": ("按操作筛选", "Filter by action"),
     "ad_audit_text": ("详情包含", "Detail contains"),
@@ -270,8 +294,9 @@ def role_name(role: str) -> str:
 
 
 def error_text(exc: HotlineError) -> str:
-    """The user-facing message of one of our errors in the current language."""
-    return exc.message(lang())
+    """The user-facing message of one of our errors in the current language, as Markdown that
+    shows literally: messages quote file names, headers, ids and user names."""
+    return markdown_literal(exc.message(lang()))
 
 
 def translator(table: dict[str, tuple[str, str]]) -> Callable[..., str]:

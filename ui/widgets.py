@@ -5,66 +5,62 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 from analytics.errors import HotlineError
+from analytics.privacy import mask_personal
 from analytics.store import db
 from ui.i18n import error_text, t
 
-# A phone-like run: at least 7 digits, possibly split by spaces or hyphens (138-1234-5678).
-PHONE_RUN = re.compile(r"(?<!\d)\d(?:[ \-]?\d){6,}(?!\d)")
-KEEP_DIGITS = 3  # the prefix left visible, e.g. 138********
-TEXT_COLUMNS = (
-    "title",
-    "content",
-    "address",
-    "raw",
-    "text",
-    "sample_text",
-)  # ticket text that may carry numbers
+if TYPE_CHECKING:
+    from ui.session import DownloadGrant
+
 HIDDEN_COLUMNS = ("caller_hash",)  # never shown, not even hashed
 
 log = logging.getLogger(__name__)
 
 
 def mask_phones(text: Any) -> Any:
-    """Replace all but the first digits of every phone-like digit run with '*'."""
-    if not isinstance(text, str):
-        return text
-
-    def _mask(match: re.Match[str]) -> str:
-        kept = 0
-        out = []
-        for ch in match.group(0):
-            if ch.isdigit():
-                out.append(ch if kept < KEEP_DIGITS else "*")
-                kept += 1
-            else:
-                out.append(ch)
-        return "".join(out)
-
-    return PHONE_RUN.sub(_mask, text)
+    """Phone and ID numbers in `text` masked whole (analytics.privacy); non-text as it is."""
+    return mask_personal(text)
 
 
-def safe_frame(df: pd.DataFrame, text_columns: Iterable[str] = TEXT_COLUMNS) -> pd.DataFrame:
-    """A copy fit for the screen: caller hashes dropped, phone-like numbers masked."""
+def _mask_cell(value: Any) -> Any:
+    """A cell with every string in it masked: text, or a list / tuple / dict of values (a
+    hot issue's ticket ids); numbers, dates and missing values as they are."""
+    if isinstance(value, str):
+        return mask_personal(value)
+    if isinstance(value, np.ndarray):
+        return np.array([_mask_cell(v) for v in value], dtype=object)
+    if isinstance(value, list | tuple):
+        return type(value)(_mask_cell(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _mask_cell(v) for k, v in value.items()}
+    return value
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy fit for the screen and for downloads: caller hashes dropped, and phone and ID
+    numbers masked in every text column, whatever it is called (a page may have renamed it, a
+    raw upload names it anything). Masking goes by content: ids, dates and times are not
+    numbers of those shapes and come through as they are."""
     out = df.drop(columns=[c for c in HIDDEN_COLUMNS if c in df.columns])
-    for col in text_columns:
-        if col in out.columns:
-            out[col] = out[col].map(mask_phones)
-    return out
+    for col in out.columns:
+        values = out[col]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            out[col] = values.astype(object).map(_mask_cell)
+    return out.rename(columns=lambda c: mask_personal(c) if isinstance(c, str) else c)
 
 
 def mask_all_text(df: pd.DataFrame) -> pd.DataFrame:
-    """Mask every text column (for raw upload previews, whose column names are unknown)."""
-    text_cols = [c for c in df.columns if df[c].dtype == object]
-    return safe_frame(df, text_cols)
+    """safe_frame: every text column masked (raw upload previews, whose columns are unknown)."""
+    return safe_frame(df)
 
 
 def render_kpi(label: str, value: Any, delta: Any = None, help: str | None = None) -> None:
@@ -74,14 +70,18 @@ def render_kpi(label: str, value: Any, delta: Any = None, help: str | None = Non
 
 
 def download_payload(
-    con: duckdb.DuckDBPyConnection, username: str | None, df: pd.DataFrame, fmt: str, file_stem: str
+    con: duckdb.DuckDBPyConnection, grant: DownloadGrant, df: pd.DataFrame, fmt: str, file_stem: str
 ) -> bytes:
-    """The file for a download, written to the audit log with it (one transaction)."""
+    """The file for a download, written to the audit log with it (one transaction), made only
+    while `grant` holds: the session that drew the button is still signed in and not idle past
+    its limit, and the store still gives its user the same role and the export permission.
+    Otherwise AccessDenied: nothing is made and nothing audited."""
     from analytics.reports import exports
 
+    user = grant.holder(con)
     data = exports.to_csv_bytes(df) if fmt == "csv" else exports.to_xlsx_bytes({file_stem[:31]: df})
     with db.transaction(con) as cur:
-        db.audit(cur, username, "download", {"file": f"{file_stem}.{fmt}", "rows": len(df)})
+        db.audit(cur, user.username, "download", {"file": f"{file_stem}.{fmt}", "rows": len(df)})
     return data
 
 
@@ -95,23 +95,24 @@ def render_table(
     downloadable: bool = True,
 ) -> None:
     """A table plus CSV / Excel downloads. Caller hashes are dropped and phone-like numbers
-    masked before anything is shown or offered; each download lands in the audit log when the
-    user actually clicks (the file is made then, not on every rerun)."""
-    from ui.session import USER_KEY
+    masked before anything is shown or offered. The downloads are drawn only for a role that
+    may export; each is made, checked again and audited when the user actually clicks (not on
+    every rerun). The table's own toolbar export, which would skip all that, is switched off
+    (`client.disableDataExport`)."""
+    from ui.session import download_grant
     from ui.store import get_connection
 
     shown = safe_frame(df)
     st.dataframe(shown, key=f"{key}_df", hide_index=True, height=height, column_config=column_config)
-    if not downloadable or shown.empty:
+    grant = download_grant() if downloadable and not shown.empty else None
+    if grant is None:
         return
     con = get_connection()
-    who = st.session_state.get(USER_KEY)
-    username = who.username if who is not None else None
     left, right, _ = st.columns([1, 1, 4])
     with left:
         st.download_button(
             t("download_csv"),
-            data=lambda: download_payload(con, username, shown, "csv", file_stem),
+            data=lambda: download_payload(con, grant, shown, "csv", file_stem),
             file_name=f"{file_stem}.csv",
             mime="text/csv",
             key=f"{key}_csv",
@@ -120,7 +121,7 @@ def render_table(
     with right:
         st.download_button(
             t("download_xlsx"),
-            data=lambda: download_payload(con, username, shown, "xlsx", file_stem),
+            data=lambda: download_payload(con, grant, shown, "xlsx", file_stem),
             file_name=f"{file_stem}.xlsx",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             key=f"{key}_xlsx",

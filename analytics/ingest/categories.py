@@ -53,6 +53,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
+from analytics import privacy
 from analytics.errors import NotFound, ValidationError
 from analytics.store.db import audit, next_id, query_df, query_one, transaction
 
@@ -60,6 +61,15 @@ MIN_LABELLED = 50
 MIN_CLASSES = 2
 MIN_CLASS_COUNT = 5  # rarer labels cannot be cross-validated; they are left out and reported
 N_FOLDS = 5
+# the model's sigmoid calibrators are fitted on 3-fold scores, so every label needs at least this
+# many examples in every training fold; a label whose examples are a few near-duplicate texts can
+# fall short even with MIN_CLASS_COUNT of them (the grouped folds keep each text's copies together)
+CALIBRATION_FOLDS = 3
+RARE_REASON = f"少于 {MIN_CLASS_COUNT} 条带此分类的工单 / fewer than {MIN_CLASS_COUNT} labelled tickets"
+THIN_REASON = (
+    "相近文本太少，无法在交叉验证的每一折里都训练和检验 / too few distinct texts to train and test it "
+    "in every cross-validation fold"
+)
 CV_MAX_ROWS = 5000  # the evaluation uses a stratified sample of at most this many tickets
 TRAIN_MAX_ROWS = 300_000  # the stored model is fitted on at most this many (stratified sample)
 NEAR_DUPLICATE_COSINE = 0.8
@@ -414,7 +424,7 @@ def build_model() -> Pipeline:
         ]
     )
     classifier = CalibratedClassifierCV(
-        LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=3, ensemble=False
+        LinearSVC(C=0.5, class_weight="balanced"), method="sigmoid", cv=CALIBRATION_FOLDS, ensemble=False
     )
     return Pipeline([("features", features), ("classifier", classifier)])
 
@@ -499,10 +509,8 @@ def evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
         return _evaluate(frame, y)
 
 
-def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
-    classes, y_idx = np.unique(y, return_inverse=True)
-    k = len(classes)
-    groups = near_duplicate_groups(_joined(frame).tolist())
+def _folds(frame: pd.DataFrame, y: np.ndarray, groups: np.ndarray) -> tuple[list[Any], list[str]]:
+    """Grouped, stratified folds, and the labels some training fold holds too few of to learn."""
     n_folds = min(N_FOLDS, len(np.unique(groups)))
     if n_folds < 2:
         raise ValidationError(
@@ -510,8 +518,51 @@ def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
             "The labelled tickets are near-duplicates of each other; cross-validation is impossible. "
             "Import more varied labelled tickets.",
         )
+    classes, y_idx = np.unique(y, return_inverse=True)
     splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=RANDOM_STATE)
     folds = list(splitter.split(frame, y_idx, groups))
+    short = np.zeros(len(classes), dtype=bool)
+    for train, _ in folds:
+        short |= np.bincount(y_idx[train], minlength=len(classes)) < CALIBRATION_FOLDS
+    return folds, [str(c) for c in classes[short]]
+
+
+def _too_few_classes(kept: int, left_out: list[str]) -> ValidationError:
+    return ValidationError(
+        f"排除样本太少的类别（{'、'.join(left_out)}）后只剩 {kept} 个类别，至少需要 {MIN_CLASSES} 个才能训练。"
+        "请为这些类别补充带分类的工单，或在分类映射中把它们并入相近的类别。",
+        f"After leaving out the categories with too few examples ({', '.join(left_out)}), {kept} "
+        f"category is left; training needs at least {MIN_CLASSES}. Add labelled tickets for them, or "
+        "merge them into a similar category in the category mapping.",
+    )
+
+
+def _fit_predict(
+    make: Callable[[], Pipeline], train: pd.DataFrame, target: np.ndarray, test: pd.DataFrame
+) -> np.ndarray:
+    """Fit on the rows of labels with enough examples to calibrate, predict `test`. Only the
+    shuffled-label check can meet a short label here (its labels land anywhere)."""
+    keep = np.bincount(target)[target] >= CALIBRATION_FOLDS
+    if len(np.unique(target[keep])) < MIN_CLASSES:
+        return np.full(len(test), np.bincount(target).argmax(), dtype=np.int64)
+    return make().fit(train[keep], target[keep]).predict(test)
+
+
+def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
+    y = np.asarray(y)
+    groups = near_duplicate_groups(_joined(frame).tolist())
+    folds, short = _folds(frame, y, groups)
+    left_out: list[str] = []
+    while short:  # leaving labels out changes the folds; repeat until every label fits every fold
+        left_out += short
+        keep = ~np.isin(y.astype(str), short)
+        frame, y, groups = frame[keep].reset_index(drop=True), y[keep], groups[keep]
+        if len(np.unique(y)) < MIN_CLASSES:
+            raise _too_few_classes(len(np.unique(y)), sorted(left_out))
+        folds, short = _folds(frame, y, groups)
+    classes, y_idx = np.unique(y, return_inverse=True)
+    k = len(classes)
+    n_folds = len(folds)
     shuffled = np.random.default_rng(RANDOM_STATE).permutation(y_idx)
     preds = {name: np.empty(len(y_idx), dtype=np.int64) for name in ("model", "baseline", "shuffled")}
     for train, test in folds:
@@ -520,8 +571,7 @@ def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
             ("baseline", build_baseline, y_idx),
             ("shuffled", build_model, shuffled),
         ):
-            fitted = make().fit(frame.iloc[train], target[train])
-            preds[name][test] = fitted.predict(frame.iloc[test])
+            preds[name][test] = _fit_predict(make, frame.iloc[train], target[train], frame.iloc[test])
     fold_f1 = {
         name: [round(_macro_f1(y_idx[test], preds[name][test], k), 4) for _, test in folds]
         for name in ("model", "baseline")
@@ -562,6 +612,8 @@ def _evaluate(frame: pd.DataFrame, y: np.ndarray) -> dict[str, Any]:
         "baseline": "char 1-3-gram TF-IDF (title + content) + LinearSVC",
         "model": "hashed char 1-2-grams (title + content) + title 1-2-grams, sublinear TF-IDF, "
         "class-balanced LinearSVC with sigmoid calibration",
+        # labels left out because some training fold would hold fewer than CALIBRATION_FOLDS
+        "left_out_classes": sorted(left_out),
     }
 
 
@@ -593,6 +645,9 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
             "category column first.",
         )
     n_labelled = len(data)
+    # A label too small to learn and test is left out and reported rather than refusing the whole
+    # model: one rare category must not hold up predictions for the other twelve. Its tickets
+    # keep their given category; the model simply never predicts it.
     rare = sorted(counts[counts < MIN_CLASS_COUNT].index.astype(str))
     data = data[~data["category"].isin(rare)].reset_index(drop=True)
     if data["category"].nunique() < MIN_CLASSES:
@@ -604,6 +659,11 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
     labels = data["category"].astype(str)
     sample = _stratified_sample(labels, CV_MAX_ROWS)
     scores = evaluate(frame.iloc[sample].reset_index(drop=True), labels.iloc[sample].to_numpy())
+    thin = scores.pop("left_out_classes")
+    if thin:  # what was not evaluated is not trained either, so every predicted label has a score
+        kept = ~labels.isin(thin).to_numpy()
+        frame, labels = frame[kept].reset_index(drop=True), labels[kept].reset_index(drop=True)
+    excluded = {c: RARE_REASON for c in rare} | {c: THIN_REASON for c in thin}
     train = _stratified_sample(labels, TRAIN_MAX_ROWS)
     with threadpool_limits(1, user_api="blas"):
         model = build_model().fit(frame.iloc[train], labels.iloc[train].to_numpy())
@@ -611,7 +671,10 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
         {
             "n_labelled": n_labelled,
             "n_train": len(train),
-            "excluded_classes": rare,
+            "excluded_classes": sorted(excluded),
+            "excluded_detail": [
+                {"category": c, "tickets": int(counts[c]), "reason": excluded[c]} for c in sorted(excluded)
+            ],
             "caveat": "Scores are out-of-fold on stored tickets with given categories; tickets that "
             "arrive without a category may differ from them, so treat predictions with low "
             "confidence as suggestions.",
@@ -993,16 +1056,17 @@ def predict_missing(
 def review_queue(
     con: duckdb.DuckDBPyConnection, threshold: float = LOW_CONFIDENCE, limit: int = 200
 ) -> pd.DataFrame:
-    """Predicted categories the model was least sure of, least sure first."""
+    """Predicted categories the model was least sure of, least sure first (text masked)."""
     return query_df(
         con,
-        """
-        SELECT ticket_id, created_at, title, content, category, category_confidence
+        f"""
+        SELECT ticket_id, created_at, {privacy.sql_mask_personal("title")} AS title,
+               {privacy.sql_mask_personal("content")} AS content, category, category_confidence
         FROM tickets
         WHERE category_source = 'predicted' AND category_confidence < ?
         ORDER BY category_confidence, ticket_id
         LIMIT ?
-        """,
+        """,  # noqa: S608 - the masking expression is built from constants
         [float(threshold), int(limit)],
     )
 

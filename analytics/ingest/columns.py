@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -86,8 +87,32 @@ TICKET_FIELDS: tuple[Field, ...] = (
     Field("is_invalid", "不合理诉求", ("不合理诉求", "是否不合理诉求", "无效诉求"), kind="flag"),
 )
 
-# Recognised only so they can be dropped on purpose: personal names are never stored.
-CALLER_NAME_FIELD = Field("caller_name", "来电人", ("来电人", "联系人", "姓名", "客户姓名", "来电人姓名"))
+# Recognised only so they can be dropped on purpose: personal names are never stored. A header
+# is a caller's name when it is one of these, or when it holds a name word and a word for the
+# person who called (联系人姓名, 投诉人姓名, 市民姓名, 来电人名称) and no word for a thing
+# (小区名称, 承办单位名称, 诉求类型名称 name places, units and categories, not people).
+CALLER_NAME_FIELD = Field(
+    "caller_name",
+    "来电人",
+    (
+        "来电人", "联系人", "投诉人", "姓名", "客户姓名", "来电人姓名", "反映人", "举报人", "当事人",
+        "申请人", "报修人", "求助人", "诉求人", "名字", "称呼", "caller", "caller name", "contact name",
+        "complainant", "full name",
+    ),
+)  # fmt: skip
+NAME_WORDS = ("姓名", "名字", "称呼", "名称", "name")
+# 名称 mostly names things (诉求名称 is a ticket's subject): with it the header must also say
+# it is a person's
+PERSON_MARKS = ("人", "市民", "群众", "客户", "当事")
+PERSON_WORDS = (
+    "来电", "联系", "投诉", "市民", "反映", "举报", "诉求", "当事", "申请", "报修", "求助", "客户", "群众",
+    "caller", "contact", "complainant", "citizen", "customer", "reporter", "applicant",
+)  # fmt: skip
+THING_WORDS = (
+    "单位", "部门", "公司", "企业", "机构", "小区", "社区", "街道", "类型", "类别", "分类", "事项", "问题",
+    "对象", "渠道", "方式", "地址", "地点", "项目", "内容", "标题", "业务", "文件", "company", "unit",
+    "agency", "type", "category",
+)  # fmt: skip
 # Headers of columns that carry phone numbers (masked in any raw row kept for review).
 PHONE_HEADERS = ("来电号码", "联系电话", "联系方式", "手机号码", "电话号码", "手机", "电话", "phone")
 
@@ -152,10 +177,44 @@ def suggest_mapping(headers: Iterable[str], fields: Sequence[Field] = TICKET_FIE
     return out
 
 
+def _name_form(header: object) -> str:
+    """A header compared for the personal-name rule: NFKC (full-width letters, compatibility
+    forms) and then normalise_header."""
+    return normalise_header(unicodedata.normalize("NFKC", clean_header(header)))
+
+
+_CALLER_NAMES = frozenset(_name_form(s) for s in CALLER_NAME_FIELD.synonyms)
+
+
+def is_caller_name_header(header: object) -> bool:
+    """True when the column holds callers' names (see CALLER_NAME_FIELD)."""
+    h = _name_form(header)
+    if h in _CALLER_NAMES:
+        return True
+    names = [w for w in NAME_WORDS if w in h]
+    if not names or not any(w in h for w in PERSON_WORDS) or any(w in h for w in THING_WORDS):
+        return False
+    return names != ["名称"] or any(m in h for m in PERSON_MARKS)
+
+
 def caller_name_headers(headers: Iterable[str]) -> list[str]:
-    """Headers that hold callers' names: read, never stored."""
-    names = {normalise_header(s) for s in CALLER_NAME_FIELD.synonyms}
-    return [h for h in headers if normalise_header(h) in names]
+    """Headers that hold callers' names: read, never stored, never shown."""
+    return [h for h in headers if is_caller_name_header(h)]
+
+
+def refuse_caller_names(mapping: dict[str, str], file_name: str = "") -> None:
+    """FileRejected when a mapping would store a column of callers' names."""
+    named = [(f, h) for f, h in mapping.items() if h and is_caller_name_header(h)]
+    if not named:
+        return
+    where = f"文件「{file_name}」的" if file_name else ""
+    zh = "、".join(f"「{h}」（字段 {f}）" for f, h in named)
+    en = ", ".join(f"'{h}' (field {f})" for f, h in named)
+    raise FileRejected(
+        f"{where}列 {zh} 是来电人姓名，属于个人信息，不能导入。请取消该字段的映射。",
+        f"Column(s) {en}{' of ' + file_name if file_name else ''} hold callers' names: personal "
+        "data is never imported. Unmap that field.",
+    )
 
 
 def phone_headers(headers: Iterable[str], mapping: dict[str, str] | None = None) -> list[str]:
@@ -199,6 +258,7 @@ def resolve_mapping(
                 f"{file_name}. Columns found: {', '.join(headers)}.",
             )
         merged[field_name] = actual
+    refuse_caller_names(merged, file_name)
     return {f.name: merged[f.name] for f in fields if f.name in merged}
 
 
@@ -249,6 +309,12 @@ def save_profile(
         raise ValidationError(
             f"映射中有未知字段：{'、'.join(unknown)}。",
             f"The mapping has unknown fields: {', '.join(unknown)}.",
+        )
+    named = [h for h in mapping.values() if h and is_caller_name_header(h)]
+    if named:
+        raise ValidationError(
+            f"映射方案不能包含来电人姓名列：{'、'.join(named)}。",
+            f"A mapping profile cannot use columns of callers' names: {', '.join(named)}.",
         )
     payload = json.dumps(mapping, ensure_ascii=False, sort_keys=True)
     with db.transaction(con) as cur:
@@ -335,7 +401,13 @@ def _words(words: Sequence[str]) -> str:
 # passed through; only the rest pay for translate() and the replacements.
 _SPACE_WORK = r"\s\s|[\t\n\r\x0B\f]|^\s|\s$"
 CODE_NEEDS_WORK = _SPACE_WORK + r"|[\x{FF01}-\x{FF5E}\x{3000}\x{00A0}]"
-TEXT_NEEDS_WORK = _SPACE_WORK + r"|_x00|[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\x{3000}\x{00A0}]"
+# bidirectional overrides and isolates: they make text display in another order than it is
+# stored (a number or a name read backwards), so free text loses them
+BIDI_CONTROLS = "".join(chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+TEXT_NEEDS_WORK = (
+    _SPACE_WORK + r"|_x00|[\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}\x{3000}\x{00A0}"
+    r"\x{202A}-\x{202E}\x{2066}-\x{2069}]"
+)
 
 
 def sql_code(x: str) -> str:
@@ -345,24 +417,17 @@ def sql_code(x: str) -> str:
 
 
 def sql_text(x: str) -> str:
-    """Free text: full-width digits/letters folded, tabs/newlines/runs of spaces to one space.
+    """Free text: full-width digits/letters folded, tabs/newlines/runs of spaces to one space,
+    bidirectional controls removed.
 
     `_x000D_` is how Office Open XML escapes a carriage return; converters leave it in CSVs.
     """
     unescaped = rf"regexp_replace({x}, '_x00(0[9DdAa]|20)_', ' ', 'g')"
-    folded = f"translate({unescaped}, {_lit(FULLWIDTH_ALNUM + chr(0x3000) + chr(0xA0))}, {_lit(HALFWIDTH_ALNUM + '  ')})"
+    # translate() drops the characters of its second argument that have no partner in the third
+    source = FULLWIDTH_ALNUM + chr(0x3000) + chr(0xA0) + BIDI_CONTROLS
+    folded = f"translate({unescaped}, {_lit(source)}, {_lit(HALFWIDTH_ALNUM + '  ')})"
     work = rf"trim(regexp_replace({folded}, '\s+', ' ', 'g'))"
     return f"NULLIF(CASE WHEN regexp_matches({x}, {_lit(TEXT_NEEDS_WORK)}) THEN {work} ELSE {x} END, '')"
-
-
-def sql_mask_phones(x: str) -> str:
-    """Phone numbers inside free text keep only their last four digits."""
-    masked = (
-        f"regexp_replace(regexp_replace({x}, "
-        r"'(^|[^0-9])1[3-9][0-9]{5}([0-9]{4})([^0-9]|$)', '\1*******\2\3', 'g'), "
-        r"'(^|[^0-9])(0[0-9]{2,3}-?)?[0-9]{3,4}([0-9]{4})([^0-9]|$)', '\1****\3\4', 'g')"
-    )
-    return f"CASE WHEN regexp_matches({x}, '[0-9]{{7}}') THEN {masked} ELSE {x} END"
 
 
 def _code(x: str, clean: bool) -> str:

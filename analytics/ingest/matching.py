@@ -46,6 +46,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from analytics import privacy
 from analytics.errors import NotFound, ValidationError
 from analytics.store.db import audit, query_df, query_one, transaction
 
@@ -807,16 +808,22 @@ def review_queue(
     {compound_id, name, score}, best first).
     """
     statuses = ["review", "unmatched"] if include_unmatched else ["review"]
+    # masked as shown; stored addresses are masked already (ingest, migration 004), so the
+    # address still names its row for confirm_match / reject_match
     frame = query_df(
         con,
-        """
-        SELECT m.address, count(t.ticket_id) AS tickets, m.match_score, m.status, m.candidates
-        FROM address_matches m LEFT JOIN tickets t ON trim(t.address) = m.address
-        WHERE list_contains(?, m.status)
-        GROUP BY ALL
-        ORDER BY tickets DESC, m.match_score DESC NULLS LAST, m.address
-        LIMIT ?
-        """,
+        f"""
+        SELECT {privacy.sql_mask_personal("address")} AS address, tickets, match_score, status, candidates
+        FROM (
+            SELECT m.address, count(t.ticket_id) AS tickets, m.match_score, m.status, m.candidates
+            FROM address_matches m LEFT JOIN tickets t ON trim(t.address) = m.address
+            WHERE list_contains(?, m.status)
+            GROUP BY ALL
+            ORDER BY tickets DESC, m.match_score DESC NULLS LAST, m.address
+            LIMIT ?
+        )
+        ORDER BY tickets DESC, match_score DESC NULLS LAST, address
+        """,  # noqa: S608 - the masking expression is built from constants
         [statuses, int(limit)],
     )
     frame["tickets"] = frame["tickets"].astype("int64")

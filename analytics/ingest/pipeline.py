@@ -46,9 +46,10 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from analytics import privacy
 from analytics.errors import FileRejected, NotFound, ValidationError
 from analytics.ingest import columns, matching, readers
-from analytics.store import db
+from analytics.store import callerkey, db
 
 try:  # the category module may not be present in every build of the store
     from analytics.ingest import categories
@@ -114,6 +115,8 @@ class IngestResult:
     mapping: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    # columns left out as personal data (callers' names): read, never stored
+    dropped_personal_columns: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The batch interface's line: an updated ticket is a re-sent ticket, so it counts among
@@ -377,6 +380,8 @@ def _column_of(headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
 
 # fields cleaned as free text; every other mapped field is cleaned as a short code
 TEXT_FIELDS = ("title", "content", "address", "handling_unit")
+# fields stored as the file gives them: phone and ID numbers in them are masked (privacy)
+MASKED_FIELDS = (*TEXT_FIELDS, "category", "status", "satisfaction")
 
 
 def _clean(
@@ -404,7 +409,7 @@ def _clean(
     # reads them from `clean` while the rest is parsed, and its answers join back on them
     final_form = {
         "ticket_id": columns.sql_id("ticket_id", clean=True),
-        **{name: columns.sql_mask_phones(name) for name in ("title", "content", "address")},
+        **{name: privacy.sql_mask_personal(name) for name in MASKED_FIELDS},
     }
     finished = ", ".join(f"{final_form.get(name, name)} AS {name}" for name in col)
     stg.execute(
@@ -431,7 +436,9 @@ def _keys_sql(present: set[str]) -> dict[str, str]:
     }
 
 
-def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str], salt: str) -> None:
+def _parse_clean(
+    stg: duckdb.DuckDBPyConnection, present: set[str], salt: str, caller_keys: callerkey.Keys
+) -> None:
     """clean -> parsed (typed, with its rejection reason); the same ticket twice in one file
     marked. `clean` stays (the side work may still read it)."""
 
@@ -445,6 +452,8 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str], salt: str) -
         f"NOT {columns.sql_flag(c('is_invalid'), clean=True)}, TRUE)"
     )
     caller = columns.sql_caller_key(c("caller_phone"), clean=True)
+    # keyed: the salted hash alone can be reversed by trying every number (callerkey)
+    caller_hash, key_params = callerkey.sql_keyed(f"sha256(? || {caller})", caller_keys)
     reason = "CASE " + " ".join(f"WHEN {cond} THEN '{why}'" for why, cond in REJECT_RULES) + " END"
     stg.execute(
         f"""
@@ -461,7 +470,7 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str], salt: str) -
                {keys["category_raw"]} AS category_raw,
                {keys["address"]} AS address,
                {keys["compound_value"]} AS compound_value,
-               CASE WHEN {c("caller_phone")} IS NOT NULL THEN sha256(? || {caller}) END AS caller_hash,
+               CASE WHEN {c("caller_phone")} IS NOT NULL THEN {caller_hash} END AS caller_hash,
                {label} AS satisfaction,
                {satisfied} AS satisfied,
                {columns.sql_flag(c("resolved"), clean=True)} AS resolved,
@@ -471,7 +480,7 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str], salt: str) -
                {columns.sql_reopened(c("status"))} AS reopened
         FROM clean)
         """,  # noqa: S608 - expressions built from constants and generated identifiers
-        [salt],
+        [*key_params, salt],
     )
     # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
     stg.execute(
@@ -485,7 +494,8 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str], salt: str) -
 
 
 def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> None:
-    """rejected rows as JSON objects of the raw cells, phone columns masked, name columns left out."""
+    """rejected rows as JSON objects of the raw cells: name columns left out, phone columns
+    masked whole, phone and ID numbers in every other cell masked."""
     names = set(columns.caller_name_headers(headers))
     phones = set(columns.phone_headers(headers, mapping))
     parts: list[str] = []
@@ -494,15 +504,15 @@ def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: 
         if h in names:
             continue
         value = f"r.c{i}"
-        if h in phones:
-            digits = rf"regexp_replace(coalesce(r.c{i}, ''), '[^0-9]', '', 'g')"
-            value = f"CASE WHEN {digits} = '' THEN r.c{i} ELSE '****' || right({digits}, 4) END"
+        if h in phones:  # whatever its spelling, a phone cell is a phone: none of it is kept
+            value = f"CASE WHEN trim(coalesce(r.c{i}, '')) = '' THEN r.c{i} ELSE '{privacy.MASK}' END"
         else:
-            value = columns.sql_mask_phones(value)
+            value = privacy.sql_mask_personal(value)
         cut = MAX_REJECTED_CELL_CHARS
         value = f"CASE WHEN length({value}) > {cut} THEN left({value}, {cut}) || '…' ELSE {value} END"
         parts.append(f"?, {value}")
-        params.append(h)
+        # a header can be a number too: a file without a header row has its first row there
+        params.append(privacy.mask_personal(h))
     stg.execute(
         f"""
         CREATE TABLE rejected AS
@@ -777,13 +787,14 @@ def ingest_file(
             merged = columns.resolve_mapping(staged.headers, mapping, file_name=name)
             columns.require_fields(staged.headers, merged, file_name=name)
             salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
+            caller_keys = callerkey.caller_keys(con, record=not dry_run)  # refuses a key not the store's
             progress(0.3, "解析与校验")
             present = _clean(stg, staged.headers, merged, lossy=staged.encoding == readers.MIXED_ENCODING)
             matched = side.submit(_side_matching, con.cursor(), alias, present)
             prediction_cursor = con.cursor()
             predicting = side.submit(_side_prediction, prediction_cursor, alias, present, loading)
             try:
-                _parse_clean(stg, present, salt or "")
+                _parse_clean(stg, present, salt or "", caller_keys)
                 _rejected_json(stg, staged.headers, merged)
                 stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
                 progress(0.5, "匹配小区与分类")
@@ -811,6 +822,7 @@ def ingest_file(
                 mapping=merged,
                 reasons=reasons,
                 dry_run=dry_run,
+                dropped_personal_columns=columns.caller_name_headers(staged.headers),
             )
             progress(0.7, "写入数据库")
             if dry_run:
@@ -933,7 +945,8 @@ def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: int) -> pd.DataFrame
     """row_number, reason, raw (JSON, phones masked) of one batch's rejected rows."""
     return db.query_df(
         con,
-        "SELECT row_number, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY row_number",
+        f"SELECT row_number, reason, {privacy.sql_mask_personal('raw')} AS raw FROM rejected_rows "  # noqa: S608
+        "WHERE batch_id = ? ORDER BY row_number",
         [batch_id],
     )
 

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from analytics.errors import FileRejected, NotFound, ValidationError
+from analytics.safe_text import strip_invisible
 from analytics.store import db
 
 # A compound built before this year counts as old (老旧小区) when the file gives no 新旧 column.
@@ -266,7 +267,8 @@ def _read(source: str | Path | pd.DataFrame, sheet: str | int | None = None) -> 
     frame = frame.reset_index(drop=True)
     frame.columns = [str(c) for c in frame.columns]
     frame = frame.astype(object).where(frame.notna(), "")
-    frame = frame.apply(lambda col: col.map(lambda v: str(v).strip()))
+    # bidi overrides and other invisible characters would let a name read differently on screen
+    frame = frame.apply(lambda col: col.map(lambda v: strip_invisible(v).strip()))
     return _Table(frame, file_name, sha, encoding, None if sheet_name is None else str(sheet_name))
 
 

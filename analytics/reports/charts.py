@@ -6,6 +6,8 @@ for English. Nothing here needs a tile or topojson server: the compound "map" is
 on longitude/latitude axes, so it draws on an intranet with no internet access.
 
 Honest-numbers rule: every estimate is drawn with its interval (error bars or a band).
+Every text drawn from data (names, categories, groups) goes through `safe_text.plotly_literal`:
+plotly reads HTML tags and entities in chart text, and a compound name must not become a link.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.config import TOP_N
+from analytics.safe_text import plotly_literal
 
 LANGS = ("zh", "en")
 # A colour per meaning, the same on every chart: red = worse / treated, blue = comparison.
@@ -193,7 +196,7 @@ def trend_figure(
                 x=part[x],
                 y=part[y],
                 mode="lines+markers",
-                name=str(name) if name is not None else label("tickets", lang),
+                name=plotly_literal(name) if name is not None else label("tickets", lang),
                 line={"color": COLOR_MAIN if i == 0 else None, "width": 2},
             )
         )
@@ -222,7 +225,7 @@ def treemap_figure(
     root = label("all", lang)
     data = df[list(levels) + [value]].copy()
     for col in levels:
-        data[col] = data[col].fillna(unknown).astype(str).replace("", unknown)
+        data[col] = data[col].fillna(unknown).map(plotly_literal).replace("", unknown)
     data = data.groupby(list(levels), as_index=False)[value].sum()
     data = data[data[value] > 0]
     ids: list[str] = [root]
@@ -276,7 +279,7 @@ def compound_map_figure(
             x=data["lon"],
             y=data["lat"],
             mode="markers",
-            text=data[name].astype(str),
+            text=data[name].map(plotly_literal),
             customdata=values,
             marker={
                 "size": size,
@@ -321,7 +324,7 @@ def ranking_figure(
     fig = go.Figure(
         go.Scatter(
             x=r,
-            y=data[name].astype(str),
+            y=data[name].map(plotly_literal),
             mode="markers",
             marker={"color": COLOR_MAIN, "size": 7},
             error_x={
@@ -406,7 +409,7 @@ def funnel_figure(
         district_rate = float((data[rate] * data[x]).sum() / data[x].sum())
     if curve is None or curve.empty:
         curve = funnel_limits(district_rate, data[x].min(), data[x].max())
-    hover_name = data[name].astype(str) if name in data else None
+    hover_name = data[name].map(plotly_literal) if name in data else None
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
@@ -470,7 +473,7 @@ def stability_figure(
     values = data[share].astype(float)
     fig = go.Figure(
         go.Bar(
-            x=data[name].astype(str),
+            x=data[name].map(plotly_literal),
             y=values,
             marker={
                 "color": [
@@ -564,7 +567,7 @@ def effects_comparison_figure(
     title = title or label("effects_title", lang)
     if df is None or df.empty:
         return _empty(title, lang)
-    names = [label(k, lang) if k in ("naive", "placebo", "adjusted") else str(k) for k in df[key]]
+    names = [label(k, lang) if k in ("naive", "placebo", "adjusted") else plotly_literal(k) for k in df[key]]
     est = df[estimate].astype(float)
     lo = df[low].astype(float) if low in df else pd.Series(np.nan, index=df.index)
     hi = df[high].astype(float) if high in df else pd.Series(np.nan, index=df.index)
@@ -609,7 +612,7 @@ def counterfactual_figure(
 
     Counterfactual columns may be NaN before the start (only the fitted period is drawn).
     """
-    title = title or label("compound_title", lang, name=name)
+    title = title or label("compound_title", lang, name=plotly_literal(name))
     if df is None or df.empty:
         return _empty(title, lang)
     data = df.copy()
@@ -672,7 +675,7 @@ def interval_bars_figure(
     fig = go.Figure(
         go.Bar(
             x=est,
-            y=data[y].astype(str),
+            y=data[y].map(plotly_literal),
             orientation="h",
             marker={"color": [COLOR_GOOD if v < 0 else COLOR_MAIN for v in est]},
             error_x={
@@ -747,6 +750,24 @@ def stars_figure(
     )
     _base_layout(fig, title, label("stars", lang), label("rate", lang))
     fig.update_layout(showlegend=False)
+    return fig
+
+
+def category_mix_figure(
+    mix: pd.DataFrame,
+    *,
+    category: str = "category",
+    value: str = "tickets",
+    title: str | None = None,
+    lang: str = "zh",
+) -> go.Figure:
+    """A compound's tickets by category as a ring (`trends.category_mix` layout)."""
+    title = title or label("category", lang)
+    if mix is None or mix.empty:
+        return _empty(title, lang)
+    fig = go.Figure(go.Pie(labels=mix[category].map(plotly_literal), values=mix[value], hole=0.4, sort=True))
+    _base_layout(fig, title)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig
 
 

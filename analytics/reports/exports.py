@@ -1,14 +1,17 @@
 """Downloads: the ticket export and the CSV / XLSX bytes behind every download button.
 
 Spreadsheet output is neutralised against formula injection: a text cell that starts with
-= + - @ tab or carriage return gets a leading apostrophe, so Excel shows it as text instead of
-running it (`=HYPERLINK(...)`, `+cmd|' /C calc'!A0`). Numbers stay numbers. CSV is UTF-8 with a
-BOM so Excel opens Chinese text correctly.
+= + - @, a tab, a carriage return or a line feed (OWASP's list), or with the full-width ＝ ＋ － ＠
+(which spreadsheets in Chinese and Japanese locales may also read as formula signs), gets a
+leading apostrophe, so Excel shows it as text instead of running it (`=HYPERLINK(...)`,
+`+cmd|' /C calc'!A0`). Numbers stay numbers; Parquet is data for programs and stays verbatim.
+CSV is UTF-8 with a BOM so Excel opens Chinese text correctly.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import tempfile
@@ -30,8 +33,11 @@ TEXT_COLUMNS = (
     "ticket_id", "title", "content", "category", "category_source", "category_raw", "address", "compound_id",
     "match_method", "satisfaction", "status", "handling_unit",
 )  # fmt: skip
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_PATTERN = r"^[=+\-@\t\r]"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+# the same set for DuckDB's regexp_matches (RE2), which the streamed ticket export uses
+FORMULA_PATTERN = (
+    "^[" + "".join({"-": r"\-", "\t": r"\t", "\r": r"\r", "\n": r"\n"}.get(c, c) for c in FORMULA_START) + "]"
+)
 SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 EXCEL_SHEET_NAME_MAX = 31
 UTF8_BOM = "\ufeff".encode()
@@ -105,7 +111,12 @@ def export_tickets(con: duckdb.DuckDBPyConnection, out_path: str | Path, fmt: st
             f"不支持的导出格式：{fmt}（可选 csv、parquet）。", f"Unknown export format {fmt} (csv, parquet)."
         )
     out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise _unwritable(out, "是一个文件夹", "it is a directory")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unwritable(out, exc.strerror or str(exc), exc.strerror or str(exc)) from None
     count = int(db.query_one(con, "SELECT count(*) FROM tickets"))
     workdir = Path(tempfile.mkdtemp(prefix="hotline-export-"))
     try:
@@ -120,11 +131,33 @@ def export_tickets(con: duckdb.DuckDBPyConnection, out_path: str | Path, fmt: st
             raise db.translate(exc) from None
         finally:
             cur.close()
-        with open(out, "wb") as dst:
-            if fmt == "csv":
-                dst.write(UTF8_BOM)
-            with open(tmp, "rb") as src:
-                shutil.copyfileobj(src, dst, 8 << 20)
+        _deliver(tmp, out, UTF8_BOM if fmt == "csv" else b"")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return count
+
+
+def _unwritable(out: Path, zh_reason: str, en_reason: str) -> ValidationError:
+    return ValidationError(
+        f"无法写入导出文件「{out}」：{zh_reason}。请换一个可写的路径。",
+        f"Cannot write the export file '{out}': {en_reason}. Choose a writable path.",
+    )
+
+
+def _deliver(src_path: Path, out: Path, prefix: bytes) -> None:
+    """Copy the finished export to `out` through a temporary file beside it, renamed into place:
+    a full disk or a killed process never leaves a half-written file under the analyst's name."""
+    part: Path | None = None
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+        part = Path(name)
+        with os.fdopen(fd, "wb") as dst, open(src_path, "rb") as src:
+            dst.write(prefix)
+            shutil.copyfileobj(src, dst, 8 << 20)
+        os.replace(part, out)
+        part = None
+    except OSError as exc:
+        raise _unwritable(out, exc.strerror or str(exc), exc.strerror or str(exc)) from None
+    finally:
+        if part is not None:
+            part.unlink(missing_ok=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pandas as pd
 
 from analytics.errors import ValidationError
 from analytics.models.ranking.records import RECORD_COLUMNS, plain
+from analytics.reports import exports
 
 
 def rank_records(df: pd.DataFrame, fmt: str = "json", top: int | None = None) -> str:
@@ -18,9 +18,8 @@ def rank_records(df: pd.DataFrame, fmt: str = "json", top: int | None = None) ->
     if fmt == "json":
         return json.dumps([plain(r) for r in rows.to_dict(orient="records")], ensure_ascii=False)
     if fmt == "csv":
-        buf = io.StringIO()
-        rows.to_csv(buf, index=False)
-        return "\ufeff" + buf.getvalue()
+        # the app's downloads and this share one formula neutraliser; the BOM stays, as U+FEFF
+        return exports.to_csv_bytes(rows).decode("utf-8")
     raise ValidationError(
         f"不支持的输出格式：{fmt}（可用 json、csv）", f"Unknown format {fmt} (use json or csv)"
     )

@@ -4,13 +4,27 @@
 - Passwords are hashed with argon2 (argon2-cffi); the hash never leaves this module.
 - Five wrong passwords lock an account for fifteen minutes.
 - A task-force head (role `taskforce`) sees only the compounds in their scope.
+- User names are compared in one normal form (`normalize_username`), so look-alike names
+  ("Admin", full-width "ＡＤＭＩＮ", "ad<zero-width space>min") are the same account, not new ones.
+- A refused login answers the same for an unknown name, a wrong password, a locked account and
+  a name too long to be real: the answer tells nobody which accounts exist or are locked. The
+  audit log says which it was, without ever storing what was typed as a name that matches no
+  account (it may be a password typed into the wrong field): only its length and a keyed digest.
+- Audit entries a stranger can cause are capped per minute (`AuditBudget`), so a flood of
+  refused logins cannot grow the store; `LoginThrottle` slows a client address that keeps failing.
 
 Every write goes through one `db.transaction` and lands in the audit log with it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import ipaddress
+import logging
+import threading
+import time
+import unicodedata
+import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,8 +34,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from analytics.errors import AccessDenied, NotFound, ValidationError
+from analytics.errors import HotlineError, NotFound, ValidationError
 from analytics.store import db
+from analytics.store.callerkey import keyed_digest
 
 ROLES: tuple[str, ...] = ("leader", "analyst", "taskforce", "admin")
 ROLE_LABELS: dict[str, str] = {
@@ -60,7 +75,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 LOCKOUT_AFTER = 5  # consecutive wrong passwords before the account locks
 LOCKOUT_MINUTES = 15
 MIN_PASSWORD_LENGTH = 8  # demo stores accept shorter ones
-MAX_USERNAME_LENGTH = 64
+MAX_PASSWORD_LENGTH = 1024  # longer is no password anyone types: refused before hashing
+MAX_USERNAME_LENGTH = 64  # after normalisation
+# what a login form may send as a name before it is even normalised; anything longer is refused
+# without looking at the store (a 120 KB "name" must cost nothing and leave nothing behind)
+MAX_TYPED_NAME_LENGTH = 4 * MAX_USERNAME_LENGTH
+NAME_DIGEST_CHARS = 16  # hex characters of the keyed digest kept for a name that matches no one
+# audit entries per minute, per process and store, that refused logins may write before the
+# rest are only counted (see AuditBudget)
+REFUSED_LOGIN_AUDITS_PER_MINUTE = 30
+
+log = logging.getLogger(__name__)
 
 _hasher = PasswordHasher()
 # verified against when the user does not exist, so a wrong name takes as long as a wrong password
@@ -128,6 +153,72 @@ def _check_password(con: duckdb.DuckDBPyConnection, password: str) -> None:
             f"密码至少需要 {MIN_PASSWORD_LENGTH} 个字符。",
             f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
         )
+    if len(password or "") > MAX_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"密码不能超过 {MAX_PASSWORD_LENGTH} 个字符。",
+            f"The password may have at most {MAX_PASSWORD_LENGTH} characters.",
+        )
+
+
+# --- user names ------------------------------------------------------------------------------
+
+
+def _drop_format_chars(text: str) -> str:
+    # zero-width spaces and joiners, soft hyphens, direction marks: invisible, so never part of a name
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def normalize_username(name: str | None) -> str:
+    """The one form in which user names are stored and compared: NFKC (full-width letters and
+    digits become ASCII, the ideographic space a space), case-folded, without zero-width and
+    other invisible format characters, surrounding spaces trimmed. "Admin", "ＡＤＭＩＮ" and
+    "ad\u200bmin" all become "admin"."""
+    text = unicodedata.normalize("NFKC", _drop_format_chars(str(name or "")))
+    # case folding can leave text that is no longer in NFKC (e.g. "ß" -> "ss" is fine, but some
+    # folds compose differently): normalise once more so the form is stable
+    text = unicodedata.normalize("NFKC", text.casefold())
+    return _drop_format_chars(text).strip()
+
+
+def _name_ok(name: str) -> bool:
+    """A normalised name fit for an account: 1..MAX_USERNAME_LENGTH characters, no spaces,
+    separators or control characters anywhere."""
+    return 0 < len(name) <= MAX_USERNAME_LENGTH and not any(
+        ch.isspace() or unicodedata.category(ch)[0] in "CZ" for ch in name
+    )
+
+
+def _check_name(name: str) -> None:
+    if not _name_ok(name):
+        raise ValidationError(
+            f"用户名不能为空、不能含空格或控制字符，且不超过 {MAX_USERNAME_LENGTH} 个字符。",
+            f"The user name must be non-empty, without spaces or control characters, at most "
+            f"{MAX_USERNAME_LENGTH} characters.",
+        )
+
+
+def _matching_names(cur: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    """Stored names equal to `name` after normalisation (a store from before names were
+    normalised may hold several, e.g. 'Li' and 'li')."""
+    key = normalize_username(name)
+    if not key:
+        return []
+    # a users table holds hundreds of rows at most: compare in Python, where normalisation lives
+    rows = cur.execute("SELECT username FROM users ORDER BY username").fetchall()
+    return [row[0] for row in rows if normalize_username(row[0]) == key]
+
+
+def _resolve(cur: duckdb.DuckDBPyConnection, name: str) -> tuple[str | None, list[str]]:
+    """(the stored name `name` refers to or None, every stored name it could mean).
+
+    An exact match wins, so each of two old accounts that differ only in case stays reachable
+    by its exact spelling; otherwise the name must match exactly one account after
+    normalisation. Two or more candidates without an exact match refer to none of them."""
+    name = (name or "").strip()
+    if name and cur.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
+        return name, [name]
+    candidates = _matching_names(cur, name)
+    return (candidates[0] if len(candidates) == 1 else None), candidates
 
 
 def _check_scope(cur: duckdb.DuckDBPyConnection, role: str, compounds: Iterable[str] | None) -> str | None:
@@ -161,11 +252,22 @@ def _check_scope(cur: duckdb.DuckDBPyConnection, role: str, compounds: Iterable[
 
 
 def _require_user(cur: duckdb.DuckDBPyConnection, username: str) -> tuple:
-    row = cur.execute(
-        "SELECT username, password_hash, role, compound_scope, failed_attempts, locked_until "
-        "FROM users WHERE username = ?",
-        [username],
-    ).fetchone()
+    """The account row (username as stored first) the administrator's `username` refers to."""
+    stored, candidates = _resolve(cur, username)
+    if stored is None and len(candidates) > 1:
+        raise ValidationError(
+            f"有多个账号与“{username}”仅大小写、全半角或不可见字符不同：{'、'.join(candidates)}。"
+            "请输入其中一个的准确写法。",
+            f"Several accounts differ from {username!r} only in case, width or invisible "
+            f"characters: {', '.join(candidates)}. Type the exact spelling of one of them.",
+        )
+    row = None
+    if stored is not None:
+        row = cur.execute(
+            "SELECT username, password_hash, role, compound_scope, failed_attempts, locked_until "
+            "FROM users WHERE username = ?",
+            [stored],
+        ).fetchone()
     if row is None:
         raise NotFound(f"用户“{username}”不存在。", f"User {username!r} does not exist.")
     return row
@@ -200,21 +302,29 @@ def add_user(
     compounds: list[str] | None = None,
     user: str | None = None,
 ) -> User:
-    """Create a user. A taskforce user needs `compounds` (existing ids); others see everything."""
-    username = (username or "").strip()
-    if not username or len(username) > MAX_USERNAME_LENGTH or any(ch.isspace() for ch in username):
-        raise ValidationError(
-            f"用户名不能为空、不能含空格，且不超过 {MAX_USERNAME_LENGTH} 个字符。",
-            f"The user name must be non-empty, without spaces, at most {MAX_USERNAME_LENGTH} characters.",
-        )
+    """Create a user (the name stored in normal form, see `normalize_username`). A taskforce
+    user needs `compounds` (existing ids); others see everything. A name that normalises to an
+    existing account's is refused: it would be a look-alike of that account."""
+    typed = (username or "").strip()
+    username = normalize_username(typed)
+    _check_name(username)
     _check_role(role)
     _check_password(con, password)
     password_hash = hash_password(password)
     with db.transaction(con) as cur:
-        if cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+        clash = _matching_names(cur, username)
+        if clash:
+            if clash == [typed] or clash == [username]:
+                raise ValidationError(
+                    f"用户名“{username}”已存在，请换一个。",
+                    f"User {username!r} already exists; pick another name.",
+                )
             raise ValidationError(
-                f"用户名“{username}”已存在，请换一个。",
-                f"User {username!r} already exists; pick another name.",
+                f"用户名“{typed}”与已有账号“{'、'.join(clash)}”只差大小写、全半角或不可见字符，"
+                "会被当成同一个人，请换一个。",
+                f"The user name {typed!r} differs from the existing account "
+                f"{', '.join(repr(c) for c in clash)} only in case, width or invisible characters "
+                "and would pass for it; pick another name.",
             )
         scope = _check_scope(cur, role, compounds)
         insert_user(cur, username, password_hash, role, scope, user)
@@ -222,6 +332,7 @@ def add_user(
 
 
 def get_user(con: duckdb.DuckDBPyConnection, username: str) -> User | None:
+    """The account stored under exactly this name (a signed-in session re-reads itself with it)."""
     row = (
         db.cursor(con)
         .execute("SELECT username, role, compound_scope FROM users WHERE username = ?", [username])
@@ -230,8 +341,100 @@ def get_user(con: duckdb.DuckDBPyConnection, username: str) -> User | None:
     return None if row is None else User(row[0], row[1], _scope_from_text(row[2]))
 
 
-def _unlock_text(locked_until: datetime) -> str:
-    return locked_until.strftime("%Y-%m-%d %H:%M")
+def find_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
+    """The account a typed or provider-given name refers to (exact spelling first, then the one
+    account equal to it after normalisation), or None."""
+    if len(name or "") > MAX_TYPED_NAME_LENGTH:
+        return None
+    stored, _ = _resolve(db.cursor(con), name)
+    return None if stored is None else get_user(con, stored)
+
+
+# --- refused logins: what the audit log keeps, and how much of it ---------------------------
+
+
+class AuditBudget:
+    """How many refused-login entries may still be written in the current window.
+
+    Up to `limit` entries per `window_s` seconds are written; the rest are only counted, and
+    the first refusal in a later window writes one summary entry with that count before its
+    own. So a flood adds at most `limit + 1` rows a minute, however fast it comes. `at` is a
+    time in seconds (any clock that moves forward; tests pass their own)."""
+
+    def __init__(self, limit: int = REFUSED_LOGIN_AUDITS_PER_MINUTE, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._lock = threading.Lock()
+        self._start: float | None = None
+        self._used = 0
+        self._dropped = 0
+
+    def take(self, at: float) -> tuple[bool, int]:
+        """(may this entry be written, how many earlier ones were dropped and not yet reported).
+        The dropped count is handed out once: the caller writes it as a summary entry."""
+        with self._lock:
+            report = 0
+            if self._start is None or not self._start <= at < self._start + self.window_s:
+                report, self._dropped = self._dropped, 0
+                self._start, self._used = at, 0
+            if self._used < self.limit:
+                self._used += 1
+                return True, report
+            self._dropped += 1
+            if self._dropped == 1:
+                log.warning("refused logins past %d a minute: further ones are only counted", self.limit)
+            return False, report
+
+
+# one budget per store connection (a process serves one store through one connection)
+_budgets: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, AuditBudget] = weakref.WeakKeyDictionary()
+_budgets_lock = threading.Lock()
+
+
+def audit_budget(con: duckdb.DuckDBPyConnection) -> AuditBudget:
+    with _budgets_lock:
+        budget = _budgets.get(con)
+        if budget is None:
+            budget = _budgets[con] = AuditBudget()
+        return budget
+
+
+def _name_trace(con: duckdb.DuckDBPyConnection, typed: str) -> dict[str, Any]:
+    """What the audit log keeps of a name that matches no account: its length and a short keyed
+    digest of its normal form (an administrator can check a suspected name against it; a copy
+    of the store without the deployment key cannot). Never the text: it may be a password."""
+    trace: dict[str, Any] = {"name_len": len(typed)}
+    if len(typed) <= MAX_TYPED_NAME_LENGTH:
+        try:
+            trace["name_digest"] = keyed_digest(con, normalize_username(typed))[:NAME_DIGEST_CHARS]
+        except HotlineError:  # the key is unusable: the refusal must still look like any other
+            log.warning("no keyed digest for a refused login name", exc_info=True)
+    return trace
+
+
+def _audit_refusal(
+    con: duckdb.DuckDBPyConnection,
+    cur: duckdb.DuckDBPyConnection | None,
+    username: str | None,
+    detail: dict[str, Any],
+    now: datetime,
+) -> None:
+    """A refused login, within the budget: written in `cur`'s transaction, or in a new one."""
+    write, dropped = audit_budget(con).take(now.timestamp())
+    if not write and not dropped:
+        return
+
+    def entries(c: duckdb.DuckDBPyConnection) -> None:
+        if dropped:
+            db.audit(c, None, "login_failed_unlogged", {"count": dropped})
+        if write:
+            db.audit(c, username, "login_failed", detail)
+
+    if cur is not None:
+        entries(cur)
+    else:
+        with db.transaction(con) as new:
+            entries(new)
 
 
 def _account(cur: duckdb.DuckDBPyConnection, username: str) -> tuple[Any, ...] | None:
@@ -242,78 +445,177 @@ def _account(cur: duckdb.DuckDBPyConnection, username: str) -> tuple[Any, ...] |
     ).fetchone()
 
 
-def _locked_message(username: str, locked_until: datetime) -> tuple[str, str]:
-    return (
-        f"账号“{username}”因连续 {LOCKOUT_AFTER} 次密码错误已被锁定，"
-        f"将于 {_unlock_text(locked_until)} 解锁；如需提前解锁请联系管理员重置密码。",
-        f"Account {username!r} is locked after {LOCKOUT_AFTER} wrong passwords until "
-        f"{_unlock_text(locked_until)}; ask an administrator to reset the password to unlock it sooner.",
-    )
-
-
 def authenticate(
-    con: duckdb.DuckDBPyConnection, username: str, password: str, now: datetime | None = None
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    password: str,
+    now: datetime | None = None,
+    client: str | None = None,
 ) -> User | None:
-    """The user when the password is right, else None.
+    """The user when the name and password are right, else None.
 
-    Raises AccessDenied while the account is locked, and on the wrong password that locks it
-    (the message says when it unlocks). `now` is for tests; it defaults to the local time.
-    """
+    None alike for an unknown name, a wrong password, a locked account (five wrong passwords in
+    a row lock it for LOCKOUT_MINUTES, even against the right one) and a name or password too
+    long to be real, and each takes about as long, so neither the answer nor its timing tells
+    which accounts exist or are locked. The audit log records which it was (and `client`, the
+    address, when given). `now` is for tests; it defaults to the local time."""
     now = now or datetime.now()
-    username = (username or "").strip()
+    typed = username or ""
+    password = password or ""
+    where = {"client": client} if client else {}
+    if len(typed) > MAX_TYPED_NAME_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+        # nothing is looked up and nothing of the text kept: only how long it was
+        _audit_refusal(con, None, None, {"reason": "too long", "name_len": len(typed), **where}, now)
+        return None
     # the password hash is checked outside the writer lock (argon2 is deliberately slow: twenty
     # leaders logging in at once must not queue behind each other, or behind an upload)
-    row = _account(con.cursor(), username)
+    reader = con.cursor()
+    stored, _ = _resolve(reader, typed) if _name_ok(normalize_username(typed)) else (None, [])
+    row = _account(reader, stored) if stored is not None else None
     if row is None:
-        verify(_DUMMY_HASH, password or "")  # as long as a real check: no user enumeration by timing
-        with db.transaction(con) as cur:
-            db.audit(cur, username or None, "login_failed", {"reason": "unknown user"})
+        verify(_DUMMY_HASH, password)  # as long as a real check: no user enumeration by timing
+        _audit_refusal(con, None, None, {"reason": "unknown user", **_name_trace(con, typed), **where}, now)
         return None
     password_hash, role, scope, _failed, locked_until = row
     if locked_until is not None and locked_until > now:
-        raise AccessDenied(*_locked_message(username, locked_until))
-    ok = verify(password_hash, password or "")
+        verify(_DUMMY_HASH, password)  # a locked account answers as slowly as any other
+        _audit_refusal(con, None, stored, {"reason": "locked", **where}, now)
+        return None
+    ok = verify(password_hash, password)
     new_hash = hash_password(password) if ok and _hasher.check_needs_rehash(password_hash) else password_hash
     with db.transaction(con) as cur:
         # the account may have changed while the hash was checked: decide on what it is now
-        row = _account(cur, username)
+        row = _account(cur, stored)
         if row is None:
+            _audit_refusal(
+                con, cur, None, {"reason": "unknown user", **_name_trace(con, typed), **where}, now
+            )
             return None
         current_hash, role, scope, failed, locked_until = row
         if locked_until is not None and locked_until > now:
-            raise AccessDenied(*_locked_message(username, locked_until))
+            _audit_refusal(con, cur, stored, {"reason": "locked", **where}, now)
+            return None
         if ok and current_hash == password_hash:
             cur.execute(
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, password_hash = ? WHERE username = ?",
-                [new_hash, username],
+                [new_hash, stored],
             )
-            db.audit(cur, username, "login", None)
-            return User(username, role, _scope_from_text(scope))
+            db.audit(cur, stored, "login", where or None)
+            return User(stored, role, _scope_from_text(scope))
+        # a wrong password for a real account: at most LOCKOUT_AFTER per lock period, so these
+        # entries are always written (the budget is for what a stranger can repeat forever)
         failed = int(failed or 0) + 1
         if failed >= LOCKOUT_AFTER:
             until = now + timedelta(minutes=LOCKOUT_MINUTES)
             cur.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?",
-                [until, username],
+                "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", [until, stored]
             )
-            db.audit(cur, username, "account_locked", {"until": until.isoformat(timespec="minutes")})
-            locked_message = (
-                f"密码连续错误 {LOCKOUT_AFTER} 次，账号“{username}”已锁定 {LOCKOUT_MINUTES} 分钟，"
-                f"将于 {_unlock_text(until)} 解锁。",
-                f"{LOCKOUT_AFTER} wrong passwords in a row: account {username!r} is locked for "
-                f"{LOCKOUT_MINUTES} minutes, until {_unlock_text(until)}.",
-            )
+            db.audit(cur, stored, "account_locked", {"until": until.isoformat(timespec="minutes"), **where})
         else:
             cur.execute(
                 "UPDATE users SET failed_attempts = ?, locked_until = NULL WHERE username = ?",
-                [failed, username],
+                [failed, stored],
             )
-            db.audit(cur, username, "login_failed", {"failed_attempts": failed})
-            locked_message = None
-    # raised after the transaction committed, so the lock is stored
-    if locked_message is not None:
-        raise AccessDenied(*locked_message)
+            db.audit(
+                cur, stored, "login_failed", {"reason": "wrong password", "failed_attempts": failed, **where}
+            )
     return None
+
+
+def refuse_throttled(
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    client: str | None,
+    wait_s: float,
+    now: datetime | None = None,
+) -> None:
+    """Record (within the budget) a login refused unchecked because its address must still wait."""
+    detail = {"reason": "throttled", "wait_s": round(wait_s, 1), **_name_trace(con, username or "")}
+    if client:
+        detail["client"] = client
+    _audit_refusal(con, None, None, detail, now or datetime.now())
+
+
+class LoginThrottle:
+    """How long a client address must wait before its next password is checked.
+
+    Each refused login counts against its address. The first `free` cost nothing (people
+    mistype); after that each attempt must wait `base_s * 2 ** (n - free)` seconds, at most
+    `max_s`, from the last refusal. An address is forgotten `forget_s` after its last refusal.
+    A successful login does not clear the count: someone with an account of their own could
+    otherwise reset it between guesses at others'. IPv6 addresses count per /64 (one
+    subscriber's block), unknown ones (a local connection) as one address. `clock` gives
+    seconds (tests pass their own); at most `max_addresses` are remembered."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        free: int = LOCKOUT_AFTER,
+        base_s: float = 1.0,
+        max_s: float = 60.0,
+        forget_s: float = LOCKOUT_MINUTES * 60.0,
+        max_addresses: int = 10_000,
+    ) -> None:
+        self.clock = clock
+        self.free, self.base_s, self.max_s, self.forget_s = free, base_s, max_s, forget_s
+        self.max_addresses = max_addresses
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[int, float]] = {}  # address -> (refusals, time of the last)
+
+    @staticmethod
+    def bucket(address: str | None) -> str:
+        if not address:
+            return "local"
+        try:
+            ip = ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            return address
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:  # ::ffff:203.0.113.7 is 203.0.113.7
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        return str(ip)
+
+    def _penalty(self, refusals: int) -> float:
+        if refusals < self.free:
+            return 0.0
+        return min(self.base_s * 2.0 ** (refusals - self.free), self.max_s)
+
+    def refusals(self, address: str | None) -> int:
+        with self._lock:
+            return self._current(self.bucket(address), self.clock())[0]
+
+    def _current(self, key: str, now: float) -> tuple[int, float]:
+        refusals, last = self._seen.get(key, (0, now))
+        if now - last >= self.forget_s:
+            self._seen.pop(key, None)
+            return 0, now
+        return refusals, last
+
+    def wait(self, address: str | None) -> float:
+        """Seconds before this address's next password check (0.0: now)."""
+        now = self.clock()
+        with self._lock:
+            refusals, last = self._current(self.bucket(address), now)
+            return max(0.0, last + self._penalty(refusals) - now)
+
+    def refused(self, address: str | None) -> None:
+        now = self.clock()
+        key = self.bucket(address)
+        with self._lock:
+            refusals, _ = self._current(key, now)
+            self._seen[key] = (refusals + 1, now)
+            if len(self._seen) > self.max_addresses:
+                self._prune(now)
+
+    def _prune(self, now: float) -> None:
+        for key in [k for k, (_, last) in self._seen.items() if now - last >= self.forget_s]:
+            del self._seen[key]
+        while len(self._seen) > self.max_addresses:  # still full: the longest quiet go first
+            del self._seen[min(self._seen, key=lambda k: self._seen[k][1])]
+
+
+# --- administration --------------------------------------------------------------------------
 
 
 def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -336,6 +638,7 @@ def set_role(
     _check_role(role)
     with db.transaction(con) as cur:
         row = _require_user(cur, username)
+        username = row[0]
         if row[2] == "admin" and role != "admin" and _admin_count(cur) <= 1:
             raise ValidationError(
                 "不能取消最后一位管理员的管理员角色。", "Cannot demote the last administrator."
@@ -358,8 +661,8 @@ def delete_user(con: duckdb.DuckDBPyConnection, username: str, user: str | None 
         row = _require_user(cur, username)
         if row[2] == "admin" and _admin_count(cur) <= 1:
             raise ValidationError("不能删除最后一位管理员。", "Cannot delete the last administrator.")
-        cur.execute("DELETE FROM users WHERE username = ?", [username])
-        db.audit(cur, user, "delete_user", {"username": username, "role": row[2]})
+        cur.execute("DELETE FROM users WHERE username = ?", [row[0]])
+        db.audit(cur, user, "delete_user", {"username": row[0], "role": row[2]})
 
 
 def reset_password(
@@ -369,9 +672,9 @@ def reset_password(
     _check_password(con, new_password)
     password_hash = hash_password(new_password)
     with db.transaction(con) as cur:
-        _require_user(cur, username)
+        row = _require_user(cur, username)
         cur.execute(
             "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
-            [password_hash, username],
+            [password_hash, row[0]],
         )
-        db.audit(cur, user, "reset_password", {"username": username})
+        db.audit(cur, user, "reset_password", {"username": row[0]})

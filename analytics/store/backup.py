@@ -3,9 +3,19 @@
 A backup is a folder (or a ZIP of it) with one `<table>.parquet` per table plus
 `manifest.json` = {"schema_version", "created_at", "counts": {table: rows}}. Every table is
 included, the settings too (but not `derived_results`: stored results are rebuilt from the data
-and a restore empties them), so the caller-hash salt travels with the tickets and repeat
-callers stay recognisable after a restore. `schema_version` itself is not copied: the target
-store is migrated by `db.connect`.
+and a restore empties them), so the caller-hash salt and the caller key's fingerprint travel
+with the tickets. `schema_version` itself is not copied: the target store is migrated by
+`db.connect`.
+
+The caller key never goes into a backup (analytics.callerkey): not the `<store>.key` file beside
+the store, not $HOTLINE_CALLER_KEY. That is the point of it: a backup that leaks reveals no
+caller. It also means a backup alone cannot continue the repeat-caller links: to restore on
+another machine, copy the key file there too (kept apart from the backups, e.g. in the
+password safe) as `<new store>.key`, mode 0600, before or after the restore. Until it is there,
+uploads into the restored store are refused with a message that says so; the restored tickets
+and every page still work. A backup from before keyed hashes (store version < 5), or from
+before a rotation of the target's own keys, is re-keyed with the target's keys as it is
+restored.
 
 A restore runs in one transaction: it checks the manifest against the files, refuses a store
 that already holds data unless `overwrite=True`, inserts every table by column name and moves
@@ -26,8 +36,9 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
+from analytics import privacy
 from analytics.errors import ValidationError
-from analytics.store import db
+from analytics.store import callerkey, db
 
 MANIFEST = "manifest.json"
 SKIP_TABLES = frozenset({"schema_version"})  # written by migrations, not by users
@@ -166,7 +177,21 @@ def restore_from_dir(
                 "the backup may be incomplete.",
             )
         tables[name] = table
-    nonempty = {name: n for name, n in _data_rows(con).items() if n}
+    # the caller hashes restored are brought under this store's keys where they can be: plain
+    # salted ones from before keyed hashing, or ones from before a rotation of these keys
+    legacy = manifest["schema_version"] < callerkey.HMAC_SCHEMA_VERSION
+    try:
+        caller_keys = callerkey.load_keys(db.store_path(con), create=True)
+    except callerkey.CallerKeyError:
+        if legacy:  # plain hashes must not be stored again without a key
+            raise
+        caller_keys = None  # restored as they are; uploads say what is wrong with the key
+    rows = _data_rows(con)
+    # every store records its caller key's fingerprint on its first start: that row alone is no
+    # data a restore could destroy
+    if db.get_setting(con, callerkey.FINGERPRINT_SETTING) is not None:
+        rows["settings"] -= 1
+    nonempty = {name: n for name, n in rows.items() if n}
     if nonempty and not overwrite:
         raise ValidationError(
             f"当前数据库已有数据（{sum(nonempty.values())} 行），为防止误覆盖已拒绝恢复。"
@@ -185,6 +210,10 @@ def restore_from_dir(
                 cur.execute(f"INSERT INTO {_quote(name)} BY NAME SELECT * FROM restore_source")  # noqa: S608
                 cur.unregister("restore_source")
             restored[name] = table.num_rows
+        if caller_keys is not None:
+            callerkey.catch_up(cur, caller_keys, legacy=legacy)
+        # a backup made before today's masking rule may hold numbers in its text
+        privacy.remask_stored_text(cur)
         for sequence, (table_name, column) in SEQUENCES.items():
             if table_name not in store_tables:
                 continue

@@ -10,11 +10,12 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import json
 import os
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,29 @@ def default_path() -> str:
     return os.environ.get("HOTLINE_DB") or DEFAULT_DB_PATH
 
 
-def _migrations() -> list[tuple[int, str]]:
-    """(version, sql) in order: version 1 is schema.sql, then migrations/NNN_name.sql."""
-    found = [(1, SCHEMA_FILE.read_text(encoding="utf-8"))]
-    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.sql")):
-        found.append((int(path.name[:3]), path.read_text(encoding="utf-8")))
+# A step of the schema's history: plain SQL, or a Python `upgrade(cur, store_path)` for the
+# steps SQL alone cannot take (rewriting stored text with rules defined in Python, re-keying
+# caller hashes with a key that lives outside the store).
+Migration = str | Callable[[duckdb.DuckDBPyConnection, str], None]
+
+
+def _load_python_migration(path: Path) -> Callable[[duckdb.DuckDBPyConnection, str], None]:
+    spec = importlib.util.spec_from_file_location(f"analytics_migration_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load migration {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.upgrade
+
+
+def _migrations() -> list[tuple[int, Migration]]:
+    """(version, step) in order: version 1 is schema.sql, then migrations/NNN_name.sql|py."""
+    found: list[tuple[int, Migration]] = [(1, SCHEMA_FILE.read_text(encoding="utf-8"))]
+    for path in sorted(MIGRATIONS_DIR.glob("[0-9][0-9][0-9]_*.*")):
+        if path.suffix == ".sql":
+            found.append((int(path.name[:3]), path.read_text(encoding="utf-8")))
+        elif path.suffix == ".py":
+            found.append((int(path.name[:3]), _load_python_migration(path)))
     versions = [v for v, _ in found]
     if versions != sorted(set(versions)):
         raise RuntimeError(f"migration versions must be unique and increasing: {versions}")
@@ -111,6 +130,16 @@ def connect(path: str | os.PathLike[str] | None = None, read_only: bool = False)
     return con
 
 
+def store_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The file behind a connection (":memory:" for an in-memory store)."""
+    row = (
+        con.cursor()
+        .execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+        .fetchone()
+    )
+    return row[0] if row and row[0] else ":memory:"
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     try:
         row = con.cursor().execute("SELECT max(version) FROM schema_version").fetchone()
@@ -125,12 +154,15 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     try:
         cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)")
         current = schema_version(con)
-        for version, sql in _migrations():
+        for version, step in _migrations():
             if version <= current:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
-                cur.execute(sql)
+                if isinstance(step, str):
+                    cur.execute(step)
+                else:
+                    step(cur, store_path(con))
                 cur.execute("INSERT INTO schema_version VALUES (?, now())", [version])
                 cur.execute("COMMIT")
             except Exception:
@@ -229,7 +261,11 @@ def set_setting(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
 
 
 def caller_salt(con: duckdb.DuckDBPyConnection) -> str:
-    """The store's salt for caller hashes: created once, then never changed."""
+    """The store's salt for caller hashes: created once, then never changed.
+
+    Not a secret: it travels with the store and its backups, so it only keeps one store's hashes
+    apart from another's. What makes a hash irreversible is the caller key kept outside the
+    store (analytics.callerkey), applied over sha256(salt || digits)."""
     salt = get_setting(con, "caller_salt")
     if salt:
         return salt

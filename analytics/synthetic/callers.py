@@ -16,7 +16,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from analytics.store import db
+from analytics.store import callerkey, db
 
 FREQUENT_CALLERS = 8  # pool of frequent callers per compound
 PHONE_PREFIXES = (
@@ -86,21 +86,24 @@ def hashed_ticket_writer(
     """Call before the write: returns `write(cur, frame)`, which records the caller salt and inserts
     the demo's ticket rows inside the open transaction, each caller's digits (`phone`) hashed."""
     salt = db.get_setting(con, "caller_salt") or _demo_salt(seed)
+    # hashed exactly as ingestion does: HMAC(store's caller key, sha256(salt || digits))
+    caller_keys = callerkey.caller_keys(con)
+    caller_hash, key_params = callerkey.sql_keyed("sha256(? || phone)", caller_keys)
 
     def write(cur: duckdb.DuckDBPyConnection, frame: pa.Table) -> None:
         db.set_setting(cur, "caller_salt", salt)
         cur.register("demo_tickets", frame)
         cur.execute(
-            """
+            f"""
             INSERT INTO tickets (ticket_id, created_at, closed_at, due_at, title, content, category, category_raw,
                 category_source, address, compound_id, match_score, match_method, caller_hash, satisfaction,
                 satisfied, resolved, status, handling_unit, is_valid, reopened, batch_id)
             SELECT ticket_id, created_at, closed_at, due_at, title, content, category, category, 'given', address,
-                compound_id, match_score, match_method, sha256(? || phone), satisfaction, satisfied, resolved,
+                compound_id, match_score, match_method, {caller_hash}, satisfaction, satisfied, resolved,
                 status, handling_unit, is_valid, reopened, batch_id
             FROM demo_tickets
-            """,
-            [salt],
+            """,  # noqa: S608 - the keyed-hash expression is built from constants
+            [*key_params, salt],
         )
         cur.unregister("demo_tickets")
 

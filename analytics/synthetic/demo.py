@@ -17,8 +17,9 @@ How the tickets come about (so every page has something true to show):
   modest true effect (analytics.synthetic.taskforces).
 
 Ticket text, titles and addresses are built from templates x fragments, all vectorised
-(analytics.synthetic.texts, .addresses). Callers are synthetic numbers hashed with the store's
-salt inside DuckDB; no number is stored (analytics.synthetic.callers).
+(analytics.synthetic.texts, .addresses). Callers are synthetic numbers hashed inside DuckDB exactly
+as ingestion does, HMAC(store's caller key, sha256(salt || digits)); no number is stored, and with
+the store's key the same seed gives the same hashes (analytics.synthetic.callers).
 
 Everything is drawn from one random stream in a fixed order: registry, tickets, task-force
 selection and effect, ratings, evaluations, task forces, actions, then the tickets' details.

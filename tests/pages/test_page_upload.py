@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -241,3 +242,57 @@ def test_category_review_corrects_a_prediction(store_path) -> None:
     assert row.iloc[0].tolist() == ["供暖", "given"]
     left = [s.label.split("：")[0] for s in at.selectbox if s.key and s.key.startswith("up_cat_")]
     assert left == ["T00001", "T00002"]  # the corrected ticket left the queue
+
+
+PERSONAL_HEADERS = ["工单编号", "受理时间", "诉求内容", "联系电话", "投诉人姓名", "市民姓名"]
+PERSONAL_ROWS = [
+    # a kept row, and one rejected (its time unreadable) that keeps its ticket number
+    ["T2023070100012", "2023-07-01 08:30:00", "电梯坏了，回电 138 1234 5678，身份证370302199001011234",
+     "一三八一二三四五六七八", "周五郎", "吴六妹"],
+    ["202307010001", "下午三点", "楼道堆物，电话0531-88888888", "13912345678", "郑七叔", "王八斗"],
+]  # fmt: skip
+SECRETS = ("138 1234 5678", "370302199001011234", "一三八一二三四五六七八", "0531-88888888", "13912345678")
+PEOPLE = ("周五郎", "吴六妹", "郑七叔", "王八斗")
+
+
+def personal_csv() -> bytes:
+    buffer = io.StringIO()
+    w = csv.writer(buffer)
+    w.writerow(PERSONAL_HEADERS)
+    w.writerows(PERSONAL_ROWS)
+    return buffer.getvalue().encode("utf-8")
+
+
+def cells(at: AppTest) -> str:
+    return "\n".join(df.value.astype(str).to_csv() for df in at.dataframe)
+
+
+def test_names_and_numbers_never_reach_the_page_but_ids_and_times_do(store_path) -> None:
+    at = open_upload()
+    at.file_uploader(key="up_file").set_value(("personal.csv", personal_csv(), "text/csv")).run()
+    assert not errors_of(at), errors_of(at)
+    preview = frame_with(at, "工单编号", "受理时间", "诉求内容")
+    assert not {"投诉人姓名", "市民姓名"} & set(preview.columns)
+    # ticket ids and times come through as they are; the numbers in the text do not
+    assert preview["工单编号"].tolist() == ["T2023070100012", "202307010001"]
+    assert preview["受理时间"].tolist() == ["2023-07-01 08:30:00", "下午三点"]
+    assert preview["诉求内容"].iloc[0] == "电梯坏了，回电 ********，身份证********"
+    assert [s for s in (*SECRETS, *PEOPLE) if s in cells(at)] == []
+    # the name columns are said to be dropped, and cannot be mapped onto a field
+    assert any("投诉人姓名" in i.value and "市民姓名" in i.value and "个人信息" in i.value for i in at.info)
+    assert "投诉人姓名" not in selectbox_by_label(at, "诉求内容").options
+
+    at.button(key="up_validate").click().run()
+    assert not errors_of(at), errors_of(at)
+    assert metrics(at)["拒收"] == "1"
+    report = [i.value for i in at.info if "个人信息" in i.value]
+    assert len(report) == 2 and "投诉人姓名" in report[1] and "市民姓名" in report[1]
+
+    at.button(key="up_commit").click().run()
+    assert not errors_of(at), errors_of(at)
+    rejected = frame_with(at, "row_number", "reason", "raw")
+    raw = json.loads(rejected["raw"].iloc[0])
+    assert (raw["工单编号"], raw["受理时间"]) == ("202307010001", "下午三点")
+    assert raw["诉求内容"] == "楼道堆物，电话********" and raw["联系电话"] == "********"
+    assert not {"投诉人姓名", "市民姓名"} & set(raw)
+    assert [s for s in (*SECRETS, *PEOPLE) if s in cells(at)] == []

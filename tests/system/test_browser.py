@@ -14,6 +14,7 @@ import pytest
 
 from analytics.services import auth
 from tests.fixtures.apptest import PASSWORD, USERS, build_fixture_store
+from tests.fixtures.hostile import PAYLOADS, add_hostile_compounds
 from tests.fixtures.live_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -35,6 +36,9 @@ PAGE_TITLES = {
     "upload": "数据上传",
     "admin": "管理",
 }
+# every link and image target in the page, plotly's SVG links (xlink:href) included
+LINKS_JS = """() => Array.from(document.querySelectorAll('a, img, image')).map(e => e.getAttribute('href')
+    || e.getAttributeNS('http://www.w3.org/1999/xlink', 'href') || e.getAttribute('src') || '')"""
 
 if CHROMIUM is None:
     pytest.skip("no chromium on PATH (install the distribution's chromium package)", allow_module_level=True)
@@ -47,6 +51,7 @@ PlaywrightTimeout = playwright_api.TimeoutError
 def server(tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("browser")
     fixture = build_fixture_store(folder)
+    add_hostile_compounds(fixture.path, folder, "2024-11")  # pages also draw names that are attacks
     with running_server(fixture.path, folder / "server.log") as base:
         yield base
 
@@ -146,3 +151,36 @@ def test_forbidden_page_address_is_refused(server, browser, tmp_path, username: 
         assert not page.query_selector('[data-testid="stException"]')
     finally:
         page.close()
+
+
+def test_hostile_names_stay_text_in_the_browser(server, browser) -> None:
+    """Compounds whose names are Markdown links, external images, LaTeX and HTML: the overview
+    and the ranking show them as text; the browser never asks the attacker's host for anything."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        log_in(page, server, "leader1")  # lands on the overview
+        chart_text: list[str] = []
+        for path in ("overview", "ranking"):
+            if path != "overview":
+                page.locator('[data-testid="stSidebarNav"]').get_by_role(
+                    "link", name=PAGE_TITLES[path]
+                ).click()
+                wait_for_run(page)
+            page.wait_for_function(
+                "n => document.querySelectorAll('.js-plotly-plot .main-svg').length >= n",
+                arg=page.locator('[data-testid="stPlotlyChart"]').count(),
+                timeout=PAGE_TIMEOUT_MS,
+            )
+            assert not errors_on(page), (path, errors_on(page))
+            assert [url for url in page.evaluate(LINKS_JS) if "evil.example" in url] == [], path
+            assert page.locator(".katex").count() == 0, path  # no LaTeX either
+            chart_text += page.locator(".js-plotly-plot text").all_text_contents()
+        shown = "\n".join(chart_text)
+        # plotly decodes the escaped entities: the names read exactly as they were typed
+        assert f"{PAYLOADS[6]}6" in shown and f"{PAYLOADS[0]}0" in shown
+        assert not [url for url in requested if "evil.example" in url]
+    finally:
+        context.close()

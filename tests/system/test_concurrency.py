@@ -31,6 +31,7 @@ from analytics.metrics import trends
 from analytics.services import ranking
 from analytics.store import db
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
+from tests.fixtures.apptest import copy_store_file
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOUNDS = 200
@@ -87,9 +88,7 @@ def base_store(tmp_path_factory) -> Path:
 
 
 def private_copy(base: Path, folder: Path) -> Path:
-    target = folder / "store.duckdb"
-    target.write_bytes(base.read_bytes())
-    return target
+    return copy_store_file(base, folder / "store.duckdb")
 
 
 def ticket_count(cur: duckdb.DuckDBPyConnection) -> int:

@@ -31,6 +31,14 @@ from analytics.ingest import registry
 from analytics.reports import exports
 from analytics.services import taskforces
 from analytics.store import db
+from tests.fixtures.apptest import (
+    build_fixture_store,
+    copy_store,
+    entry_navigation,  # noqa: F401 - autouse fixture
+    errors_of,
+    login,
+    new_app,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = ["工单编号", "受理时间", "诉求内容", "小区"]
@@ -230,6 +238,24 @@ def unterminated_quote(d: Path) -> Path:
     return _write(d / "quote.csv", data)
 
 
+def stray_quote_gbk(d: Path) -> Path:
+    """A GBK export where one cell (line 12) opens a quote that a quoted cell on line 302 closes."""
+    rows = [_row(f"P{i}") for i in range(400)]
+    rows[300][2] = "含逗号, 所以带引号"  # the writer quotes it: this closes the stray quote
+    text = _csv_bytes(rows, encoding="gbk").split(b"\n")
+    text[11] = text[11].replace("楼道灯坏了".encode("gbk"), '"楼道灯坏了'.encode("gbk"))  # the stray one
+    return _write(d / "stray_quote.csv", b"\n".join(text))
+
+
+def multiline_cells(d: Path) -> Path:
+    """Quoted cells over two and three lines, one with commas, as real exports hold them."""
+    rows = [
+        _row("L1", content="第一行\n第二行"),
+        _row("L2", content="一、灯坏了, 没人修\n二、门禁坏了\n三、电梯"),
+    ]
+    return _write(d / "multiline.csv", _csv_bytes([*rows, _row("L3")], encoding="gbk"))
+
+
 def only_title_rows(d: Path) -> Path:
     return _write(d / "numbers.csv", b"1,2,3\n4,5,6\n")
 
@@ -291,7 +317,15 @@ CASES: list[tuple[str, Callable[[Path], Path], Refused | Loaded]] = [
     ),
     ("duplicate headers", duplicate_headers, Loaded(1, 1, 0, 0, stored={"D1": "first"})),
     ("invisible header characters", invisible_headers, Loaded(1, 1, 0, 0, stored={"V1": "楼道灯坏了"})),
-    ("unterminated quote", unterminated_quote, Loaded(2, 2, 0, 0, stored={"Q1": "楼道灯坏了"})),
+    # a stray quote would merge the rows after it into one cell: refused, naming its line
+    ("unterminated quote", unterminated_quote, Refused("第 3 行", "line 3")),
+    ("stray quote closed 290 lines on, gbk", stray_quote_gbk, Refused("第 12 行", "the 290 lines")),
+    (
+        "quoted multi-line cells",
+        multiline_cells,
+        # every row kept, each cell whole (stored text has its white space collapsed to one space)
+        Loaded(3, 3, 0, 0, stored={"L1": "第一行 第二行", "L2": "一、灯坏了, 没人修 二、门禁坏了 三、电梯"}),
+    ),
     # hostile text stored verbatim
     ("formula injection", formulas, Loaded(5, 5, 0, 0, stored={f"F{i}": f for i, f in enumerate(FORMULAS)})),
     ("sql in every field", sql_text, Loaded(1, 1, 0, 0, stored={SQL: SQL})),
@@ -500,8 +534,12 @@ def _cli(db_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-REFUSED_VIA_CLI = [empty, header_only, binary_junk, png_as_csv, zip_bomb, truncated_xlsx, wide]
-LOADED_VIA_CLI = [mixed_lines, huge_cell, formulas, sql_text, far_dates, same_id_twice, bom_then_gbk]
+REFUSED_VIA_CLI = [
+    empty, header_only, binary_junk, png_as_csv, zip_bomb, truncated_xlsx, wide, unterminated_quote, stray_quote_gbk,
+]  # fmt: skip
+LOADED_VIA_CLI = [
+    mixed_lines, huge_cell, formulas, sql_text, far_dates, same_id_twice, bom_then_gbk, multiline_cells,
+]  # fmt: skip
 
 
 def test_batch_interface_refuses_each_file_with_one_bilingual_line(store_path, tmp_path):
@@ -549,3 +587,55 @@ def test_batch_interface_registry_with_negative_households(store_path, tmp_path)
     bomb = _cli(store_path, "compounds", "import", str(zip_bomb(tmp_path)))
     assert bomb.returncode == 2 and "Traceback" not in bomb.stderr
     assert CJK.search(bomb.stderr) and "zip bomb" in bomb.stderr
+
+
+# ---------------------------------------------------------------- the upload page
+
+
+@pytest.fixture(scope="module")
+def page_fixture(tmp_path_factory):
+    return build_fixture_store(tmp_path_factory.mktemp("hostile_page"))
+
+
+@pytest.fixture
+def page_store(page_fixture, tmp_path, monkeypatch):
+    path = copy_store(page_fixture, tmp_path / "page")
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    return path
+
+
+def _upload_page(name: str, data: bytes):
+    at = new_app()
+    login(at, "analyst1")
+    at.switch_page("pages/upload.py").run()
+    return at.file_uploader(key="up_file").set_value((name, data, "application/octet-stream")).run()
+
+
+def _stored_tickets(path: Path) -> int:
+    con = db.connect(path)
+    try:
+        return int(db.query_one(con, "SELECT count(*) FROM tickets"))
+    finally:
+        con.close()
+
+
+def test_upload_page_says_which_sheet_it_reads(page_store, tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path, engine="xlsxwriter") as xl:
+        xl.book.add_worksheet("封面")  # empty: the first sheet with data is read
+        pd.DataFrame([_row("W1"), _row("W2")], columns=HEADERS).to_excel(xl, sheet_name="工单", index=False)
+        pd.DataFrame({"合计": [2]}).to_excel(xl, sheet_name="汇总", index=False)
+    at = _upload_page("book.xlsx", path.read_bytes())
+    assert not errors_of(at) and not at.exception, errors_of(at)
+    notes = [c.value for c in at.caption if "工作表" in c.value]
+    assert notes and "「工单」" in notes[0] and "封面" in notes[0] and "汇总" in notes[0], notes
+    assert at.selectbox(key=next(s.key for s in at.selectbox if s.label == "工作表")).value == "工单"
+
+
+def test_upload_page_refuses_an_unclosed_quote_naming_its_line(page_store, tmp_path):
+    before = _stored_tickets(page_store)
+    at = _upload_page("quote.csv", unterminated_quote(tmp_path).read_bytes())
+    assert not at.exception
+    assert any("第 3 行" in e and "引号" in e for e in errors_of(at)), errors_of(at)
+    assert not [b for b in at.button if b.key == "up_validate"]  # nothing to validate or import
+    assert _stored_tickets(page_store) == before

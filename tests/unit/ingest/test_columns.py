@@ -62,6 +62,75 @@ def test_caller_name_headers_are_recognised_only_to_be_dropped(header):
     assert header not in columns.suggest_mapping(["工单编号", header]).values()
 
 
+@pytest.mark.parametrize(
+    ("header", "personal"),
+    [
+        # callers' names under any header the district's systems use
+        ("联系人姓名", True),
+        ("投诉人姓名", True),
+        ("市民姓名", True),
+        ("来电人名称", True),
+        ("反映人姓名", True),
+        ("举报人姓名", True),
+        ("诉求人姓名", True),
+        ("当事人姓名", True),
+        ("申请人姓名", True),
+        ("报修人姓名", True),
+        ("求助人名字", True),
+        ("来电人称呼", True),
+        ("客户名称", True),
+        ("投诉人", True),
+        ("联系人 姓名", True),
+        ("联系人（姓名）", True),
+        ("\ufeff来电人_姓名 ", True),
+        ("投诉人\u200b姓名", True),
+        ("Caller Name", True),
+        ("contact_name", True),
+        ("ＣＯＮＴＡＣＴ　ＮＡＭＥ", True),
+        # names of places, units and kinds of things; and the phone, time and text columns
+        ("小区名称", False),
+        ("物业公司名称", False),
+        ("承办单位名称", False),
+        ("诉求类型名称", False),
+        ("投诉对象名称", False),
+        ("申请单位名称", False),
+        ("诉求名称", False),
+        ("名称", False),
+        ("来电内容", False),
+        ("来电时间", False),
+        ("联系电话", False),
+        ("联系人电话", False),
+        ("联系方式", False),
+        ("反映问题", False),
+        ("诉求内容", False),
+        ("专班组长", False),
+        ("包保领导", False),
+        ("Street Name", False),
+        ("Agency Name", False),
+    ],
+)
+def test_personal_name_headers(header, personal):
+    assert columns.is_caller_name_header(header) is personal
+    assert columns.caller_name_headers(["工单编号", header, "受理时间"]) == ([header] if personal else [])
+
+
+def test_a_mapping_onto_a_name_column_is_refused():
+    headers = ["工单编号", "受理时间", "投诉人姓名", "诉求内容"]
+    with pytest.raises(FileRejected, match="投诉人姓名"):
+        columns.resolve_mapping(headers, {"content": "投诉人姓名"})
+    assert columns.resolve_mapping(headers) == {
+        "ticket_id": "工单编号",
+        "created_at": "受理时间",
+        "content": "诉求内容",
+    }
+
+
+def test_a_profile_naming_a_name_column_is_not_saved(store):
+    with pytest.raises(ValidationError, match="市民姓名"):
+        columns.save_profile(store, "带姓名", {"ticket_id": "工单编号", "title": "市民姓名"}, user="ana")
+    assert columns.list_profiles(store).empty
+
+
 def test_earlier_synonym_wins_and_a_header_serves_one_field():
     assert columns.suggest_mapping(["编号", "工单编号", "受理时间"]) == {
         "ticket_id": "工单编号",

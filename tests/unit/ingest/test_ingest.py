@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -80,7 +82,7 @@ def test_ingest_values_are_parsed_and_compounds_assigned(registry, tmp_path):
     assert t.loc["A002", "created_at"] == pd.Timestamp("2023-07-02 09:15")
     assert t.loc["A003", "created_at"] == pd.Timestamp("2023-07-03 08:30")
     assert t.loc["A002", "content"] == "夜间施工 噪音扰民 严重"
-    assert t.loc["A001", "content"] == "楼道灯坏了，请联系*******5678"
+    assert t.loc["A001", "content"] == "楼道灯坏了，请联系********"  # no digit of it kept
     assert t.loc["A001", "compound_id"] == "LS0001"  # by address
     assert (t.loc["A003", "compound_id"], t.loc["A003", "match_method"], t.loc["A003", "match_score"]) == (
         "LS0001",
@@ -106,7 +108,8 @@ def test_ingest_values_are_parsed_and_compounds_assigned(registry, tmp_path):
         ("utf-16", "\t"),
     ],
 )
-def test_encodings_and_delimiters_give_identical_stores(tmp_path, encoding, sep):
+def test_encodings_and_delimiters_give_identical_stores(tmp_path, monkeypatch, encoding, sep):
+    monkeypatch.setenv("HOTLINE_CALLER_KEY", "ab" * 32)  # one caller key for both stores
     stores = []
     for enc, s in (("utf-8", ","), (encoding, sep)):
         con = db.connect(tmp_path / f"{enc}{ord(s)}.duckdb")
@@ -119,7 +122,8 @@ def test_encodings_and_delimiters_give_identical_stores(tmp_path, encoding, sep)
     pd.testing.assert_frame_equal(stores[0], stores[1])
 
 
-def test_xlsx_and_csv_give_identical_stores(tmp_path):
+def test_xlsx_and_csv_give_identical_stores(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_CALLER_KEY", "ab" * 32)  # one caller key for both stores
     frames = []
     for suffix in ("csv", "xlsx"):
         con = db.connect(tmp_path / f"{suffix}.duckdb")
@@ -271,7 +275,7 @@ def test_phone_numbers_and_names_never_stored(store, tmp_path):
     for secret in (*PHONES, "8765 4321", "张三", "李四", "王五"):
         assert secret not in blob
     raw = json.loads(ingest.rejected_rows(store, r.batch_id)["raw"].iloc[0])
-    assert raw["来电号码"] == "****5678" and "来电人" not in raw
+    assert raw["来电号码"] == "********" and "来电人" not in raw
 
 
 def test_dry_run_reports_counts_and_writes_nothing(store, tmp_path):
@@ -308,3 +312,63 @@ def test_batches_history_and_progress(store, tmp_path):
     assert seen[-1] == 1.0 and seen == sorted(seen)
     assert db.query_one(store, "SELECT count(*) FROM audit_log WHERE action = 'tickets.ingest'") == 1
     assert r.batch_id == b["batch_id"]
+
+
+NAME_HEADERS = ["联系人姓名", "投诉人姓名", "市民姓名", "来电人名称"]
+NAMES = ["赵一鸣", "钱二丫", "孙三娘", "李四海"]
+
+
+def _named_rows() -> list[list[str]]:
+    """Two kept tickets and one rejected (no ticket number), each with four callers' names."""
+    return [
+        ["N1", "2023-07-01 08:30:00", "幺三八幺二三四五六七八", "小区名称一", "路灯不亮", *NAMES],
+        ["N2", "2023-07-02 08:30:00", "138 1234 5678", "小区名称二", "噪音", *NAMES],
+        ["", "2023-07-03 08:30:00", "一三八 1234 五六七八", "小区名称三", "漏水", *NAMES],
+    ]
+
+
+def test_names_under_any_name_header_are_never_stored(store, tmp_path):
+    headers = ["工单编号", "受理时间", "联系电话", "小区名称", "诉求内容", *NAME_HEADERS]
+    path = _csv(tmp_path / "names.csv", _named_rows(), headers)
+    preview = ingest.preview_file(path)
+    assert preview.dropped_headers == NAME_HEADERS
+    assert not set(NAME_HEADERS) & set(preview.rows.columns)
+    assert not any(n in preview.rows.to_string() for n in NAMES)
+    r = ingest.ingest_file(store, path, user="ana")
+    assert (r.inserted, r.rejected, r.dropped_personal_columns) == (2, 1, NAME_HEADERS)
+    assert r.mapping["compound"] == "小区名称"  # a place's name is not a person's
+    blob = "\n".join(
+        str(v)
+        for table in db.table_counts(store)
+        for v in db.query_df(store, f'SELECT * FROM "{table}"').to_numpy().ravel().tolist()  # noqa: S608
+    )
+    for secret in (*NAMES, *NAME_HEADERS, "幺三八幺二三四五六七八", "一三八 1234 五六七八", "138 1234 5678"):
+        assert secret not in blob
+    raw = json.loads(ingest.rejected_rows(store, r.batch_id)["raw"].iloc[0])
+    # a phone cell is masked whole, however it is spelt
+    assert raw == {"工单编号": None, "受理时间": "2023-07-03 08:30:00", "联系电话": "********",
+                   "小区名称": "小区名称三", "诉求内容": "漏水"}  # fmt: skip
+
+
+def test_cli_says_which_columns_were_dropped_as_personal_data(tmp_path):
+    headers = ["工单编号", "受理时间", "联系电话", "小区名称", "诉求内容", *NAME_HEADERS]
+    path = _csv(tmp_path / "names.csv", _named_rows(), headers)
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-m", "analytics", "--db", str(tmp_path / "s.duckdb"), "tickets", "ingest", str(path)],
+        cwd=root, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["inserted"] == 2
+    [line] = run.stderr.strip().splitlines()
+    assert "个人信息" in line and "personal" in line and all(h in line for h in NAME_HEADERS)
+    assert not any(n in run.stdout + run.stderr for n in NAMES)
+
+
+def test_mapping_a_field_onto_a_name_column_is_refused(store, tmp_path):
+    headers = ["工单编号", "受理时间", "联系电话", "小区名称", "诉求内容", *NAME_HEADERS]
+    path = _csv(tmp_path / "names.csv", _named_rows(), headers)
+    before = db.table_counts(store)
+    with pytest.raises(FileRejected, match="市民姓名"):
+        ingest.ingest_file(store, path, mapping={"title": "市民姓名"})
+    assert db.table_counts(store) == before

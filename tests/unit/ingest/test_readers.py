@@ -135,3 +135,141 @@ def test_truncated_xlsx_is_rejected(tmp_path):
     path.write_bytes(_truncated_xlsx(tmp_path))
     with pytest.raises(FileRejected, match="损坏或不完整"):
         read_table(path)
+
+
+# ---------------------------------------------------------------- quotes that never close
+
+HEADER_LINE = "工单编号,受理时间,诉求内容,诉求类型,诉求地址\n"
+
+
+def _lines(start: int, stop: int) -> str:
+    return "".join(
+        f"T{i},2023-07-{1 + i % 28:02d} 08:30:00,楼道灯坏了,物业,翠华苑\n" for i in range(start, stop)
+    )
+
+
+def _open(i: int, text: str = "没有闭合的引号") -> str:
+    return f'T{i},2023-07-01 08:30:00,"{text},物业,翠华苑\n'
+
+
+# (case, file text, the line that opens the quote, the lines it swallows)
+UNCLOSED = [
+    (
+        "never closed: 1,000 rows to the end",
+        HEADER_LINE + _lines(0, 1) + _open(1) + _lines(2, 1002),
+        3,
+        "1,000",
+    ),
+    (
+        "closed by a quoted cell 499 rows on",
+        HEADER_LINE
+        + _lines(0, 1)
+        + _open(1)
+        + _lines(2, 500)
+        + 'T500,2023-07-01,"有, 引号",物业,翠华苑\n'
+        + _lines(501, 600),
+        3,
+        "499",
+    ),
+    (
+        "swallows just the next row",
+        HEADER_LINE + _lines(0, 5) + _open(5) + 'T6,2023-07-06,"x",物业,翠华苑\n' + _lines(7, 20),
+        7,
+        "1",
+    ),
+    (
+        "after a real multi-line cell",
+        HEADER_LINE + 'T0,2023-07-01,"第一行\n第二行",物业,翠华苑\n' + _open(1) + _lines(2, 50),
+        4,
+        "48",
+    ),
+    (
+        "in the first column",
+        HEADER_LINE + _lines(0, 3) + '"T3,2023-07-01,没有闭合,物业,翠华苑\n' + _lines(4, 40),
+        5,
+        "36",
+    ),
+    (
+        "with CRLF line ends",
+        (HEADER_LINE + _lines(0, 2) + _open(2) + _lines(3, 30)).replace("\n", "\r\n"),
+        4,
+        "27",
+    ),
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize(("case", "text", "line", "swallowed"), UNCLOSED, ids=[c[0] for c in UNCLOSED])
+def test_unclosed_quote_refuses_the_file_naming_its_line(tmp_path, encoding, case, text, line, swallowed):
+    from analytics.ingest import readers
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(text.encode(encoding))
+    for read in (read_table, readers.file_kind):  # the registry/preview reader, and ingestion's check
+        with pytest.raises(FileRejected) as err:
+            read(path)
+        assert f"第 {line} 行" in err.value.zh and f"line {line} " in err.value.en
+        assert f"其后 {swallowed} 行" in err.value.zh and "引号" in err.value.zh
+        assert "quote" in err.value.en and f"the {swallowed} lines" in err.value.en
+
+
+def test_unclosed_quote_near_the_top_is_caught_by_the_preview_too(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text(HEADER_LINE + _open(0) + _lines(1, 500), encoding="utf-8")
+    with pytest.raises(FileRejected, match="第 2 行"):
+        read_table(path, max_rows=5)
+
+
+# real cells over several lines, as exports hold them: they load untouched
+MULTILINE = [
+    (
+        "content over three lines",
+        'T0,2023-07-01,"第一行，有逗号, 还有\n第二行\n第三行",物业,翠华苑\n',
+        "第一行，有逗号, 还有\n第二行\n第三行",
+    ),
+    (
+        "CRLF inside the cell",
+        'T0,2023-07-01,"第一行\r\n第二行, 含逗号\r\n第三行",物业,翠华苑\n',
+        "第一行\r\n第二行, 含逗号\r\n第三行",
+    ),
+    (
+        "quotes inside the cell",
+        'T0,2023-07-01,"他说""灯坏了""\n第二行\n\n第四行",物业,翠华苑\n',
+        '他说"灯坏了"\n第二行\n\n第四行',
+    ),
+    (
+        "a list with commas",
+        'T0,2023-07-01,"1, 灯坏了, 没人修\n2, 门禁坏了\n3, 电梯",物业,翠华苑\n',
+        "1, 灯坏了, 没人修\n2, 门禁坏了\n3, 电梯",
+    ),
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+@pytest.mark.parametrize(("case", "row", "cell"), MULTILINE, ids=[c[0] for c in MULTILINE])
+def test_quoted_multiline_cells_still_load(tmp_path, encoding, case, row, cell):
+    from analytics.ingest import readers
+
+    path = tmp_path / "m.csv"
+    path.write_bytes((HEADER_LINE + _lines(1, 4) + row + _lines(4, 30)).encode(encoding))
+    readers.file_kind(path)  # ingestion's check passes
+    table = read_table(path)
+    assert len(table.frame) == 30
+    assert table.frame.loc[table.frame["工单编号"] == "T0", "诉求内容"].iloc[0] == cell
+
+
+# ---------------------------------------------------------------- which sheet was read
+
+
+def test_sheet_report_names_the_sheet_read_and_the_others(tmp_path):
+    from analytics.ingest import readers
+
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path, engine="xlsxwriter") as xl:
+        xl.book.add_worksheet("封面")  # empty: skipped by default
+        pd.DataFrame(ROWS[1:], columns=ROWS[0]).to_excel(xl, sheet_name="工单", index=False)
+        pd.DataFrame({"合计": [2]}).to_excel(xl, sheet_name="汇总", index=False)
+    assert readers.sheet_report(path) == ("工单", ["封面", "汇总"])
+    assert read_table(path).sheet == "工单"
+    assert readers.sheet_report(path, "汇总") == ("汇总", ["封面", "工单"])
+    assert readers.sheet_report(_write_csv(tmp_path / "t.csv", "utf-8")) == (None, [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pandas as pd
@@ -24,6 +25,11 @@ ATTACKS = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
+        ("\nx", "'\nx"),
+        ("＝1+1", "'＝1+1"),  # full-width signs: formulas in Chinese and Japanese locales
+        ("＋1", "'＋1"),
+        ("－1", "'－1"),
+        ("＠SUM(A1)", "'＠SUM(A1)"),
         ("正常文本", "正常文本"),
         ("a=b", "a=b"),
         (-5, -5),  # numbers stay numbers
@@ -83,3 +89,54 @@ def test_unknown_export_format_is_refused(store, tmp_path):
 
     with pytest.raises(ValidationError):
         exports.export_tickets(store, tmp_path / "x.json", fmt="json")
+
+
+# every character the neutraliser knows, as the first of a stored ticket's content
+TRIGGERS = ["=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠"]
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+def test_streamed_csv_export_and_parquet_treat_each_trigger_like_the_app(store, tmp_path, trigger):
+    """The ticket export neutralises in SQL; it must catch what `neutralise` catches, and
+    Parquet (data for programs) must keep the text verbatim."""
+    df = make_tickets(3, make_compounds(5))
+    ingest.ingest_file(store, write_csv(df, tmp_path / "t.csv"))
+    stored = trigger + "1+1"  # set in the store itself: ingestion trims leading white space
+    with db.transaction(store) as cur:
+        cur.execute("UPDATE tickets SET content = ? WHERE ticket_id = ?", [stored, df.loc[0, "工单编号"]])
+    exports.export_tickets(store, tmp_path / "out.csv")
+    exports.export_tickets(store, tmp_path / "out.parquet", fmt="parquet")
+    with (tmp_path / "out.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = {r["ticket_id"]: r for r in csv.DictReader(fh)}
+    assert rows[df.loc[0, "工单编号"]]["content"] == exports.neutralise(stored) == "'" + stored
+    parquet = pd.read_parquet(tmp_path / "out.parquet")
+    assert parquet.loc[parquet["ticket_id"] == df.loc[0, "工单编号"], "content"].iloc[0] == stored
+
+
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("/proc/x.csv", "No such file"),  # a place nobody can create files in
+        ("folder", "directory"),  # a directory, not a file
+        ("/proc/sub/x.csv", "x.csv"),  # a parent that cannot be made
+    ],
+)
+def test_unwritable_export_path_is_one_clear_error(store, tmp_path, target, reason):
+    from analytics.errors import ValidationError
+
+    (tmp_path / "folder").mkdir()
+    out = target if target.startswith("/") else tmp_path / target
+    with pytest.raises(ValidationError) as err:
+        exports.export_tickets(store, out)
+    assert reason in err.value.en and "无法写入导出文件" in err.value.zh
+    assert list((tmp_path / "folder").iterdir()) == []  # no half-written file left behind
+
+
+def test_export_replaces_an_existing_file_whole(store, tmp_path):
+    df = make_tickets(20, make_compounds(5))
+    ingest.ingest_file(store, write_csv(df, tmp_path / "t.csv"))
+    out = tmp_path / "out.csv"
+    out.write_bytes(b"x" * 100_000)  # an older, longer export
+    assert exports.export_tickets(store, out) == 20
+    back = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    assert len(back) == 20 and not any(p.suffix == ".part" for p in tmp_path.iterdir())

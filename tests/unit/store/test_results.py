@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from analytics.ingest import pipeline as ingest
 from analytics.models.effects.result import EffectsResult
 from analytics.services import effects, taskforces
 from analytics.store import backup, db, results
+from tests.fixtures.apptest import copy_store_file
 from tests.fixtures.district import ACTION_COST, START, build_district
 
 LEAN = {"by_category": False}  # the task-force page's arguments: the cheapest full run
@@ -37,8 +37,7 @@ def district(tmp_path_factory):
 @pytest.fixture
 def con(district, tmp_path):
     """A writable copy of the district."""
-    path = tmp_path / "store.duckdb"
-    shutil.copy(district.path, path)
+    path = copy_store_file(district.path, tmp_path / "store.duckdb")
     connection = db.connect(path)
     yield connection
     connection.close()
@@ -313,8 +312,7 @@ def test_with_the_writer_lock_held_the_reader_gets_a_computed_result_and_nothing
 
 
 def test_a_read_only_store_gets_a_computed_result(district, tmp_path):
-    path = tmp_path / "ro.duckdb"
-    shutil.copy(district.path, path)
+    path = copy_store_file(district.path, tmp_path / "ro.duckdb")
     ro = db.connect(path, read_only=True)
     try:
         got = effects.stored_effects(ro, **LEAN)

@@ -17,6 +17,7 @@ from analytics.services import ranking
 from analytics.store import db
 from analytics.store import summary as summaries
 from analytics.synthetic.simulate import simulate_district
+from tests.fixtures.apptest import copy_store_file
 
 MONTH = "2024-05"
 WINDOW = (dt.date(2023, 6, 1), dt.date(2024, 5, 31))
@@ -45,9 +46,7 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def store_copy(small_store: Path, tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    target = tmp_path / "copy.duckdb"
-    target.write_bytes(small_store.read_bytes())
-    con = db.connect(target)
+    con = db.connect(copy_store_file(small_store, tmp_path / "copy.duckdb"))
     yield con
     con.close()
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 import holidays
 import pytest
 
 from analytics.errors import ValidationError
 from analytics.services import auth
-from analytics.store import db
+from analytics.store import callerkey, db
 from analytics.synthetic import demo, registry, taskforces
 
 pytestmark = pytest.mark.slow
@@ -210,6 +211,8 @@ def test_progress_and_refusal(built):
 
 def test_same_seed_same_store(built, tmp_path):
     con, _, _ = built
+    # the same caller key too: caller hashes are keyed (analytics.callerkey)
+    shutil.copy(callerkey.key_file(db.store_path(con)), callerkey.key_file(str(tmp_path / "again.duckdb")))
     again = db.connect(tmp_path / "again.duckdb")
     demo.build_demo(again, seed=0)
     for table in CONTENT_TABLES:
