@@ -6,15 +6,19 @@ shared sidebar and a menu holding only the pages the user's role may open, then 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from analytics.errors import HotlineError
 from analytics.safe_text import markdown_literal
 from analytics.services import auth
-from ui import session, store
+from ui import session, shell, store
 from ui.i18n import error_text, language_switch, role_name, t
 from ui.widgets import unexpected_error
+
+ROOT = Path(__file__).resolve().parent  # pages/ is found from here, whichever script Streamlit started
 
 # (page key for auth.can, script, icon). The order is the menu order; the first allowed page is
 # where a user lands after logging in.
@@ -31,7 +35,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 
 def allowed_pages(user: auth.User) -> list[st.Page]:
     return [
-        st.Page(script, title=t(f"page_{key}"), icon=icon, url_path=key)
+        st.Page(ROOT / script, title=t(f"page_{key}"), icon=icon, url_path=key)
         for key, script, icon in PAGES
         if auth.can(user, key)
     ]
@@ -77,6 +81,17 @@ def login_page() -> None:
         st.info(t("no_users"))
 
 
+def menu(pages: list[st.Page]) -> None:
+    """One link per page the user may open, at the top of the sidebar.
+
+    Streamlit's own sidebar navigation stays off (client.showSidebarNavigation in
+    .streamlit/config.toml): until the first st.navigation of a server process it would list
+    the raw script names of the pages/ folder."""
+    for page in pages:
+        st.sidebar.page_link(page)
+    st.sidebar.divider()
+
+
 def sidebar(con, user: auth.User | None) -> None:
     language_switch()
     if store.is_demo():
@@ -92,7 +107,7 @@ def sidebar(con, user: auth.User | None) -> None:
 
 def main() -> None:
     st.set_page_config(page_title=t("app_title"), page_icon=":material/apartment:", layout="wide")
-    # as in .streamlit/config.toml, which a server started from another folder does not read:
+    # as in .streamlit/config.toml, whatever configuration the server was started with:
     # tables leave only through the audited download buttons, never the table toolbar
     st.set_option("client.disableDataExport", True)
     try:
@@ -102,7 +117,6 @@ def main() -> None:
     except HotlineError as exc:
         st.error(t("store_error", msg=error_text(exc)))
         st.stop()
-    sidebar(con, user)
     if user is None:
         # The login form answers at every page address, so a bookmark such as
         # /profile?compound=C001 survives the login instead of ending on "page not found".
@@ -110,9 +124,13 @@ def main() -> None:
         login_pages += [st.Page(login_page, title=t(f"page_{key}"), url_path=key) for key, _, _ in PAGES]
         page = st.navigation(login_pages, position="hidden")
     else:
-        page = st.navigation(allowed_pages(user))
+        pages = allowed_pages(user)
+        page = st.navigation(pages, position="hidden")
+        menu(pages)
+    sidebar(con, user)
     try:
-        page.run()
+        with shell.page_run():
+            page.run()
     except HotlineError as exc:
         st.error(error_text(exc))
     except Exception as exc:  # a bug: logged with its traceback, the user sees a calm message

@@ -105,10 +105,10 @@ def load_mapping(path: str | None) -> dict[str, str] | None:
 def sheet_fields(file: str | Path, sheet: str | None, choosable: bool = True) -> dict[str, Any]:
     """{"sheet", "other_sheets"} of a file just read (null and [] for a CSV). A workbook's other
     sheets were skipped, which the analyst may not expect, so they are also named on stderr."""
-    from analytics.ingest import readers
+    from analytics.ingest.readers.table import sheet_report
 
     try:
-        read, others = readers.sheet_report(file, sheet)
+        read, others = sheet_report(file, sheet)
     except HotlineError:  # the file changed since it was read: the import itself stands
         return {"sheet": sheet, "other_sheets": []}
     if others:
@@ -151,10 +151,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_compounds_import(args: argparse.Namespace) -> int:
-    from analytics.ingest import registry
+    from analytics.ingest.registry import compounds
 
     con = db.connect(args.db)
-    result = registry.import_compounds(
+    result = compounds.import_compounds(
         con, args.file, mapping=load_mapping(args.mapping), user=args.user, sheet=args.sheet
     )
     _refresh_derived(con)
@@ -163,13 +163,13 @@ def cmd_compounds_import(args: argparse.Namespace) -> int:
 
 
 def cmd_tickets_ingest(args: argparse.Namespace) -> int:
-    from analytics.ingest import columns
+    from analytics.ingest import mapping_profiles
     from analytics.ingest import pipeline as ingest
 
     con = db.connect(args.db)
     mapping = load_mapping(args.mapping)
     if args.profile:
-        mapping = {**columns.load_profile(con, args.profile), **(mapping or {})}
+        mapping = {**mapping_profiles.load_profile(con, args.profile), **(mapping or {})}
     status = EXIT_OK
     for file in args.files:
         try:
@@ -216,10 +216,10 @@ def cmd_tickets_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_categories_train(args: argparse.Namespace) -> int:
-    from analytics.ingest import categories
+    from analytics.ingest.categories.train import train_model
 
     con = db.connect(args.db)
-    scores = categories.train_model(con, user=args.user)
+    scores = train_model(con, user=args.user)
     emit(scores)
     if scores.get("excluded_classes"):
         left_out = "、".join(f"{d['category']}（{d['tickets']}）" for d in scores["excluded_detail"])
@@ -233,10 +233,10 @@ def cmd_categories_train(args: argparse.Namespace) -> int:
 
 
 def cmd_categories_predict(args: argparse.Namespace) -> int:
-    from analytics.ingest import categories
+    from analytics.ingest.categories.tickets import predict_missing
 
     con = db.connect(args.db)
-    predicted = categories.predict_missing(con)
+    predicted = predict_missing(con)
     _refresh_derived(con)
     emit({"predicted": predicted})
     return EXIT_OK
@@ -244,11 +244,11 @@ def cmd_categories_predict(args: argparse.Namespace) -> int:
 
 def cmd_taskforces_import(args: argparse.Namespace) -> int:
     from analytics import calendar
-    from analytics.services import taskforces
+    from analytics.services.taskforces import file_import
 
     con = db.connect(args.db)
     window = calendar.parse_window(args.selection_window) if args.selection_window else None
-    result = taskforces.import_taskforces(
+    result = file_import.import_taskforces(
         con, args.file, selection_window=window, user=args.user, mapping=load_mapping(args.mapping)
     )
     _refresh_derived(con)
@@ -278,7 +278,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 
 def cmd_effects(args: argparse.Namespace) -> int:
-    from analytics.reports.effects_text import summaries
+    from analytics.reports.effects_text import summary
     from analytics.services import effects
 
     con = db.connect(args.db)
@@ -286,9 +286,8 @@ def cmd_effects(args: argparse.Namespace) -> int:
     if args.format == "json":
         emit(result.as_json())
     else:
-        zh, en = summaries(result)
-        print(zh)
-        print(en)
+        print(summary(result, "zh"))
+        print(summary(result, "en"))
     return EXIT_OK
 
 

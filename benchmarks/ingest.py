@@ -49,7 +49,7 @@ print(n, time.perf_counter() - t)
 ENRICH = """
 import json, sys, time
 sys.path.insert(0, sys.argv[3])
-from analytics.ingest import categories
+from analytics.ingest.categories.train import train_model
 from analytics.store import db
 from analytics.ingest import pipeline as ingest
 from benchmarks.gen_tickets import make_compounds, make_tickets
@@ -65,7 +65,7 @@ if enrich:
     with db.transaction(con) as cur:
         cur.register("c", comp)
         cur.execute("INSERT INTO compounds (compound_id, name, subdistrict) SELECT compound_id, name, subdistrict FROM c")
-    categories.train_model(con)
+    train_model(con)
 marks = {}
 def progress(fraction, message=""):
     marks[round(fraction, 2)] = time.perf_counter()

@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.pages import DEMO_DB, OUT_DIR, ensure_demo, running_server  # noqa: E402
+from tests.fixtures.live_server import MENU_LINK, SIDEBAR  # noqa: E402
 
 LEADER = ("demo_leader", "demo1234")
 ANALYST = ("demo_analyst", "demo1234")
@@ -154,7 +155,7 @@ async def leader(browser: Any, base: str, user: int, rounds: int, visits: list[V
                     if step == "overview":
                         await log_in(page, base, LEADER)  # a fresh session lands on the overview
                     else:
-                        nav = page.locator('[data-testid="stSidebarNav"]')
+                        nav = page.locator(SIDEBAR)
                         await nav.get_by_role("link", name=TITLES["ranking"]).click()
                     charts, errors, t_title = await page_loaded(page, TITLES[step], t0)
                     visits.append(Visit(user, rnd, step, time.perf_counter() - t0, t_title, charts, errors))
@@ -178,9 +179,9 @@ async def analyst(browser: Any, base: str, file: Path, t_start: float, upload: U
     page = await context.new_page()
     try:
         await log_in(page, base, ANALYST)
-        await page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=PAGE_TIMEOUT_S * 1000)
+        await page.wait_for_selector(MENU_LINK, timeout=PAGE_TIMEOUT_S * 1000)
         await wait_for_run(page)
-        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav = page.locator(SIDEBAR)
         await nav.get_by_role("link", name=TITLES["upload"]).click()
         await page_loaded(page, TITLES["upload"])
         upload.started_s = time.perf_counter() - t_start

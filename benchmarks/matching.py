@@ -31,10 +31,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics.ingest import (
-    categories,
-    matching,  # noqa: E402
-)
+from analytics.ingest import matching
+from analytics.ingest.categories.predict import PREDICT_CHUNK, predict_frame
+from analytics.ingest.categories.store import load_model
+from analytics.ingest.categories.tickets import predict_missing
+from analytics.ingest.categories.train import train_model
 from analytics.store import db
 
 SYLLABLES = list(
@@ -170,7 +171,7 @@ def main() -> None:
     )
     con.unregister("lab")
     t = time.perf_counter()
-    scores = categories.train_model(con)
+    scores = train_model(con)
     report["train_s"] = round(time.perf_counter() - t, 2)
     report["train_rows"] = args.train
     report["cv_macro_f1"] = scores["macro_f1"]
@@ -196,17 +197,17 @@ def main() -> None:
     )
     con.unregister("unl")
     report["bare_insert_s"] = round(time.perf_counter() - t, 2)
-    model = categories.load_model(con)
+    model = load_model(con)
     t = time.perf_counter()
-    for start in range(0, args.tickets, categories.PREDICT_CHUNK):
-        categories.predict_frame(
+    for start in range(0, args.tickets, PREDICT_CHUNK):
+        predict_frame(
             model,
-            texts["title"].iloc[start : start + categories.PREDICT_CHUNK],
-            texts["content"].iloc[start : start + categories.PREDICT_CHUNK],
+            texts["title"].iloc[start : start + PREDICT_CHUNK],
+            texts["content"].iloc[start : start + PREDICT_CHUNK],
         )
     report["predict_compute_single_thread_s"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    n = categories.predict_missing(con)
+    n = predict_missing(con)
     report["predict_s"] = round(time.perf_counter() - t, 2)
     report["predicted"] = n
     report["predict_rows_per_s"] = int(n / report["predict_s"])

@@ -92,7 +92,7 @@ def log_in(page: Any, base: str, username: str, password: str, path: str = "", w
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     if wait:
-        page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_selector(live_server.MENU_LINK, timeout=PAGE_TIMEOUT_MS)
         wait_for_run(page)
 
 
@@ -140,16 +140,13 @@ def server_side(path: Path, account: tuple[str, str], repeats: int) -> dict[str,
 
 def measure_server(path: Path, account: tuple[str, str], repeats: int) -> dict[str, dict[str, Any]]:
     import streamlit as st
-    from streamlit.runtime.scriptrunner import script_runner
     from streamlit.testing.v1 import AppTest
 
     from analytics.services import effects
     from analytics.store import db
     from analytics.store import results as stored
-    from tests.fixtures.apptest import _run_entry_script, errors_of, login
+    from tests.fixtures.apptest import errors_of, login
 
-    # as tests.fixtures.apptest.entry_navigation: rerun dashboard.py, as a live server does
-    script_runner._mpa_v1 = _run_entry_script  # noqa: SLF001
     os.environ["HOTLINE_DB"] = str(path)
     # same process and path as the pages' connection: DuckDB shares one database between them
     con = db.connect(Path(path).resolve())
@@ -207,7 +204,7 @@ def browser_side(path: Path, account: tuple[str, str]) -> dict[str, dict[str, An
             t0 = time.perf_counter()
             log_in(page, base, *account, wait=False)
             results["overview"] = {"cold": visit(page, "总览", t0, ERROR_SELECTOR)}
-            nav = page.locator('[data-testid="stSidebarNav"]')
+            nav = page.locator(live_server.SIDEBAR)
             for visit_kind in ("cold", "warm"):
                 for key, _script, title in PAGES:
                     if visit_kind == "cold" and key == "overview":

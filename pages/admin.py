@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analytics.ingest import registry
+from analytics.ingest.registry import queries
 from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth
 from analytics.store import backup, db
@@ -22,9 +22,10 @@ st.title(t("page_admin"))
 
 
 def compound_options() -> dict[str, str]:
-    frame = store.cached(registry.compounds_df)
+    frame = store.cached(queries.compounds_df)
     return {
-        r.compound_id: strip_invisible(f"{r.name}（{r.compound_id}）") for r in frame.itertuples(index=False)
+        r.compound_id: strip_invisible(t("name_id", name=r.name, id=r.compound_id))
+        for r in frame.itertuples(index=False)
     }
 
 

@@ -7,11 +7,12 @@ import streamlit as st
 
 from analytics import config
 from analytics.errors import NotFound
-from analytics.ingest import registry
+from analytics.ingest.registry import queries
 from analytics.metrics import repeats, trends
 from analytics.reports import charts
 from analytics.safe_text import markdown_literal, safe_file_stem, strip_invisible
-from analytics.services import ranking, taskforces
+from analytics.services import ranking
+from analytics.services.taskforces import records
 from ui import session, store
 from ui.i18n import lang, t
 from ui.widgets import render_kpi, render_table
@@ -43,9 +44,10 @@ if requested and not user.sees(requested):
     st.stop()
 
 query = st.text_input(t("pr_search"), key="prof_query")
-hits = store.cached(registry.search_compounds, query, scope=scope, limit=SEARCH_LIMIT)
+hits = store.cached(queries.search_compounds, query, scope=scope, limit=SEARCH_LIMIT)
 labels = {
-    r.compound_id: strip_invisible(f"{r.name}（{r.compound_id}）") for r in hits.itertuples(index=False)
+    r.compound_id: strip_invisible(t("name_id", name=r.name, id=r.compound_id))
+    for r in hits.itertuples(index=False)
 }
 options = list(labels)
 if requested and requested not in labels and not query.strip():
@@ -64,14 +66,14 @@ if compound_id != requested:
     st.query_params["compound"] = compound_id  # a link to this profile can be shared
 
 try:
-    detail = store.cached(registry.compound_detail, compound_id)
+    detail = store.cached(queries.compound_detail, compound_id)
 except NotFound:
     st.error(t("pr_not_found", cid=markdown_literal(compound_id)))
     st.stop()
 
 # --- registry facts --------------------------------------------------------------------------
 stem = safe_file_stem(compound_id)  # download names: ids come from uploaded registries
-st.header(f"{markdown_literal(detail['name'])}（{markdown_literal(compound_id)}）")
+st.header(t("name_id", name=markdown_literal(detail["name"]), id=markdown_literal(compound_id)))
 stars = detail.get("stars")
 kpis = st.columns(4)
 with kpis[0]:
@@ -154,7 +156,7 @@ history = store.cached(ranking.rank_history, compound_id)
 render_table(history, key="prof_rank", file_stem=f"rank_history_{stem}")
 
 st.subheader(t("pr_taskforce"))
-ledger = store.cached(taskforces.ledger, compound_scope=[compound_id])
+ledger = store.cached(records.ledger, compound_scope=[compound_id])
 if ledger.empty:
     st.caption(t("pr_no_taskforce"))
 else:

@@ -4,6 +4,7 @@ the compound registry. Every step is one `analytics` call; errors are shown, nev
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import tempfile
@@ -14,12 +15,18 @@ import pandas as pd
 import streamlit as st
 
 from analytics.errors import HotlineError
-from analytics.ingest import categories, columns, matching, registry
+from analytics.ingest import columns, mapping_profiles
 from analytics.ingest import pipeline as ingest
+from analytics.ingest.categories import store as category_model
+from analytics.ingest.categories import taxonomy
+from analytics.ingest.categories import tickets as ticket_categories
+from analytics.ingest.categories import train as category_training
+from analytics.ingest.matching import review as match_review
+from analytics.ingest.registry import compounds, queries
 from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth
 from ui import session, store
-from ui.i18n import lang, t
+from ui.i18n import lang, t, value_text
 from ui.widgets import mask_all_text, mask_phones, render_kpi, render_table, show_error, shown_errors
 
 PREVIEW_ROWS = 20
@@ -86,7 +93,8 @@ def mapping_widgets(preview: Any, fid: str, profile: str) -> dict[str, str | Non
     grid = st.columns(4)
     for i, field in enumerate(columns.TICKET_FIELDS):
         current = (preview.mapping or {}).get(field.name)
-        label = f"{field.label} · {field.name}" + (f"（{t('up_required')}）" if field.required else "")
+        label = f"{t(f'up_field_{field.name}')} · {field.name}"
+        label = t("up_required_label", label=label) if field.required else label
         with grid[i % 4]:
             mapping[field.name] = st.selectbox(
                 label,
@@ -129,7 +137,7 @@ def ticket_upload() -> None:
     path = save_upload(uploaded, "tickets")
     fid = uploaded.file_id[:12]
 
-    profiles = columns.list_profiles(con, kind="tickets")
+    profiles = mapping_profiles.list_profiles(con, kind="tickets")
     no_profile = t("up_profile_none")
     profile = st.selectbox(
         t("up_profile_load"),
@@ -140,7 +148,7 @@ def ticket_upload() -> None:
     profile_mapping = None
     if profile is not None:
         with shown_errors():
-            profile_mapping = columns.load_profile(con, profile)
+            profile_mapping = mapping_profiles.load_profile(con, profile)
 
     sheet = st.session_state.get(f"up_sheet_{fid}")
     preview = load_preview(path, profile_mapping, sheet)
@@ -151,27 +159,29 @@ def ticket_upload() -> None:
         # opens on the sheet actually read (the first holding data), not simply the first
         at = preview.sheets.index(preview.sheet) if preview.sheet in preview.sheets else 0
         st.selectbox(t("up_sheet"), preview.sheets, index=at, key=f"up_sheet_{fid}")
-        others = "、".join(markdown_literal(s) for s in preview.sheets if s != preview.sheet)
+        others = t("list_sep").join(markdown_literal(s) for s in preview.sheets if s != preview.sheet)
         st.caption(t("up_sheet_note", sheet=markdown_literal(preview.sheet), others=others))
     st.markdown(f"**{t('up_preview', n=PREVIEW_ROWS)}**")
     st.dataframe(mask_all_text(pd.DataFrame(preview.rows)), hide_index=True, key="up_preview_df")
     if preview.dropped_headers:
-        st.info(t("up_dropped_personal", cols="、".join(map(markdown_literal, preview.dropped_headers))))
+        st.info(
+            t("up_dropped_personal", cols=t("list_sep").join(map(markdown_literal, preview.dropped_headers)))
+        )
 
     mapping = mapping_widgets(preview, fid, profile or "")
     chosen = {k: v for k, v in mapping.items() if v}
     missing = columns.missing_required(chosen)
     if missing:
-        st.warning(t("up_missing_required", fields="、".join(missing)))
+        st.warning(t("up_missing_required", fields=t("list_sep").join(missing)))
     unused = [h for h in preview.headers if h not in chosen.values() and h not in preview.dropped_headers]
     if unused:
-        st.caption(t("up_unmapped", cols="、".join(map(markdown_literal, unused))))
+        st.caption(t("up_unmapped", cols=t("list_sep").join(map(markdown_literal, unused))))
 
     with st.expander(t("up_profile_save")):
         name = st.text_input(t("up_profile_name"), key="up_profile_name")
         if st.button(t("up_profile_save"), key="up_profile_save"):
             with shown_errors():
-                columns.save_profile(con, name, chosen, kind="tickets", user=user.username)
+                mapping_profiles.save_profile(con, name, chosen, kind="tickets", user=user.username)
                 st.success(t("up_profile_saved", name=markdown_literal(name.strip())))
 
     signature = json.dumps([uploaded.file_id, mapping, preview.sheet], ensure_ascii=False, default=str)
@@ -194,14 +204,16 @@ def ticket_upload() -> None:
     st.markdown(f"**{t('up_validation')}**")
     render_result(dry_state[1], "up_dry")
     if dry_state[1].dropped_personal_columns:
-        dropped = "、".join(map(markdown_literal, dry_state[1].dropped_personal_columns))
+        dropped = t("list_sep").join(map(markdown_literal, dry_state[1].dropped_personal_columns))
         st.info(t("up_dropped_personal", cols=dropped), icon="🔒")
 
     if st.button(t("up_commit"), key="up_commit", type="primary"):
         bar = st.progress(0.0, text=t("up_importing"))
 
         def progress(fraction: float, message: str = "") -> None:
-            bar.progress(min(max(float(fraction), 0.0), 1.0), text=message or t("up_importing"))
+            # the import's steps in the reader's language; a step the catalogue lacks says "importing"
+            step = value_text(message, default=t("up_importing")) if message else t("up_importing")
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=step)
 
         with shown_errors():
             result = ingest.ingest_file(
@@ -276,13 +288,14 @@ def address_review() -> None:
         return
     show_flash("addr")
     st.caption(t("up_addr_intro"))
-    queue = matching.review_queue(con, limit=REVIEW_BATCH)
+    queue = match_review.review_queue(con, limit=REVIEW_BATCH)
     if queue.empty:
         st.success(t("up_addr_empty"))
         return
-    names = dict(zip(*(registry.compounds_df(con)[c] for c in ("compound_id", "name")), strict=True))
+    names = dict(zip(*(queries.compounds_df(con)[c] for c in ("compound_id", "name")), strict=True))
     skip, reject = "__skip__", "__reject__"
     skip_label, reject_label = t("up_addr_skip"), t("up_addr_reject")
+    name_id = t("name_id").format  # resolved now: a format function must not depend on state
     with st.form("up_addr_form"):
         decisions: dict[str, str] = {}
         for row in queue.itertuples(index=False):
@@ -296,12 +309,12 @@ def address_review() -> None:
                 if cid == reject:
                     return reject_label
                 score = scores.get(cid)
-                return strip_invisible(f"{names.get(cid, cid)}（{cid}）") + (
+                return strip_invisible(name_id(name=names.get(cid, cid), id=cid)) + (
                     f" · {float(score):.2f}" if score is not None else ""
                 )
 
             decisions[row.address] = st.selectbox(
-                f"{markdown_literal(row.address)}（{int(row.tickets)}）",  # a label is Markdown
+                t("up_addr_label", address=markdown_literal(row.address), n=int(row.tickets)),  # Markdown
                 [skip, *candidates, reject, *others],
                 format_func=fmt,
                 # keyed by the address, so a choice never slides onto another row after a save
@@ -313,10 +326,10 @@ def address_review() -> None:
         with shown_errors():
             for address, choice in decisions.items():
                 if choice == reject:
-                    matching.reject_match(con, address, user=user.username)
+                    match_review.reject_match(con, address, user=user.username)
                     rejected += 1
                 elif choice != skip:
-                    matching.confirm_match(con, address, choice, user=user.username)
+                    match_review.confirm_match(con, address, choice, user=user.username)
                     confirmed += 1
             store.invalidate()
             flash("addr", t("up_addr_done", confirmed=confirmed, rejected=rejected))
@@ -325,7 +338,7 @@ def address_review() -> None:
 
 def taxonomy_labels() -> dict[str, str]:
     """category name -> label in the current language (the name itself in Chinese)."""
-    return {c.name: (c.en if lang() == "en" else c.name) for c in categories.TAXONOMY}
+    return {c.name: (c.en if lang() == "en" else c.name) for c in taxonomy.TAXONOMY}
 
 
 def category_review() -> None:
@@ -333,7 +346,7 @@ def category_review() -> None:
         st.info(t("access_denied"))
         return
     show_flash("cat")
-    info = categories.latest_model_info(con)
+    info = category_model.latest_model_info(con)
     st.markdown(f"**{t('up_cat_model')}**")
     if info:
         st.json(info if isinstance(info, dict) else getattr(info, "__dict__", str(info)), expanded=False)
@@ -341,11 +354,11 @@ def category_review() -> None:
         st.caption(t("up_cat_no_model"))
     if st.button(t("up_cat_train"), key="up_cat_train"):
         with shown_errors(), st.spinner(t("up_cat_train")):
-            categories.train_model(con, user=user.username)
+            category_training.train_model(con, user=user.username)
             store.invalidate()
             st.rerun()
     st.caption(t("up_cat_intro"))
-    queue = categories.review_queue(con)
+    queue = ticket_categories.review_queue(con)
     if queue is None or len(queue) == 0:
         st.success(t("up_cat_empty"))
         return
@@ -353,7 +366,7 @@ def category_review() -> None:
     labels = taxonomy_labels()
     names = list(labels)
     keep = "__keep__"
-    keep_label = t("up_addr_skip")
+    keep_format = functools.partial(t("up_cat_keep").format, keep=t("up_addr_skip"))  # resolved now
     with st.form("up_cat_form"):
         choices: dict[str, str] = {}
         for row in queue.to_dict("records"):
@@ -361,9 +374,13 @@ def category_review() -> None:
             current = row.get("category")
             choices[row["ticket_id"]] = st.selectbox(
                 # a label is Markdown: cut first, then escape, so no escape is cut in half
-                f"{markdown_literal(row['ticket_id'])}：{markdown_literal(mask_phones(text.strip())[:120])}",
+                t(
+                    "up_cat_label",
+                    ticket=markdown_literal(row["ticket_id"]),
+                    text=markdown_literal(mask_phones(text.strip())[:120]),
+                ),
                 [keep, *names],
-                format_func=lambda c, cur=current: f"{strip_invisible(cur) or '—'}（{keep_label}）"
+                format_func=lambda c, cur=current: keep_format(current=strip_invisible(cur) or "—")
                 if c == keep
                 else labels[c],
                 key=f"up_cat_{row['ticket_id']}",
@@ -374,7 +391,7 @@ def category_review() -> None:
         with shown_errors():
             for ticket_id, category in choices.items():
                 if category != keep:
-                    categories.set_ticket_category(con, ticket_id, category, user=user.username)
+                    ticket_categories.set_ticket_category(con, ticket_id, category, user=user.username)
                     changed += 1
             store.invalidate()
             flash("cat", t("up_cat_done", n=changed))
@@ -392,7 +409,7 @@ def registry_upload() -> None:
     if uploaded is not None and st.button(t("up_reg_import"), key="up_reg_import", type="primary"):
         path = save_upload(uploaded, "registry")
         with shown_errors():
-            result = registry.import_compounds(con, path, user=user.username)
+            result = compounds.import_compounds(con, path, user=user.username)
             store.invalidate()
             st.session_state["up_reg_result"] = result
     result = st.session_state.get("up_reg_result")

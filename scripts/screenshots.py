@@ -17,7 +17,13 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fixtures.live_server import CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
+from tests.fixtures.live_server import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MENU_LINK,
+    SIDEBAR,
+    running_server,
+)
 
 OUT = ROOT / "docs" / "screenshots"
 SHOTS = {"overview": "总览", "ranking": "重点小区排名", "effects": "整治成效"}
@@ -44,10 +50,10 @@ def main() -> None:
             page.get_by_label("用户名").fill("demo_leader")
             page.get_by_label("密码").fill("demo1234")
             page.get_by_role("button", name="登录").click()
-            page.wait_for_selector('[data-testid="stSidebarNav"]', timeout=180_000)
+            page.wait_for_selector(MENU_LINK, timeout=180_000)
             wait_idle(page)
             for name, title in SHOTS.items():
-                page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+                page.locator(SIDEBAR).get_by_role("link", name=title).click()
                 wait_idle(page)
                 page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
                 print(OUT / f"{name}.png")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from analytics.store import db
+from tests.fixtures import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 
 

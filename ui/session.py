@@ -34,16 +34,17 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from analytics.errors import AccessDenied
+from analytics.reports.text import pair
 from analytics.safe_text import markdown_literal
 from analytics.services import auth
 from analytics.store import db
-from ui.i18n import STRINGS, t
+from ui import shell
+from ui.i18n import t
 
 SESSION_MINUTES = 60  # idle minutes before a session is signed out
 USER_KEY = "auth_user"
 LAST_SEEN_KEY = "auth_last_seen"
-NOTICE_KEY = "auth_notice"
-ENTRY_SCRIPT = "dashboard.py"  # a message for the login page (e.g. why the user was signed out)
+NOTICE_KEY = "auth_notice"  # a message for the login page (e.g. why the user was signed out)
 # a per-address wait up to this long is slept through before the password is checked; a longer
 # one is refused at once (a script thread is not held for minutes)
 LOGIN_SLEEP_MAX_S = 5.0
@@ -155,33 +156,24 @@ def current_user(con: duckdb.DuckDBPyConnection) -> auth.User | None:
     return fresh
 
 
-def leave_legacy_navigation() -> None:
-    """Send a page that was started without the shell back through dashboard.py.
-
-    Before any session of a fresh server process has run `st.navigation`, Streamlit treats the
-    `pages/` folder as an old-style multipage app and may run a page script directly (e.g. a
-    browser reconnecting to /upload after a restart). The shell then never drew its menu or
-    checked the session, so the entry script is run instead, which switches Streamlit over to
-    the role-aware navigation for good."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        st.switch_page(ENTRY_SCRIPT)
-
-
 def require(page: str) -> auth.User:
     """Stop the page unless the signed-in user may open it (also when reached directly: the
-    check runs in the page itself, not only in the menu)."""
+    check runs in the page itself, not only in the menu).
+
+    A run that dashboard.py did not make (see `ui.shell`) draws nothing of the page: a user who
+    may not open it is refused here; anyone else gets dashboard.py run in its place, which
+    shows the login form, or the page inside the menu."""
     from ui.store import get_connection
 
-    leave_legacy_navigation()
     who = current_user(get_connection())
-    if who is None:
-        st.error(t("not_logged_in"))
-        st.stop()
-    if not auth.can(who, page):
+    if who is not None and not auth.can(who, page):
         log.info("refused %s to %s (%s)", page, who.username, who.role)
         st.error(t("access_denied"))
+        st.stop()
+    if not shell.inside():
+        shell.run_shell()
+    if who is None:
+        st.error(t("not_logged_in"))
         st.stop()
     return who
 
@@ -190,7 +182,7 @@ def require(page: str) -> auth.User:
 
 
 def _refused() -> AccessDenied:
-    return AccessDenied(*STRINGS["download_refused"])
+    return AccessDenied(*pair("download_refused"))
 
 
 @dataclass(frozen=True)

@@ -1,30 +1,32 @@
 """Canonical fields of each upload kind and the column headers that map onto them.
 
-A field table is a tuple of small `Field` objects (datasette style). Headers are compared
-after `normalise_header`: no BOM / zero-width characters, no spaces, underscores or hyphens,
-case-folded, so 'Unique Key', 'unique_key' and '\ufeffUNIQUE KEY' are the same header.
+These are the only header tables. Each import kind has one field table, a tuple of small `Field`
+objects (datasette style): tickets, the compound registry with its star ratings and property
+evaluations, and task forces (FIELD_TABLES names them). Headers are compared after
+`normalise_header`: NFKC (full-width forms), no BOM / zero-width characters, no spaces,
+underscores, hyphens, asterisks or colons, case-folded, so 'Unique Key', 'unique_key',
+'\ufeffUNIQUE KEY' and '小区编号*' are the same as the synonyms they spell.
 
-A mapping is `{canonical_field: source_header}`. `resolve_mapping` merges an analyst's mapping
-over the automatic suggestion and refuses headers that are not in the file. Mappings can be
-saved under a name (table mapping_profiles) and reused for the next export of the same system.
+A mapping is `{canonical_field: source_header}`. `match_headers` is the one resolver every import
+uses: the automatic suggestion with an analyst's mapping merged over it. Each import checks the
+analyst's mapping first and says what is wrong with it (`resolve_mapping` for tickets). Mappings
+are saved under a name by analytics.ingest.mapping_profiles.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
-from analytics.errors import FileRejected, NotFound, ValidationError
+from analytics.errors import FileRejected
 from analytics.ingest.readers import clean_header
-from analytics.store import db
 
-NORMALISE_DROP = re.compile(r"[\s_\-·.()（）:：]+")
+NORMALISE_DROP = re.compile(r"[\s_\-·.()（）:：*＊]+")
 
 
 @dataclass(frozen=True)
@@ -116,40 +118,79 @@ THING_WORDS = (
 # Headers of columns that carry phone numbers (masked in any raw row kept for review).
 PHONE_HEADERS = ("来电号码", "联系电话", "联系方式", "手机号码", "电话号码", "手机", "电话", "phone")
 
+# The compound registry (小区名册); a compound is stored only with both of its required fields
 COMPOUND_FIELDS: tuple[Field, ...] = (
-    Field("compound_id", "小区编号", ("小区编号", "编号", "小区代码"), kind="id"),
-    Field("name", "小区名称", ("小区名称", "小区", "名称"), required=True),
-    Field("aliases", "别名", ("别名", "曾用名", "别称")),
-    Field("community", "所属社区", ("所属社区", "社区")),
-    Field("subdistrict", "所属街道", ("所属街道", "街道", "街道办事处")),
-    Field("type", "小区类型", ("小区类型", "类型")),
-    Field("is_old", "新旧", ("新旧", "新老小区", "是否老旧小区", "老旧小区"), kind="flag"),
-    Field("built_year", "建成年份", ("建成年份", "建成年代", "建成时间"), kind="number"),
-    Field("households", "户数", ("户数", "总户数", "住户数"), kind="number"),
-    Field("property_company", "物业公司", ("物业公司", "物业服务企业", "物业")),
+    Field(
+        "compound_id",
+        "小区编号",
+        ("小区编号", "小区代码", "小区ID", "编号", "compound_id"),
+        required=True,
+        kind="id",
+    ),
+    Field("name", "小区名称", ("小区名称", "小区名", "小区", "名称", "name"), required=True),
+    Field("aliases", "别名", ("别名", "曾用名", "俗称", "其他名称", "aliases", "alias", "别称")),
+    Field("community", "所属社区", ("所属社区", "社区", "社区名称", "community")),
+    Field("subdistrict", "所属街道", ("所属街道", "街道", "街道办事处", "subdistrict")),
+    Field("type", "小区类型", ("小区类型", "类型", "type")),
+    Field(
+        "is_old",
+        "新旧",
+        ("新旧", "新老", "新旧小区", "是否老旧小区", "is_old", "新老小区", "老旧小区"),
+        kind="flag",
+    ),
+    Field(
+        "built_year",
+        "建成年份",
+        ("建成年份", "建成年代", "竣工年份", "建成时间", "built_year"),
+        kind="number",
+    ),
+    Field("households", "户数", ("户数", "总户数", "住户数", "居民户数", "households"), kind="number"),
+    Field(
+        "property_company", "物业公司", ("物业公司", "物业服务企业", "物业企业", "物业", "property_company")
+    ),
     Field("lon", "经度", ("经度", "lon", "lng", "longitude"), kind="number"),
     Field("lat", "纬度", ("纬度", "lat", "latitude"), kind="number"),
 )
 
+# Half-year party-branch star ratings of the registry's compounds
+RATING_FIELDS: tuple[Field, ...] = (
+    Field("compound_id", "小区编号", ("小区编号", "compound_id", "编号"), required=True, kind="id"),
+    Field("period", "评定周期", ("评定周期", "周期", "评定期", "半年度", "period"), required=True),
+    Field("stars", "星级", ("星级", "星级评定", "党支部星级", "stars"), required=True, kind="number"),
+)
+
+# Quarterly evaluations of the property companies
+EVALUATION_FIELDS: tuple[Field, ...] = (
+    Field("company", "物业公司", ("物业公司", "物业服务企业", "企业名称", "company"), required=True),
+    Field("quarter", "季度", ("季度", "考核季度", "评价季度", "quarter"), required=True),
+    Field("score", "得分", ("得分", "考核得分", "分数", "score"), kind="number"),
+    Field("list", "红黑榜", ("红黑榜", "榜单", "list")),
+)
+
+# Task-force lists; a row names its compound by compound_id or compound_name (one of the two is
+# required: the import checks that)
 TASKFORCE_FIELDS: tuple[Field, ...] = (
-    Field("compound_id", "小区编号", ("小区编号", "编号"), kind="id"),
-    Field("compound_name", "小区名称", ("小区名称", "小区")),
-    Field("leader", "包保领导", ("包保领导", "包保区领导", "领导")),
-    Field("head", "专班组长", ("专班组长", "组长")),
-    Field("start_date", "进驻日期", ("进驻日期", "进驻时间", "开始日期"), required=True, kind="datetime"),
-    Field("end_date", "撤出日期", ("撤出日期", "撤出时间", "结束日期"), kind="datetime"),
+    Field("compound_id", "小区编号", ("小区编号", "小区代码", "compound_id"), kind="id"),
+    Field("compound_name", "小区名称", ("小区名称", "小区", "compound", "compound_name")),
+    Field("leader", "包保领导", ("包保领导", "包联领导", "牵头领导", "leader"), required=True),
+    Field("head", "专班组长", ("专班组长", "组长", "head")),
+    Field("start_date", "进驻日期", ("进驻日期", "进驻时间", "start_date"), required=True, kind="datetime"),
+    Field("end_date", "撤出日期", ("撤出日期", "撤出时间", "end_date"), kind="datetime"),
+    Field("selection_window", "选定窗口", ("选定窗口", "排名窗口", "selection_window")),
 )
 
 FIELD_TABLES: dict[str, tuple[Field, ...]] = {
     "tickets": TICKET_FIELDS,
     "compounds": COMPOUND_FIELDS,
+    "ratings": RATING_FIELDS,
+    "evaluations": EVALUATION_FIELDS,
     "taskforces": TASKFORCE_FIELDS,
 }
 
 
 def normalise_header(header: object) -> str:
-    """The comparable form of a header: invisible characters, spaces and separators removed."""
-    return NORMALISE_DROP.sub("", clean_header(header)).casefold()
+    """The comparable form of a header: NFKC, invisible characters, spaces and separators removed."""
+    return NORMALISE_DROP.sub("", unicodedata.normalize("NFKC", clean_header(header))).casefold()
 
 
 def fields_by_name(fields: Sequence[Field] = TICKET_FIELDS) -> dict[str, Field]:
@@ -227,19 +268,45 @@ def phone_headers(headers: Iterable[str], mapping: dict[str, str] | None = None)
     return out
 
 
+def match_headers(
+    headers: Sequence[str],
+    fields: Sequence[Field] = TICKET_FIELDS,
+    mapping: Mapping[str, str | None] | None = None,
+) -> dict[str, str]:
+    """{field: header}: the automatic suggestion with `mapping` merged over it, in field order.
+
+    The one resolver of every import. A header of `mapping` is looked up as given, else in its
+    normalised form; a field mapped to None or '' is left unmapped on purpose. Entries naming an
+    unknown field or a header the file lacks are skipped: each import checks its mapping first.
+    """
+    known = fields_by_name(fields)
+    by_norm = {normalise_header(h): h for h in headers}
+    merged: dict[str, str] = suggest_mapping(headers, fields)
+    for field_name, header in (mapping or {}).items():
+        if field_name not in known:
+            continue
+        if header is None or str(header).strip() == "":
+            merged.pop(field_name, None)
+            continue
+        actual = header if header in headers else by_norm.get(normalise_header(header))
+        if actual is not None:
+            merged[field_name] = actual
+    return {f.name: merged[f.name] for f in fields if f.name in merged}
+
+
 def resolve_mapping(
     headers: Sequence[str],
     mapping: dict[str, str | None] | None = None,
     fields: Sequence[Field] = TICKET_FIELDS,
     file_name: str = "",
 ) -> dict[str, str]:
-    """The automatic suggestion with `mapping` merged over it; headers checked against the file.
+    """`match_headers` for a ticket upload: a mapping naming an unknown field or a header that is
+    not in the file is refused, and so is a column of callers' names.
 
     A field mapped to None or '' in `mapping` is left unmapped on purpose.
     """
     known = fields_by_name(fields)
     by_norm = {normalise_header(h): h for h in headers}
-    merged: dict[str, str] = suggest_mapping(headers, fields)
     for field_name, header in (mapping or {}).items():
         if field_name not in known:
             raise FileRejected(
@@ -247,19 +314,17 @@ def resolve_mapping(
                 f"The mapping names an unknown field '{field_name}'; fields are: {', '.join(known)}.",
             )
         if header is None or str(header).strip() == "":
-            merged.pop(field_name, None)
             continue
-        actual = by_norm.get(normalise_header(header))
-        if actual is None:
+        if header not in headers and normalise_header(header) not in by_norm:
             where = f"文件「{file_name}」" if file_name else "文件"
             raise FileRejected(
                 f"映射指定的列「{header}」（字段 {field_name}）在{where}中不存在。文件中的列：{'、'.join(headers)}。",
                 f"The mapping's column '{header}' (field {field_name}) is not in the file "
                 f"{file_name}. Columns found: {', '.join(headers)}.",
             )
-        merged[field_name] = actual
+    merged = match_headers(headers, fields, mapping)
     refuse_caller_names(merged, file_name)
-    return {f.name: merged[f.name] for f in fields if f.name in merged}
+    return merged
 
 
 def missing_required(mapping: dict[str, str], fields: Sequence[Field] = TICKET_FIELDS) -> list[str]:
@@ -285,63 +350,6 @@ def require_fields(
         f"File {file_name} lacks required field(s): {en}. Columns found: {', '.join(headers)}. "
         "Map them to a column in the mapping.",
     )
-
-
-# ---------------------------------------------------------------- saved mappings
-
-
-def save_profile(
-    con: duckdb.DuckDBPyConnection,
-    name: str,
-    mapping: dict[str, str],
-    kind: str = "tickets",
-    user: str | None = None,
-) -> None:
-    """Save (or replace) a named mapping, e.g. '区热线平台导出 2023'."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError("请为映射方案命名。", "Give the mapping profile a name.")
-    if kind not in FIELD_TABLES:
-        raise ValidationError(f"未知的映射类型：{kind}", f"Unknown mapping kind: {kind}")
-    known = fields_by_name(FIELD_TABLES[kind])
-    unknown = [k for k in mapping if k not in known]
-    if unknown:
-        raise ValidationError(
-            f"映射中有未知字段：{'、'.join(unknown)}。",
-            f"The mapping has unknown fields: {', '.join(unknown)}.",
-        )
-    named = [h for h in mapping.values() if h and is_caller_name_header(h)]
-    if named:
-        raise ValidationError(
-            f"映射方案不能包含来电人姓名列：{'、'.join(named)}。",
-            f"A mapping profile cannot use columns of callers' names: {', '.join(named)}.",
-        )
-    payload = json.dumps(mapping, ensure_ascii=False, sort_keys=True)
-    with db.transaction(con) as cur:
-        cur.execute(
-            "INSERT INTO mapping_profiles VALUES (?, ?, ?, ?, now()) ON CONFLICT (name) DO UPDATE SET "
-            "kind = excluded.kind, mapping = excluded.mapping, created_by = excluded.created_by, "
-            "created_at = excluded.created_at",
-            [name, kind, payload, user],
-        )
-        db.audit(cur, user, "mapping.save", {"name": name, "kind": kind})
-
-
-def load_profile(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
-    raw = db.query_one(con, "SELECT mapping FROM mapping_profiles WHERE name = ?", [name])
-    if raw is None:
-        raise NotFound(f"没有名为「{name}」的映射方案。", f"No mapping profile named '{name}'.")
-    return json.loads(raw)
-
-
-def list_profiles(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> pd.DataFrame:
-    """name, kind, mapping (JSON), created_by, created_at; newest first."""
-    sql = "SELECT name, kind, mapping, created_by, created_at FROM mapping_profiles"
-    params: list[str] = []
-    if kind is not None:
-        sql += " WHERE kind = ?"
-        params.append(kind)
-    return db.query_df(con, sql + " ORDER BY created_at DESC, name", params)
 
 
 # ---------------------------------------------------------------- value parsing (SQL, vectorised)

@@ -57,7 +57,8 @@ def surge_table(
     q: float = FDR_Q,
     baseline_months: int = BASELINE_MONTHS,
 ) -> pd.DataFrame:
-    """Every compound tested in `month`: tickets, expected, ratio, p_value, q_value, alert, reasons.
+    """Every compound tested in `month`: tickets, expected, ratio, p_value, q_value, alert, and the
+    reason's parts (top_category, top_share; analytics.reports.alerts words them).
 
     attrs: month, q, method, n_tested, kappa, baseline (first, last month).
     """
@@ -118,16 +119,6 @@ def surge_table(
     out["alert"] = reject & (y_now > expected)
     cats = db.query_df(con, src.fill(TOP_CATEGORY_SQL), [m.start_time, hi])
     out = out.merge(cats, on="compound_id", how="left")
-    out["reason"] = [
-        f"本月 {t} 件，预期 {e:.0f} 件（同期季节基线），主要类别：{c} {s:.0%}" if isinstance(c, str)
-        else f"本月 {t} 件，预期 {e:.0f} 件（同期季节基线）"
-        for t, e, c, s in zip(out["tickets"], out["expected"], out["top_category"], out["top_share"], strict=True)
-    ]  # fmt: skip
-    out["reason_en"] = [
-        f"{t} tickets this month, {e:.0f} expected (seasonal baseline); main category: {c} {s:.0%}"
-        if isinstance(c, str) else f"{t} tickets this month, {e:.0f} expected (seasonal baseline)"
-        for t, e, c, s in zip(out["tickets"], out["expected"], out["top_category"], out["top_share"], strict=True)
-    ]  # fmt: skip
     out = out.sort_values(["p_value", "compound_id"]).reset_index(drop=True)
     out.attrs.update(
         month=str(m),

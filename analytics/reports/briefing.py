@@ -1,14 +1,16 @@
-"""The leaders' monthly briefing (月度通报), in the layout local 12345 offices publish.
+"""The leaders' monthly briefing (月度通报), in the layout local 12345 offices publish, in Chinese
+(the default) or English; every word comes from the catalogue (`analytics.reports.text`, keys `br_*`).
 
-Sections, each one table (the keys of `briefing_tables`, also the sheet names):
+Sections, each one table (the keys of `briefing_tables`; their titles are the sheet names):
 
-- 总体情况: headline numbers of the month: tickets, 环比, 同比, rates, repeat share, task forces;
-- 街道情况: per subdistrict: tickets, last month, 环比, same month last year, 同比, resolution
-  and satisfaction rates;
-- 小区前十: the ten compounds with the most tickets this month, with 环比 and 同比;
-- 同比升降: the compounds with the largest rise and fall vs the same month last year (arrows);
-- 专班进展: every task force: leader, head, start, monthly tickets before, this month, the same
-  month last year, status and the exit rule.
+- summary (总体情况): headline numbers of the month: tickets, 环比, 同比, rates, repeat share,
+  task forces;
+- subdistricts (街道情况): per subdistrict: tickets, last month, 环比, same month last year, 同比,
+  resolution and satisfaction rates;
+- top (小区前十): the ten compounds with the most tickets this month, with 环比 and 同比;
+- movers (同比升降): the compounds with the largest rise and fall vs the same month last year (arrows);
+- taskforces (专班进展): every task force: leader, head, start, monthly tickets before, this month,
+  the same month last year, status and the exit rule.
 
 `briefing_xlsx` writes them as one workbook (title row, formatted headers, column widths) via
 xlsxwriter; `briefing_html` as one printable page. Percentages are numbers of percent (-20.3),
@@ -31,19 +33,24 @@ from analytics.errors import NotFound
 from analytics.metrics import trends
 from analytics.metrics.rates import service_rates
 from analytics.reports import exports
-from analytics.services import taskforces
+from analytics.reports.text import text, value_text
+from analytics.services.taskforces import records
 from analytics.store import db
 
-DEFAULT_TITLE = "12345热线小区工单月度通报"
-SECTION_SUMMARY = "总体情况"
-SECTION_SUBDISTRICTS = "街道情况"
-SECTION_TOP = "小区前十"
-SECTION_MOVERS = "同比升降"
-SECTION_TASKFORCES = "专班进展"
+SECTION_SUMMARY = "summary"
+SECTION_SUBDISTRICTS = "subdistricts"
+SECTION_TOP = "top"
+SECTION_MOVERS = "movers"
+SECTION_TASKFORCES = "taskforces"
 SECTIONS = (SECTION_SUMMARY, SECTION_SUBDISTRICTS, SECTION_TOP, SECTION_MOVERS, SECTION_TASKFORCES)
-# column name -> number format kind; anything else is text or a plain number
-PCT_COLUMNS = {"环比（%）", "同比（%）", "变化（%）"}
-SHARE_COLUMNS = {"解决率", "满意率", "按时办结率"}
+# column -> number format kind; anything else is text or a plain number
+PCT_COLUMNS = {"mom_pct", "yoy_pct", "change_pct"}
+SHARE_COLUMNS = {"resolution_rate", "satisfaction_rate"}
+# summary rows shown as a percent change or as a share (the others are counts)
+PCT_ROWS = {"mom_pct", "yoy_pct", "janfeb_yoy", "tf_yoy"}
+SHARE_ROWS = {"response", "resolution", "satisfaction", "on_time", "repeat"}
+TOTAL = "__total__"  # the subdistricts' total row, worded with the table
+HTML_LANG = {"zh": "zh-CN", "en": "en"}
 HTML_STYLE = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", "SimSun", sans-serif; margin: 2em; color: #222; }
 h1 { text-align: center; font-size: 22pt; margin-bottom: 0.2em; }
@@ -62,15 +69,22 @@ def _month(month: Any) -> pd.Period:
     return calendar.parse_month(month)
 
 
-def month_label(month: Any) -> str:
+def month_label(month: Any, lang: str = "zh") -> str:
     m = _month(month)
-    return f"{m.year}年{m.month}月"
+    return text("br_month", lang, year=m.year, month=m.month)
 
 
-def briefing_title(con: duckdb.DuckDBPyConnection, month: Any) -> str:
+def briefing_title(con: duckdb.DuckDBPyConnection, month: Any, lang: str = "zh") -> str:
     """'兰山区12345热线小区工单月度通报（2024年6月）' (district name from the setting, if any)."""
     district = db.get_setting(con, "district_name") or ""
-    return f"{district}{DEFAULT_TITLE}（{month_label(month)}）"
+    if district and lang == "en":
+        district += " "
+    return text("br_heading", lang, district=district, month=month_label(month, lang))
+
+
+def section_title(section: str, lang: str = "zh") -> str:
+    """A section's title (also its sheet name): '总体情况' for 'summary'."""
+    return text(f"br_section_{section}", lang)
 
 
 def _pct_round(value: Any) -> float | None:
@@ -80,39 +94,40 @@ def _pct_round(value: Any) -> float | None:
 def _summary(con: duckdb.DuckDBPyConnection, month: pd.Period) -> tuple[pd.DataFrame, dict[str, Any]]:
     k = trends.district_kpis(con, month)
     rows: list[tuple[str, Any, str]] = [
-        ("受理工单总量（件）", k["tickets"], ""),
-        ("上月工单量（件）", k["prev_month_tickets"], ""),
-        ("环比（%）", _pct_round(k["mom_pct"]), ""),
-        ("去年同月工单量（件）", k["last_year_tickets"], ""),
-        ("同比（%）", _pct_round(k["yoy_pct"]), "春节月份错位，同比失真" if k["festival_shift"] else ""),
-        ("有效工单（件）", k["valid_tickets"], ""),
+        ("tickets", k["tickets"], ""),
+        ("prev_month", k["prev_month_tickets"], ""),
+        ("mom_pct", _pct_round(k["mom_pct"]), ""),
+        ("last_year", k["last_year_tickets"], ""),
+        ("yoy_pct", _pct_round(k["yoy_pct"]), "festival" if k["festival_shift"] else ""),
+        ("valid", k["valid_tickets"], ""),
         (
-            "每百户有效工单（件）",
+            "rate",
             None if k["rate_per_100_households"] is None else round(k["rate_per_100_households"], 2),
             "",
         ),
-        ("响应率", k["response_rate"], ""),
-        ("解决率", k["resolution_rate"], ""),
-        ("满意率", k["satisfaction_rate"], ""),
-        ("按时办结率", k["on_time_rate"], ""),
-        (f"{REPEAT_DAYS}天内重复来电占比", k["repeat_share"], ""),
+        ("response", k["response_rate"], ""),
+        ("resolution", k["resolution_rate"], ""),
+        ("satisfaction", k["satisfaction_rate"], ""),
+        ("on_time", k["on_time_rate"], ""),
+        ("repeat", k["repeat_share"], ""),
     ]
     if k.get("janfeb_yoy_pct") is not None:
-        rows.append(("1-2月合计同比（%）", _pct_round(k["janfeb_yoy_pct"]), "合并1、2月以消除春节错位"))
+        rows.append(("janfeb_yoy", _pct_round(k["janfeb_yoy_pct"]), "janfeb"))
     tf = k.get("taskforce")
     if tf:
         rows += [
-            ("专班小区数（个）", tf["compounds"], ""),
-            ("专班小区本月工单（件）", tf["tickets"], ""),
-            ("专班小区同比（%）", _pct_round(tf["yoy_pct"]), "简单同比，含高峰自然回落，见整治成效页"),
+            ("tf_compounds", tf["compounds"], ""),
+            ("tf_tickets", tf["tickets"], ""),
+            ("tf_yoy", _pct_round(tf["yoy_pct"]), "tf"),
         ]
-    frame = pd.DataFrame(rows, columns=["指标", "数值", "说明"])
+    frame = pd.DataFrame(rows, columns=["measure", "value", "note"])
     return frame, k
 
 
 def _subdistricts(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFrame:
     counts = trends.monthly_counts(con, "subdistrict", str(month - 12), str(month))
-    cols = ["街道", "工单量", "上月", "环比（%）", "去年同月", "同比（%）", "解决率", "满意率"]
+    cols = ["subdistrict", "tickets", "prev_month", "mom_pct", "last_year", "yoy_pct", "resolution_rate",
+            "satisfaction_rate"]  # fmt: skip
     if counts.empty:
         return pd.DataFrame(columns=cols)
     moved = trends.yoy_mom(counts)
@@ -122,32 +137,32 @@ def _subdistricts(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFr
     district_row = district.iloc[0] if len(district) else pd.Series(dtype=float)
     out = pd.DataFrame(
         {
-            "街道": now["key"].to_numpy(),
-            "工单量": now["tickets"].astype(int).to_numpy(),
-            "上月": now["prev_month"].to_numpy(),
-            "环比（%）": now["mom_pct"].round(1).to_numpy(),
-            "去年同月": now["prev_year"].to_numpy(),
-            "同比（%）": now["yoy_pct"].round(1).to_numpy(),
+            "subdistrict": now["key"].to_numpy(),
+            "tickets": now["tickets"].astype(int).to_numpy(),
+            "prev_month": now["prev_month"].to_numpy(),
+            "mom_pct": now["mom_pct"].round(1).to_numpy(),
+            "last_year": now["prev_year"].to_numpy(),
+            "yoy_pct": now["yoy_pct"].round(1).to_numpy(),
         }
     )
-    out["解决率"] = out["街道"].map(rates.get("resolution_rate", pd.Series(dtype=float)))
-    out["满意率"] = out["街道"].map(rates.get("satisfaction_rate", pd.Series(dtype=float)))
-    out = out.sort_values(["工单量", "街道"], ascending=[False, True]).reset_index(drop=True)
+    out["resolution_rate"] = out["subdistrict"].map(rates.get("resolution_rate", pd.Series(dtype=float)))
+    out["satisfaction_rate"] = out["subdistrict"].map(rates.get("satisfaction_rate", pd.Series(dtype=float)))
+    out = out.sort_values(["tickets", "subdistrict"], ascending=[False, True]).reset_index(drop=True)
     total = pd.DataFrame(
         [
             {
-                "街道": "合计",
-                "工单量": int(out["工单量"].sum()),
-                "上月": out["上月"].sum(min_count=1),
-                "环比（%）": _pct_round(trends.pct_change(out["工单量"].sum(), out["上月"].sum()))
-                if out["上月"].notna().any()
+                "subdistrict": TOTAL,
+                "tickets": int(out["tickets"].sum()),
+                "prev_month": out["prev_month"].sum(min_count=1),
+                "mom_pct": _pct_round(trends.pct_change(out["tickets"].sum(), out["prev_month"].sum()))
+                if out["prev_month"].notna().any()
                 else None,
-                "去年同月": out["去年同月"].sum(min_count=1),
-                "同比（%）": _pct_round(trends.pct_change(out["工单量"].sum(), out["去年同月"].sum()))
-                if out["去年同月"].notna().any()
+                "last_year": out["last_year"].sum(min_count=1),
+                "yoy_pct": _pct_round(trends.pct_change(out["tickets"].sum(), out["last_year"].sum()))
+                if out["last_year"].notna().any()
                 else None,
-                "解决率": district_row.get("resolution_rate"),
-                "满意率": district_row.get("satisfaction_rate"),
+                "resolution_rate": district_row.get("resolution_rate"),
+                "satisfaction_rate": district_row.get("satisfaction_rate"),
             }
         ]
     )
@@ -155,18 +170,8 @@ def _subdistricts(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFr
 
 
 def _top_compounds(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFrame:
-    cols = [
-        "排名",
-        "小区编号",
-        "小区",
-        "社区",
-        "街道",
-        "工单量",
-        "上月",
-        "环比（%）",
-        "去年同月",
-        "同比（%）",
-    ]
+    cols = ["rank", "compound_id", "name", "community", "subdistrict", "tickets", "prev_month", "mom_pct",
+            "last_year", "yoy_pct"]  # fmt: skip
     counts = trends.monthly_counts(con, "compound", str(month - 12), str(month))
     if counts.empty:
         return pd.DataFrame(columns=cols)
@@ -184,19 +189,19 @@ def _top_compounds(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataF
     frame = frame.merge(where, on="key", how="left")
     return pd.DataFrame(
         {
-            "排名": range(1, len(frame) + 1),
-            "小区编号": frame["key"].to_numpy(),
-            "小区": frame["name"].fillna(frame["key"]).to_numpy(),
-            "社区": frame["community"].to_numpy(),
-            "街道": frame["subdistrict"].to_numpy(),
-            "工单量": frame["tickets"].astype(int).to_numpy(),
-            "上月": frame["prev"].to_numpy(),
-            "环比（%）": [
+            "rank": range(1, len(frame) + 1),
+            "compound_id": frame["key"].to_numpy(),
+            "name": frame["name"].fillna(frame["key"]).to_numpy(),
+            "community": frame["community"].to_numpy(),
+            "subdistrict": frame["subdistrict"].to_numpy(),
+            "tickets": frame["tickets"].astype(int).to_numpy(),
+            "prev_month": frame["prev"].to_numpy(),
+            "mom_pct": [
                 _pct_round(trends.pct_change(a, b))
                 for a, b in zip(frame["tickets"], frame["prev"], strict=True)
             ],
-            "去年同月": frame["last"].to_numpy(),
-            "同比（%）": [
+            "last_year": frame["last"].to_numpy(),
+            "yoy_pct": [
                 _pct_round(trends.pct_change(a, b))
                 for a, b in zip(frame["tickets"], frame["last"], strict=True)
             ],
@@ -208,15 +213,15 @@ def _movers(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFrame:
     tb = trends.top_bottom(con, str(month), n=LIST_N)
     return pd.DataFrame(
         {
-            "方向": tb["direction"].map({"rise": "上升", "fall": "下降"}).to_numpy(),
-            "": tb["arrow"].to_numpy(),
-            "小区编号": tb["compound_id"].to_numpy(),
-            "小区": tb["name"].to_numpy(),
-            "社区": tb["community"].to_numpy(),
-            "本月": tb["tickets"].astype(int).to_numpy(),
-            "去年同月": tb["last_year"].astype(int).to_numpy(),
-            "增减（件）": tb["change"].astype(int).to_numpy(),
-            "变化（%）": tb["change_pct"].round(1).to_numpy(),
+            "direction": tb["direction"].to_numpy(),
+            "arrow": tb["arrow"].to_numpy(),
+            "compound_id": tb["compound_id"].to_numpy(),
+            "name": tb["name"].to_numpy(),
+            "community": tb["community"].to_numpy(),
+            "this_month": tb["tickets"].astype(int).to_numpy(),
+            "last_year": tb["last_year"].astype(int).to_numpy(),
+            "change": tb["change"].astype(int).to_numpy(),
+            "change_pct": tb["change_pct"].round(1).to_numpy(),
         }
     )
 
@@ -232,9 +237,9 @@ GROUP BY compound_id
 
 
 def _taskforces(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFrame:
-    cols = ["小区编号", "小区", "社区", "包保领导", "专班组长", "进驻日期", "进驻前月均", "本月", "去年同月",
-            "同比（%）", "状态", "撤出目标（件/月）", "连续达标月数", "满足撤出条件"]  # fmt: skip
-    ledger = taskforces.ledger(con)
+    cols = ["compound_id", "name", "community", "leader", "head", "start", "before_monthly", "this_month",
+            "last_year", "yoy_pct", "status", "target", "months_below", "meets_exit_rule"]  # fmt: skip
+    ledger = records.ledger(con)
     if ledger.empty:
         return pd.DataFrame(columns=cols)
     ledger = ledger[pd.to_datetime(ledger["start_date"]) < (month + 1).start_time]
@@ -248,23 +253,25 @@ def _taskforces(con: duckdb.DuckDBPyConnection, month: pd.Period) -> pd.DataFram
     last = ledger["compound_id"].map(counts["last_year"]).fillna(0).astype(int)
     out = pd.DataFrame(
         {
-            "小区编号": ledger["compound_id"].to_numpy(),
-            "小区": ledger["compound_name"].to_numpy(),
-            "社区": ledger["community"].to_numpy(),
-            "包保领导": ledger["leader"].to_numpy(),
-            "专班组长": ledger["head"].to_numpy(),
-            "进驻日期": pd.to_datetime(ledger["start_date"]).dt.strftime("%Y-%m-%d").to_numpy(),
-            "进驻前月均": ledger["tickets_before_monthly"].round(1).to_numpy(),
-            "本月": this.to_numpy(),
-            "去年同月": last.to_numpy(),
-            "同比（%）": [_pct_round(trends.pct_change(a, b)) for a, b in zip(this, last, strict=True)],
-            "状态": ledger["status"].to_numpy(),
-            "撤出目标（件/月）": ledger["target"].to_numpy(),
-            "连续达标月数": ledger["months_below"].to_numpy(),
-            "满足撤出条件": ledger["meets_exit_rule"].map({True: "是", False: "否"}).to_numpy(),
+            "compound_id": ledger["compound_id"].to_numpy(),
+            "name": ledger["compound_name"].to_numpy(),
+            "community": ledger["community"].to_numpy(),
+            "leader": ledger["leader"].to_numpy(),
+            "head": ledger["head"].to_numpy(),
+            "start": pd.to_datetime(ledger["start_date"]).dt.strftime("%Y-%m-%d").to_numpy(),
+            "before_monthly": ledger["tickets_before_monthly"].round(1).to_numpy(),
+            "this_month": this.to_numpy(),
+            "last_year": last.to_numpy(),
+            "yoy_pct": [_pct_round(trends.pct_change(a, b)) for a, b in zip(this, last, strict=True)],
+            "status": ledger["status"].to_numpy(),
+            "target": ledger["target"].to_numpy(),
+            "months_below": ledger["months_below"].to_numpy(),
+            "meets_exit_rule": ledger["meets_exit_rule"].to_numpy(),
         }
     )
-    return out.sort_values(["本月", "小区编号"], ascending=[False, True]).reset_index(drop=True)[cols]
+    return out.sort_values(["this_month", "compound_id"], ascending=[False, True]).reset_index(drop=True)[
+        cols
+    ]
 
 
 COMPOUND_SQL = "SELECT compound_id, community, subdistrict, lat, lon, households FROM compounds"
@@ -285,10 +292,36 @@ def compound_month(con: duckdb.DuckDBPyConnection, month: Any) -> pd.DataFrame:
     return out[["compound_id", "name", "community", "subdistrict", "lat", "lon", "households", "tickets"]]
 
 
-def briefing_tables(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, pd.DataFrame]:
-    """The briefing's tables for `month` ('YYYY-MM'), keyed by section name (see SECTIONS).
+def _worded(section: str, frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A section's frame as the reader sees it: headers, row names, notes and coded values in
+    `lang`. attrs keep what the writers format by: `column_kinds` (pct / share / '' per column)
+    and, for the summary, `row_kinds` (of its value column)."""
+    out = frame.copy()
+    if section == SECTION_SUMMARY:
+        out.attrs["row_kinds"] = [
+            "pct" if m in PCT_ROWS else "share" if m in SHARE_ROWS else "" for m in out["measure"]
+        ]
+        out["measure"] = [text(f"br_row_{m}", lang, days=REPEAT_DAYS) for m in out["measure"]]
+        out["note"] = [text(f"br_note_{n}", lang) if n else "" for n in out["note"]]
+    if "subdistrict" in out and section == SECTION_SUBDISTRICTS:
+        out["subdistrict"] = [text("br_total", lang) if v == TOTAL else v for v in out["subdistrict"]]
+    if "direction" in out:
+        out["direction"] = [text(f"br_{d}", lang) for d in out["direction"]]
+    if "status" in out:
+        out["status"] = [value_text(v, lang) for v in out["status"]]
+    if "meets_exit_rule" in out:
+        out["meets_exit_rule"] = [text("yes" if bool(v) else "no", lang) for v in out["meets_exit_rule"]]
+    out.attrs["column_kinds"] = [
+        "pct" if c in PCT_COLUMNS else "share" if c in SHARE_COLUMNS else "" for c in out.columns
+    ]
+    out.columns = [text(f"br_col_{c}", lang) for c in out.columns]
+    return out
 
-    attrs of the 总体情况 frame carry the raw KPI dict (`kpis`), the month and the title.
+
+def briefing_tables(con: duckdb.DuckDBPyConnection, month: Any, lang: str = "zh") -> dict[str, pd.DataFrame]:
+    """The briefing's tables for `month` ('YYYY-MM') in `lang`, keyed by section (see SECTIONS).
+
+    attrs of the summary frame carry the raw KPI dict (`kpis`), the month and the title.
     """
     m = _month(month)
     if db.query_one(con, "SELECT count(*) FROM tickets") == 0:
@@ -296,27 +329,37 @@ def briefing_tables(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, pd.
             "库中还没有工单，无法生成通报。请先导入工单。", "No tickets in the store yet; ingest some first."
         )
     summary, kpis = _summary(con, m)
-    summary.attrs.update(kpis=kpis, month=str(m), title=briefing_title(con, m))
-    return {
+    frames = {
         SECTION_SUMMARY: summary,
         SECTION_SUBDISTRICTS: _subdistricts(con, m),
         SECTION_TOP: _top_compounds(con, m),
         SECTION_MOVERS: _movers(con, m),
         SECTION_TASKFORCES: _taskforces(con, m),
     }
+    tables = {section: _worded(section, frame, lang) for section, frame in frames.items()}
+    tables[SECTION_SUMMARY].attrs.update(kpis=kpis, month=str(m), title=briefing_title(con, m, lang))
+    return tables
 
 
-def _is_share_row(section: str, row: pd.Series) -> bool:
-    return section == SECTION_SUMMARY and ("率" in str(row["指标"]) or "占比" in str(row["指标"]))
+def _kind(frame: pd.DataFrame, i: int, j: int) -> str:
+    """How the cell at row i, column j is shown: 'pct' (a change in percent), 'share' or ''."""
+    kind = (frame.attrs.get("column_kinds") or [""] * len(frame.columns))[j]
+    rows = frame.attrs.get("row_kinds")
+    if rows is not None and j == 1:  # the summary's value column
+        kind = rows[i]
+    return kind
 
 
 def briefing_xlsx(
-    con: duckdb.DuckDBPyConnection, month: Any, tables: dict[str, pd.DataFrame] | None = None
+    con: duckdb.DuckDBPyConnection,
+    month: Any,
+    tables: dict[str, pd.DataFrame] | None = None,
+    lang: str = "zh",
 ) -> bytes:
     """The briefing as an Excel workbook: one sheet per section, a merged title row, bold
     headers with borders, percent formats and column widths. Text is formula-neutralised."""
-    tables = tables if tables is not None else briefing_tables(con, month)
-    title = briefing_title(con, month)
+    tables = tables if tables is not None else briefing_tables(con, month, lang)
+    title = briefing_title(con, month, lang)
     buf = io.BytesIO()
     options = {
         "strings_to_formulas": False,
@@ -331,42 +374,36 @@ def briefing_xlsx(
             {"bold": True, "bg_color": "#F2F2F2", "border": 1, "align": "center", "text_wrap": True}
         )
         f_cell = book.add_format({"border": 1})
-        f_pct = book.add_format({"border": 1, "num_format": '0.0"%"'})
-        f_share = book.add_format({"border": 1, "num_format": "0.0%"})
-        f_num = book.add_format({"border": 1, "num_format": "#,##0.##"})
+        formats = {
+            "pct": book.add_format({"border": 1, "num_format": '0.0"%"'}),
+            "share": book.add_format({"border": 1, "num_format": "0.0%"}),
+            "": book.add_format({"border": 1, "num_format": "#,##0.##"}),
+        }
         for section, frame in tables.items():
+            name = section_title(section, lang)
             data = exports.neutralise_frame(frame)
-            data.to_excel(xl, sheet_name=section, index=False, startrow=2, header=False)
-            sheet = xl.sheets[section]
+            data.to_excel(xl, sheet_name=name, index=False, startrow=2, header=False)
+            sheet = xl.sheets[name]
             ncol = max(len(data.columns), 1)
             if ncol > 1:
-                sheet.merge_range(0, 0, 0, ncol - 1, f"{title} · {section}", f_title)
+                sheet.merge_range(0, 0, 0, ncol - 1, f"{title} · {name}", f_title)
             else:
-                sheet.write(0, 0, f"{title} · {section}", f_title)
+                sheet.write(0, 0, f"{title} · {name}", f_title)
             sheet.set_row(0, 28)
             for j, col in enumerate(data.columns):
                 sheet.write(1, j, col, f_head)
                 width = max([len(str(col)) * 2 + 2] + [len(str(v)) * 2 for v in data[col].head(50)] + [8])
                 sheet.set_column(j, j, min(width, 40))
             for i, (_, row) in enumerate(data.iterrows()):
-                share_row = _is_share_row(section, row)
-                for j, col in enumerate(data.columns):
-                    value = row[col]
+                for j in range(len(data.columns)):
+                    value = row.iloc[j]
                     if value is None or (not isinstance(value, str) and pd.isna(value)):
                         sheet.write_blank(2 + i, j, None, f_cell)
                         continue
                     if isinstance(value, str):
                         sheet.write_string(2 + i, j, value, f_cell)
                         continue
-                    if col in PCT_COLUMNS or (
-                        section == SECTION_SUMMARY and col == "数值" and "（%）" in str(row["指标"])
-                    ):
-                        fmt = f_pct
-                    elif col in SHARE_COLUMNS or (col == "数值" and share_row):
-                        fmt = f_share
-                    else:
-                        fmt = f_num
-                    sheet.write_number(2 + i, j, float(value), fmt)
+                    sheet.write_number(2 + i, j, float(value), formats[_kind(frame, i, j)])
             sheet.freeze_panes(2, 0)
             sheet.set_landscape()
             sheet.fit_to_pages(1, 0)
@@ -374,22 +411,18 @@ def briefing_xlsx(
     return buf.getvalue()
 
 
-def _cell(section: str, col: str, row: pd.Series) -> tuple[str, str]:
+def _cell(value: Any, kind: str, lang: str) -> tuple[str, str]:
     """(text, css class) of one cell for the printable page."""
-    value = row[col]
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "—", "num"
     if isinstance(value, str):
         return html.escape(value), ""
     if isinstance(value, bool):
-        return ("是" if value else "否"), ""
-    is_pct = col in PCT_COLUMNS or (
-        section == SECTION_SUMMARY and col == "数值" and "（%）" in str(row["指标"])
-    )
-    if is_pct:
+        return text("yes" if value else "no", lang), ""
+    if kind == "pct":
         cls = "num up" if value > 0 else "num down" if value < 0 else "num"
         return f"{value:+.1f}%", cls
-    if col in SHARE_COLUMNS or (col == "数值" and _is_share_row(section, row)):
+    if kind == "share":
         return f"{value:.1%}", "num"
     if float(value).is_integer():
         return f"{int(value):,}", "num"
@@ -397,38 +430,41 @@ def _cell(section: str, col: str, row: pd.Series) -> tuple[str, str]:
 
 
 def briefing_html(
-    con: duckdb.DuckDBPyConnection, month: Any, tables: dict[str, pd.DataFrame] | None = None
+    con: duckdb.DuckDBPyConnection,
+    month: Any,
+    tables: dict[str, pd.DataFrame] | None = None,
+    lang: str = "zh",
 ) -> str:
     """The briefing as one self-contained printable HTML page (no scripts, no external files)."""
-    tables = tables if tables is not None else briefing_tables(con, month)
-    title = briefing_title(con, month)
+    tables = tables if tables is not None else briefing_tables(con, month, lang)
+    title = briefing_title(con, month, lang)
     kpis = tables[SECTION_SUMMARY].attrs.get("kpis") or trends.district_kpis(con, _month(month))
     yoy = kpis.get("yoy_pct")
-    lead = f"{month_label(month)}共受理工单 {kpis['tickets']:,} 件" + (
-        f"，同比{'上升' if yoy > 0 else '下降'} {abs(yoy):.1f}%。" if yoy is not None else "。"
-    )
+    lead = text("br_lead", lang, month=month_label(month, lang), tickets=kpis["tickets"])
+    if yoy is None:
+        lead += text("br_lead_end", lang)
+    else:
+        lead += text("br_lead_yoy_up" if yoy > 0 else "br_lead_yoy_down", lang, pct=abs(yoy))
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f'<html lang="{HTML_LANG.get(lang, "zh-CN")}"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{HTML_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         f'<p class="sub">{html.escape(lead)}</p>',
     ]
-    numerals = "一二三四五六七八九十"
-    for k, (section, frame) in enumerate(tables.items()):
-        parts.append(f"<h2>{numerals[k]}、{html.escape(section)}</h2>")
+    for k, (section, frame) in enumerate(tables.items(), start=1):
+        parts.append(
+            f"<h2>{html.escape(text(f'br_numbered_{k}', lang, title=section_title(section, lang)))}</h2>"
+        )
         if frame.empty:
-            parts.append("<p>本月无数据。</p>")
+            parts.append(f"<p>{html.escape(text('br_no_data', lang))}</p>")
             continue
         parts.append("<table><thead><tr>")
         parts += [f"<th>{html.escape(str(c))}</th>" for c in frame.columns]
         parts.append("</tr></thead><tbody>")
-        for _, row in frame.iterrows():
-            cells = [_cell(section, str(c), row) for c in frame.columns]
-            parts.append("<tr>" + "".join(f'<td class="{cls}">{text}</td>' for text, cls in cells) + "</tr>")
+        for i, row in enumerate(frame.itertuples(index=False)):
+            cells = [_cell(v, _kind(frame, i, j), lang) for j, v in enumerate(row)]
+            parts.append("<tr>" + "".join(f'<td class="{cls}">{cell}</td>' for cell, cls in cells) + "</tr>")
         parts.append("</tbody></table>")
-    parts.append(
-        '<p class="sub">注：同比、环比为简单比较；专班小区的降幅包含高峰过后的自然回落，'
-        "调整后的成效及其区间见看板“整治成效”页。</p></body></html>"
-    )
+    parts.append(f'<p class="sub">{html.escape(text("br_footer", lang))}</p></body></html>')
     return "\n".join(parts)

@@ -1,9 +1,10 @@
 """Plotly figure builders: pure functions of DataFrames (no Streamlit, no store access).
 
 Every builder takes a DataFrame with documented columns plus plain arguments and returns a
-`plotly.graph_objects.Figure`. Titles and axis labels are Chinese by default; pass `lang="en"`
-for English. Nothing here needs a tile or topojson server: the compound "map" is a plain scatter
-on longitude/latitude axes, so it draws on an intranet with no internet access.
+`plotly.graph_objects.Figure`. Titles and axis labels come from the catalogue
+(`analytics.reports.text`, keys `ch_*`), Chinese by default; pass `lang="en"` for English. Nothing
+here needs a tile or topojson server: the compound "map" is a plain scatter on longitude/latitude
+axes, so it draws on an intranet with no internet access.
 
 Honest-numbers rule: every estimate is drawn with its interval (error bars or a band).
 Every text drawn from data (names, categories, groups) goes through `safe_text.plotly_literal`:
@@ -22,6 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from analytics.config import TOP_N
+from analytics.reports.text import text, value_text
 from analytics.safe_text import plotly_literal
 
 LANGS = ("zh", "en")
@@ -34,65 +36,6 @@ COLOR_GOOD = "#27ae60"
 FONT_FAMILY = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, SimHei, sans-serif"
 # funnel plot control limits: two-sided normal quantiles for ~95% and ~99.8%
 FUNNEL_LIMITS: tuple[tuple[float, str], ...] = ((1.959964, "95"), (3.090232, "99.8"))
-
-# key -> (Chinese, English)
-TEXT: dict[str, tuple[str, str]] = {
-    "month": ("月份", "Month"),
-    "tickets": ("工单量", "Tickets"),
-    "trend_title": ("月度工单量趋势", "Monthly tickets"),
-    "start": ("专班进驻", "Task forces start"),
-    "treemap_title": ("街道 → 社区 → 小区 工单分布", "Tickets by subdistrict → community → compound"),
-    "all": ("全区", "District"),
-    "map_title": ("小区分布（按经纬度，无底图）", "Compounds by longitude/latitude (no base map)"),
-    "lon": ("经度", "Longitude"),
-    "lat": ("纬度", "Latitude"),
-    "rank": ("排名", "Rank"),
-    "rank_interval": ("排名区间", "Rank interval"),
-    "ranking_title": ("排名及 95% 区间", "Rank with 95% interval"),
-    "p_top": ("进入前{top}名概率", "P(top {top})"),
-    "funnel_title": (
-        "漏斗图：投诉率与小区规模（含控制限）",
-        "Funnel plot: complaint rate vs size, with control limits",
-    ),
-    "expected": ("预期工单数（按全区平均率，反映小区规模）", "Expected tickets at the district rate (size)"),
-    "households": ("户数", "Households"),
-    "rate": ("每百户每月工单数", "Tickets per 100 households per month"),
-    "district_rate": ("全区平均", "District average"),
-    "limit": ("控制限 {p}", "{p} limit"),
-    "compounds": ("小区", "Compounds"),
-    "stability_title": ("权重扰动下进入前{top}名的比例", "Share of weight perturbations in the top {top}"),
-    "share_in_top": ("进入前{top}名的比例", "Share in the top {top}"),
-    "event_title": (
-        "事件研究：相对进驻月份的效应（含 95% 区间）",
-        "Event study: effect by month from start (95% CI)",
-    ),
-    "event_time": ("相对进驻的月数", "Months from start"),
-    "coef": ("相对变化（%）", "Relative change (%)"),
-    "effects_title": ("三种口径对比（含 95% 区间）", "Three ways to measure the change (95% CI)"),
-    "change_pct": ("变化（%）", "Change (%)"),
-    "naive": ("简单同比", "Naive year on year"),
-    "placebo": ("安慰剂（无专班年份同规则）", "Placebo (same rule, year without task forces)"),
-    "adjusted": ("调整后效应", "Adjusted effect"),
-    "compound_title": ("{name}：实际工单与反事实区间", "{name}: actual tickets and counterfactual band"),
-    "actual": ("实际", "Actual"),
-    "counterfactual": ("反事实（无专班）", "Counterfactual (no task force)"),
-    "cf_band": ("反事实 95% 区间", "Counterfactual 95% band"),
-    "category_title": ("分类别效应（含 95% 区间）", "Effect by category (95% CI)"),
-    "category": ("类别", "Category"),
-    "displacement_title": ("外溢检验：邻近小区工单变化", "Displacement: change in neighbouring compounds"),
-    "group": ("组别", "Group"),
-    "stars_title": ("党支部星级与每百户工单数", "Party-branch stars vs tickets per 100 households"),
-    "stars": ("星级", "Stars"),
-    "bars_title": ("{title}", "{title}"),
-    "no_data": ("暂无数据", "No data"),
-}
-
-
-def label(key: str, lang: str = "zh", **fmt: Any) -> str:
-    """The chart text for `key` in `lang` ('zh' or 'en'), formatted with `fmt`."""
-    zh, en = TEXT[key]
-    text = en if lang == "en" else zh
-    return text.format(**fmt) if fmt else text
 
 
 def _base_layout(
@@ -116,7 +59,7 @@ def _empty(title: str, lang: str) -> go.Figure:
     """A figure that says there is nothing to draw, instead of an empty frame."""
     fig = go.Figure()
     fig.add_annotation(
-        text=label("no_data", lang),
+        text=text("ch_no_data", lang),
         showarrow=False,
         xref="paper",
         yref="paper",
@@ -160,7 +103,7 @@ def mark_start(
         y=1.0,
         xref="x",
         yref="paper",
-        text=label("start", lang),
+        text=text("ch_start", lang),
         showarrow=False,
         yanchor="bottom",
         font={"color": COLOR_MAIN},
@@ -182,7 +125,7 @@ def trend_figure(
 
     The task-force start is marked with a dashed vertical line when given.
     """
-    title = title or label("trend_title", lang)
+    title = title or text("ch_trend_title", lang)
     if monthly is None or monthly.empty:
         return _empty(title, lang)
     fig = go.Figure()
@@ -196,11 +139,11 @@ def trend_figure(
                 x=part[x],
                 y=part[y],
                 mode="lines+markers",
-                name=plotly_literal(name) if name is not None else label("tickets", lang),
+                name=plotly_literal(name) if name is not None else text("ch_tickets", lang),
                 line={"color": COLOR_MAIN if i == 0 else None, "width": 2},
             )
         )
-    _base_layout(fig, title, label("month", lang), label("tickets", lang))
+    _base_layout(fig, title, text("ch_month", lang), text("ch_tickets", lang))
     fig.update_xaxes(tickformat="%Y-%m")
     return mark_start(fig, start, lang)
 
@@ -216,13 +159,13 @@ def treemap_figure(
     """Treemap subdistrict -> community -> compound sized by `value`.
 
     Ids are the path joined with '/', so two compounds with the same name in different
-    communities stay apart. Missing levels are shown as '未知' / 'unknown'.
+    communities stay apart. Missing levels are shown as the catalogue's 'unknown'.
     """
-    title = title or label("treemap_title", lang)
+    title = title or text("ch_treemap_title", lang)
     if df is None or df.empty or float(df[value].sum()) <= 0:
         return _empty(title, lang)
-    unknown = "未知" if lang != "en" else "unknown"
-    root = label("all", lang)
+    unknown = text("ch_unknown", lang)
+    root = text("ch_all", lang)
     data = df[list(levels) + [value]].copy()
     for col in levels:
         data[col] = data[col].fillna(unknown).map(plotly_literal).replace("", unknown)
@@ -249,7 +192,7 @@ def treemap_figure(
             values=values,
             branchvalues="total",
             marker={"colorscale": "Reds", "colors": values},
-            hovertemplate="%{label}<br>" + label("tickets", lang) + ": %{value}<extra></extra>",
+            hovertemplate="%{label}<br>" + text("ch_tickets", lang) + ": %{value}<extra></extra>",
         )
     )
     return _base_layout(fig, title)
@@ -268,7 +211,7 @@ def compound_map_figure(
     Needs columns lon, lat, `name`, `value`. Rows without coordinates are left out. The y axis is
     scaled by 1/cos(latitude) so distances look right at the district's latitude.
     """
-    title = title or label("map_title", lang)
+    title = title or text("ch_map_title", lang)
     data = df.dropna(subset=["lon", "lat"]) if df is not None and not df.empty else pd.DataFrame()
     if data.empty:
         return _empty(title, lang)
@@ -286,14 +229,14 @@ def compound_map_figure(
                 "color": values,
                 "colorscale": "Reds",
                 "showscale": True,
-                "colorbar": {"title": label("tickets", lang)},
+                "colorbar": {"title": text("ch_tickets", lang)},
                 "line": {"width": 0.5, "color": "#555"},
             },
-            hovertemplate="%{text}<br>" + label("tickets", lang) + ": %{customdata}<extra></extra>",
-            name=label("compounds", lang),
+            hovertemplate="%{text}<br>" + text("ch_tickets", lang) + ": %{customdata}<extra></extra>",
+            name=text("ch_compounds", lang),
         )
     )
-    _base_layout(fig, title, label("lon", lang), label("lat", lang))
+    _base_layout(fig, title, text("ch_lon", lang), text("ch_lat", lang))
     mean_lat = float(data["lat"].mean())
     fig.update_yaxes(scaleanchor="x", scaleratio=1.0 / max(math.cos(math.radians(mean_lat)), 0.1))
     return fig
@@ -316,7 +259,7 @@ def ranking_figure(
     The cut-off (`top`) is a vertical dotted line: compounds whose bar crosses it could be on
     either side of the line.
     """
-    title = title or label("ranking_title", lang)
+    title = title or text("ch_ranking_title", lang)
     if df is None or df.empty:
         return _empty(title, lang)
     data = df.sort_values(rank).head(max_rows)
@@ -335,16 +278,16 @@ def ranking_figure(
                 "color": COLOR_NEUTRAL,
                 "thickness": 1.5,
             },
-            name=label("rank_interval", lang),
+            name=text("ch_rank_interval", lang),
             customdata=np.stack([data[low], data[high]], axis=-1),
             hovertemplate="%{y}<br>"
-            + label("rank", lang)
+            + text("ch_rank", lang)
             + ": %{x}<br>"
-            + label("rank_interval", lang)
+            + text("ch_rank_interval", lang)
             + ": %{customdata[0]}–%{customdata[1]}<extra></extra>",
         )
     )
-    _base_layout(fig, title, label("rank", lang), None)
+    _base_layout(fig, title, text("ch_rank", lang), None)
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(height=max(400, 14 * len(data) + 120))
     if top:
@@ -400,7 +343,7 @@ def funnel_figure(
     `points`/`curve`/`district_rate` are what `ranking.funnel_data` returns; without a curve
     the limits are plain Poisson around the district rate.
     """
-    title = title or label("funnel_title", lang)
+    title = title or text("ch_funnel_title", lang)
     data = points.dropna(subset=[x, rate]) if points is not None and not points.empty else pd.DataFrame()
     data = data[data[x] > 0] if not data.empty else data
     if data.empty:
@@ -418,7 +361,7 @@ def funnel_figure(
             mode="markers",
             text=hover_name,
             marker={"color": COLOR_MAIN, "size": 6, "opacity": 0.75},
-            name=label("compounds", lang),
+            name=text("ch_compounds", lang),
             hovertemplate="%{text}<br>%{x:.1f}<br>%{y:.2f}<extra></extra>",
         )
     )
@@ -428,7 +371,7 @@ def funnel_figure(
             y=[district_rate, district_rate],
             mode="lines",
             line={"color": COLOR_NEUTRAL},
-            name=label("district_rate", lang),
+            name=text("ch_district_rate", lang),
         )
     )
     for _, p in FUNNEL_LIMITS:
@@ -442,12 +385,12 @@ def funnel_figure(
                     y=curve[col],
                     mode="lines",
                     line={"color": COLOR_COMPARE, "dash": "dash" if p == "95" else "dot", "width": 1},
-                    name=label("limit", lang, p=f"{p}%"),
+                    name=text("ch_limit", lang, p=f"{p}%"),
                     legendgroup=p,
                     showlegend=side == "high",
                 )
             )
-    _base_layout(fig, title, x_title or label("expected", lang), y_title or label("rate", lang))
+    _base_layout(fig, title, x_title or text("ch_expected", lang), y_title or text("ch_rate", lang))
     fig.update_xaxes(type="log")
     return fig
 
@@ -466,7 +409,7 @@ def stability_figure(
 
     A compound at 100% is in the list whatever the weights; one near 50% is a judgement call.
     """
-    title = title or label("stability_title", lang, top=top)
+    title = title or text("ch_stability_title", lang, top=top)
     if df is None or df.empty:
         return _empty(title, lang)
     data = df.sort_values(share, ascending=False).head(max_rows)
@@ -480,20 +423,20 @@ def stability_figure(
                     COLOR_MAIN if v >= 0.9 else COLOR_NEUTRAL if v >= 0.5 else COLOR_COMPARE for v in values
                 ]
             },
-            name=label("share_in_top", lang, top=top),
+            name=text("ch_share_in_top", lang, top=top),
             hovertemplate="%{x}: %{y:.0%}<extra></extra>",
         )
     )
-    _base_layout(fig, title, None, label("share_in_top", lang, top=top))
+    _base_layout(fig, title, None, text("ch_share_in_top", lang, top=top))
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05])
     return fig
 
 
-PERIOD_STYLE: dict[str, tuple[str, str, str]] = {
-    # period -> (colour, zh, en): baseline must look flat; the selection spike is expected
-    "baseline": (COLOR_NEUTRAL, "基线期（排名窗口前）", "Baseline (before the ranking window)"),
-    "selection": ("#e67e22", "排名窗口（被选中的高峰）", "Ranking window (the spike that got them picked)"),
-    "post": (COLOR_MAIN, "进驻后", "After start"),
+PERIOD_STYLE: dict[str, str] = {
+    # period -> colour: baseline must look flat; the selection spike is expected
+    "baseline": COLOR_NEUTRAL,
+    "selection": "#e67e22",
+    "post": COLOR_MAIN,
 }
 
 
@@ -515,14 +458,14 @@ def event_study_figure(
     line at x = -0.5 marks the start; a horizontal line marks zero. Without a `period` column,
     months before 0 are 'baseline'.
     """
-    title = title or label("event_title", lang)
+    title = title or text("ch_event_title", lang)
     if df is None or df.empty:
         return _empty(title, lang)
     data = df.sort_values(x).copy()
     if period not in data:
         data[period] = np.where(data[x] < 0, "baseline", "post")
     fig = go.Figure()
-    for key, (color, zh, en) in PERIOD_STYLE.items():
+    for key, color in PERIOD_STYLE.items():
         part = data[data[period] == key]
         if part.empty:
             continue
@@ -541,11 +484,11 @@ def event_study_figure(
                     "arrayminus": (c - part[low].astype(float)).clip(lower=0),
                     "color": color,
                 },
-                name=en if lang == "en" else zh,
+                name=text(f"ch_period_{key}", lang),
             )
         )
     fig.add_hline(y=0, line={"color": "#333", "width": 1})
-    _base_layout(fig, title, label("event_time", lang), label("coef", lang))
+    _base_layout(fig, title, text("ch_event_time", lang), text("ch_coef", lang))
     return mark_start(fig, -0.5, lang)
 
 
@@ -564,10 +507,12 @@ def effects_comparison_figure(
     `df[key]` holds 'naive', 'placebo', 'adjusted' (translated here) or any label; the naive
     change is never drawn alone: callers pass all three rows.
     """
-    title = title or label("effects_title", lang)
+    title = title or text("ch_effects_title", lang)
     if df is None or df.empty:
         return _empty(title, lang)
-    names = [label(k, lang) if k in ("naive", "placebo", "adjusted") else plotly_literal(k) for k in df[key]]
+    names = [
+        text(f"ch_{k}", lang) if k in ("naive", "placebo", "adjusted") else plotly_literal(k) for k in df[key]
+    ]
     est = df[estimate].astype(float)
     lo = df[low].astype(float) if low in df else pd.Series(np.nan, index=df.index)
     hi = df[high].astype(float) if high in df else pd.Series(np.nan, index=df.index)
@@ -588,11 +533,11 @@ def effects_comparison_figure(
             },
             text=[f"{v:+.1f}%" if pd.notna(v) else "" for v in est],
             textposition="outside",
-            name=label("change_pct", lang),
+            name=text("ch_change_pct", lang),
         )
     )
     fig.add_hline(y=0, line={"color": "#333", "width": 1})
-    return _base_layout(fig, title, None, label("change_pct", lang))
+    return _base_layout(fig, title, None, text("ch_change_pct", lang))
 
 
 def counterfactual_figure(
@@ -612,7 +557,7 @@ def counterfactual_figure(
 
     Counterfactual columns may be NaN before the start (only the fitted period is drawn).
     """
-    title = title or label("compound_title", lang, name=plotly_literal(name))
+    title = title or text("ch_compound_title", lang, name=plotly_literal(name))
     if df is None or df.empty:
         return _empty(title, lang)
     data = df.copy()
@@ -630,7 +575,7 @@ def counterfactual_figure(
                     fillcolor=COLOR_BAND,
                     line={"color": "rgba(0,0,0,0)"},
                     hoverinfo="skip",
-                    name=label("cf_band", lang),
+                    name=text("ch_cf_band", lang),
                 )
             )
         fig.add_trace(
@@ -639,7 +584,7 @@ def counterfactual_figure(
                 y=cf[counterfactual],
                 mode="lines",
                 line={"color": COLOR_COMPARE, "dash": "dash"},
-                name=label("counterfactual", lang),
+                name=text("ch_counterfactual", lang),
             )
         )
     fig.add_trace(
@@ -648,10 +593,10 @@ def counterfactual_figure(
             y=data[actual],
             mode="lines+markers",
             line={"color": COLOR_MAIN, "width": 2},
-            name=label("actual", lang),
+            name=text("ch_actual", lang),
         )
     )
-    _base_layout(fig, title, label("month", lang), label("tickets", lang))
+    _base_layout(fig, title, text("ch_month", lang), text("ch_tickets", lang))
     fig.update_xaxes(tickformat="%Y-%m")
     return mark_start(fig, start, lang)
 
@@ -686,11 +631,11 @@ def interval_bars_figure(
                 "color": "#333",
                 "thickness": 1.5,
             },
-            name=x_title or label("change_pct", lang),
+            name=x_title or text("ch_change_pct", lang),
         )
     )
     fig.add_vline(x=0, line={"color": "#333", "width": 1})
-    _base_layout(fig, title, x_title or label("change_pct", lang), None)
+    _base_layout(fig, title, x_title or text("ch_change_pct", lang), None)
     fig.update_layout(height=max(320, 28 * len(data) + 120))
     return fig
 
@@ -699,14 +644,14 @@ def category_effects_figure(
     df: pd.DataFrame, *, category: str = "category", lang: str = "zh", **cols: str
 ) -> go.Figure:
     """Effect by ticket category with 95% intervals (`effects` by_category: effect_pct, ci_low_pct, ci_high_pct)."""
-    return interval_bars_figure(df, y=category, title=label("category_title", lang), lang=lang, **cols)
+    return interval_bars_figure(df, y=category, title=text("ch_category_title", lang), lang=lang, **cols)
 
 
 def displacement_figure(
     df: pd.DataFrame, *, group: str = "target", lang: str = "zh", **cols: str
 ) -> go.Figure:
     """Change in neighbouring (untreated) compounds vs others: a rise would mean complaints moved."""
-    return interval_bars_figure(df, y=group, title=label("displacement_title", lang), lang=lang, **cols)
+    return interval_bars_figure(df, y=group, title=text("ch_displacement_title", lang), lang=lang, **cols)
 
 
 def stars_figure(
@@ -724,13 +669,12 @@ def stars_figure(
 
     Bars are labelled with the number of compounds: a level with few compounds has a wide interval.
     """
-    title = title or label("stars_title", lang)
+    title = title or text("ch_stars_title", lang)
     data = table.dropna(subset=[stars, mean]) if table is not None and not table.empty else pd.DataFrame()
     if data.empty:
         return _empty(title, lang)
     data = data.sort_values(stars)
     m = data[mean].astype(float)
-    unit = "个小区" if lang != "en" else " compounds"
     fig = go.Figure(
         go.Bar(
             x=[f"{int(s)}★" for s in data[stars]],
@@ -743,12 +687,12 @@ def stars_figure(
                 "arrayminus": (m - data[low].astype(float)).clip(lower=0).fillna(0),
                 "color": "#333",
             },
-            text=[f"{int(n)}{unit}" for n in data[count]] if count in data else None,
+            text=[text("ch_stars_compounds", lang, n=int(n)) for n in data[count]] if count in data else None,
             textposition="inside",
-            name=label("rate", lang),
+            name=text("ch_rate", lang),
         )
     )
-    _base_layout(fig, title, label("stars", lang), label("rate", lang))
+    _base_layout(fig, title, text("ch_stars", lang), text("ch_rate", lang))
     fig.update_layout(showlegend=False)
     return fig
 
@@ -762,10 +706,13 @@ def category_mix_figure(
     lang: str = "zh",
 ) -> go.Figure:
     """A compound's tickets by category as a ring (`trends.category_mix` layout)."""
-    title = title or label("category", lang)
+    title = title or text("ch_category", lang)
     if mix is None or mix.empty:
         return _empty(title, lang)
-    fig = go.Figure(go.Pie(labels=mix[category].map(plotly_literal), values=mix[value], hole=0.4, sort=True))
+    labels = mix[category].map(
+        lambda c: plotly_literal(value_text(c, lang))
+    )  # 未分类 in the reader's language
+    fig = go.Figure(go.Pie(labels=labels, values=mix[value], hole=0.4, sort=True))
     _base_layout(fig, title)
     fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10})
     return fig

@@ -1,64 +1,95 @@
-"""The task-force effects in words: a leader's ten-second reading of an EffectsResult, in Chinese
-and English, with the caveat its interval calls for (the 整治成效 page and `python -m analytics
-effects`)."""
+"""The task-force effects in words: a leader's ten-second reading of an EffectsResult, with the
+caveat its interval calls for (the 整治成效 page and `python -m analytics effects`), and the
+effects' codes (notes, readings, the cost caveat, the method) as the catalogue words them."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pandas as pd
+
+from analytics.models.effects.breakdowns import OTHER_CATEGORIES
 from analytics.models.effects.result import EffectsResult
+from analytics.reports.text import text, value_text
+
+SENTENCE_GAP = {"zh": "", "en": " "}  # Chinese sentences run on; English ones take a space
+PLACEBO_KINDS = {frozenset({"year_earlier"}): "year_earlier", frozenset({"below_cut"}): "below_cut"}
 
 
-def _fmt(v: float | None) -> str:
-    return "无法计算" if v is None else f"{v:+.1f}%"
+def _fmt(v: float | None, lang: str) -> str:
+    return text("ef_sum_na", lang) if v is None else f"{v:+.1f}%"
 
 
-def _fmt_en(v: float | None) -> str:
-    return "n/a" if v is None else f"{v:+.1f}%"
+def _placebo_kind(res: EffectsResult) -> str:
+    kinds = frozenset(c.get("kind") for c in res.placebo_detail.get("cohorts", []))
+    return PLACEBO_KINDS.get(kinds, "mixed")
 
 
-def _placebo_label(res: EffectsResult, lang: str = "zh") -> str:
-    kinds = {c.get("kind") for c in res.placebo_detail.get("cohorts", [])}
-    if kinds == {"year_earlier"}:
-        return "前一年按同一规则排名" if lang == "zh" else "ranked the same way a year earlier"
-    if kinds == {"below_cut"}:
-        return "同一窗口中紧随其后的排名" if lang == "zh" else "ranked just below the cut in the same window"
-    return "前一年或紧随其后的排名" if lang == "zh" else "a year earlier or just below the cut"
-
-
-def summaries(res: EffectsResult) -> tuple[str, str]:
-    """A leader's ten-second reading, Chinese and English, with the caveat the interval calls for."""
-    zh = [
-        f"专班小区（{res.treated} 个）工单同比 {_fmt(res.naive_change_pct)}（官方口径）。",
-        f"按同样规则选出、但没有专班的 {res.treated} 个小区（{_placebo_label(res)}），同期也变化了"
-        f" {_fmt(res.placebo_change_pct)}（高峰过后自然回落）。",
-    ]
-    en = [
-        f"Task-force compounds ({res.treated}): tickets {_fmt_en(res.naive_change_pct)} year on year (official figure).",
-        f"{res.treated} compounds picked by the same rule without a task force ({_placebo_label(res, 'en')}) "
-        f"changed {_fmt_en(res.placebo_change_pct)} (peaks fade by themselves).",
+def summary(res: EffectsResult, lang: str = "zh") -> str:
+    """A leader's ten-second reading in `lang`, with the caveat the interval calls for."""
+    parts = [
+        text("ef_sum_naive", lang, treated=res.treated, naive=_fmt(res.naive_change_pct, lang)),
+        text(
+            "ef_sum_placebo",
+            lang,
+            treated=res.treated,
+            kind=text(f"ef_sum_kind_{_placebo_kind(res)}", lang),
+            placebo=_fmt(res.placebo_change_pct, lang),
+        ),
     ]
     if res.adjusted_effect_pct is None:
-        zh.append("数据不足（缺少选定窗口之前的基线或进驻后的月份），无法给出调整后的估计。")
-        en.append(
-            "Not enough data (no baseline before the selection window or no months after start) for an adjusted estimate."
-        )
+        parts.append(text("ef_sum_no_adjusted", lang))
     else:
-        zh.append(
-            f"扣除季节和自然回落后，专班带来的变化估计为 {_fmt(res.adjusted_effect_pct)}"
-            f"（95% 区间 {_fmt(res.ci_low_pct)} 至 {_fmt(res.ci_high_pct)}，对照 {res.controls} 个小区）。"
-        )
-        en.append(
-            f"Net of season and natural decline, the task forces' effect is {_fmt_en(res.adjusted_effect_pct)} "
-            f"(95% interval {_fmt_en(res.ci_low_pct)} to {_fmt_en(res.ci_high_pct)}; {res.controls} control compounds)."
+        parts.append(
+            text(
+                "ef_sum_adjusted",
+                lang,
+                effect=_fmt(res.adjusted_effect_pct, lang),
+                lo=_fmt(res.ci_low_pct, lang),
+                hi=_fmt(res.ci_high_pct, lang),
+                controls=res.controls,
+            )
         )
         if res.crosses_zero:
-            zh.append("区间跨零：不能确认专班带来了下降。")
-            en.append("The interval crosses zero: a decline caused by the task forces cannot be confirmed.")
+            parts.append(text("ef_sum_crosses", lang))
         elif res.ci_high_pct is not None and res.ci_high_pct < 0:
-            zh.append("区间全部低于零：下降可以归因于专班（仍为统计估计，非精确值）。")
-            en.append(
-                "The whole interval is below zero: the decline can be attributed to the task forces (an estimate, not an exact figure)."
-            )
+            parts.append(text("ef_sum_below", lang))
         else:
-            zh.append("区间全部高于零：专班小区工单相对增加，请核查。")
-            en.append("The whole interval is above zero: tickets rose relative to controls; please check.")
-    return "".join(zh), " ".join(en)
+            parts.append(text("ef_sum_above", lang))
+    return SENTENCE_GAP.get(lang, " ").join(parts)
+
+
+def notes(res: EffectsResult, lang: str = "zh") -> list[str]:
+    """What loading and estimating found (codes with their values), in words."""
+    return [
+        text(f"ef_note_{n['code']}", lang, **{k: v for k, v in n.items() if k != "code"}) for n in res.notes
+    ]
+
+
+def cost_caveat(cost: dict[str, Any], lang: str = "zh") -> str:
+    """Why the cost per avoided complaint is missing or unbounded; '' when there is nothing to say."""
+    code = cost.get("caveat")
+    return text(f"ef_caveat_{code}", lang) if code else ""
+
+
+def method(res: EffectsResult, lang: str = "zh") -> str:
+    """The estimator's name (`EffectsResult.method`, kept in English for the JSON) in `lang`."""
+    if res.cohorts > 1:
+        return text("ef_method_cohorts", lang, n=res.cohorts)
+    return text("ef_method", lang)
+
+
+def breakdown(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A by-category or displacement table with its codes in words: the readings, the pooled
+    small categories, the neighbours' row, tickets without a category."""
+    out = frame.copy()
+    if "reading" in out:
+        out["reading"] = [text(f"ef_reading_{code}", lang) for code in out["reading"]]
+    if "category" in out:
+        out["category"] = [
+            text("ef_other_categories", lang) if c == OTHER_CATEGORIES else value_text(c, lang)
+            for c in out["category"]
+        ]
+    if "target" in out:
+        out["target"] = [text(f"ef_target_{code}", lang) for code in out["target"]]
+    return out

@@ -39,12 +39,6 @@ from analytics.store import db
 from analytics.store.callerkey import keyed_digest
 
 ROLES: tuple[str, ...] = ("leader", "analyst", "taskforce", "admin")
-ROLE_LABELS: dict[str, str] = {
-    "leader": "区领导",
-    "analyst": "分析员",
-    "taskforce": "专班组长",
-    "admin": "管理员",
-}
 PAGES: frozenset[str] = frozenset(
     {"overview", "ranking", "taskforces", "effects", "profile", "upload", "admin"}
 )
@@ -100,15 +94,11 @@ class User:
     role: str
     compound_scope: tuple[str, ...] | None = None
 
-    @property
-    def role_label(self) -> str:
-        return ROLE_LABELS.get(self.role, self.role)
-
     def sees(self, compound_id: str) -> bool:
         return self.compound_scope is None or compound_id in self.compound_scope
 
     def scope_list(self) -> list[str] | None:
-        """The scope as the list `registry.search_compounds(scope=...)` and friends take."""
+        """The scope as the list `registry.queries.search_compounds(scope=...)` and friends take."""
         return None if self.compound_scope is None else list(self.compound_scope)
 
 

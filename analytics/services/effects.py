@@ -18,7 +18,7 @@ from analytics.errors import ValidationError
 from analytics.models.effects.panel import Cohort, Panel, _md, _mi
 from analytics.models.effects.result import EffectsResult, estimate
 from analytics.models.effects.stacking import check_controls
-from analytics.services.taskforces import exit_status
+from analytics.services.taskforces.exit_rule import exit_status
 from analytics.store import db, results
 
 DEFAULT_WINDOW_MONTHS = 6  # selection window assumed when a task force has none stored
@@ -27,7 +27,7 @@ STORED_NAME = "effects"  # its row in derived_results (see stored_effects)
 STORED_CODE = results.source_version(
     *sorted((Path(__file__).parents[1] / "models" / "effects").glob("*.py")),
     Path(__file__),
-    Path(__file__).parent / "taskforces.py",
+    *sorted((Path(__file__).parent / "taskforces").glob("*.py")),
     Path(calendar.__file__),
     Path(results.__file__),
 )
@@ -91,7 +91,7 @@ def _load_panel(
     return Panel(ids, first, counts, community), by_cat
 
 
-def _load_cohorts(con: duckdb.DuckDBPyConnection, panel: Panel) -> tuple[list[Cohort], list[str]]:
+def _load_cohorts(con: duckdb.DuckDBPyConnection, panel: Panel) -> tuple[list[Cohort], list[dict[str, Any]]]:
     tfs = db.query_df(
         con,
         "SELECT compound_id, start_date, selection_start, selection_end FROM task_forces ORDER BY start_date",
@@ -101,7 +101,7 @@ def _load_cohorts(con: duckdb.DuckDBPyConnection, panel: Panel) -> tuple[list[Co
             "尚未登记任何专班，无法估计成效。请先导入专班名单（taskforces import）。",
             "No task forces are recorded; import the task-force list first (taskforces import).",
         )
-    notes = []
+    notes: list[dict[str, Any]] = []
     pos = {c: i for i, c in enumerate(panel.compound_ids)}
     # a compound counts once, from its first task force
     tfs = tfs.drop_duplicates("compound_id", keep="first")
@@ -123,7 +123,7 @@ def _load_cohorts(con: duckdb.DuckDBPyConnection, panel: Panel) -> tuple[list[Co
         earliest, rows = groups.get(key, (start, []))
         groups[key] = (min(earliest, start), rows + [pos[rec.compound_id]])
     if missing_window:
-        notes.append(f"{missing_window} 个专班未登记选定窗口，按进驻前 {DEFAULT_WINDOW_MONTHS} 个月处理。")
+        notes.append({"code": "missing_window", "n": missing_window, "months": DEFAULT_WINDOW_MONTHS})
     cohorts = [Cohort(ws, we, fp, start, rows) for (ws, we, fp), (start, rows) in sorted(groups.items())]
     return cohorts, notes
 

@@ -52,7 +52,7 @@ SUBDISTRICT_CENTRES = {
     "金雀山街道": (35.040, 118.330),
     "柳青街道": (35.095, 118.320),
 }
-OLD_BUILT = (1975, 1999)  # old = built before registry.OLD_BEFORE_YEAR (2000)
+OLD_BUILT = (1975, 1999)  # old = built before analytics.ingest.registry.values.OLD_BEFORE_YEAR (2000)
 NEW_BUILT = (2000, 2020)
 
 # simulated districts: communities in proportion to the demo district's, assigned to the

@@ -30,7 +30,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from analytics.reports import briefing, exports
-from analytics.services import auth, ranking, taskforces
+from analytics.services import auth, ranking
+from analytics.services.taskforces import file_import, records
 from analytics.store import db
 from tests.fixtures.apptest import (
     COMPOUNDS,
@@ -51,7 +52,6 @@ SCOPE = {"C001", "C002"}
 OUTSIDE = {cid: name for cid, name, _, _ in COMPOUNDS if cid not in SCOPE}
 ARGON2 = "$argon2"
 HEX64 = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
-NOT_LOGGED_IN = "请先登录。"
 DENIED = "您的角色无权打开此页面。如需访问，请联系管理员。"
 SKIP_DOWNLOADS = ("hotline-backup.zip",)  # the admin's full backup must carry every table whole
 
@@ -84,9 +84,9 @@ def store(tmp_path_factory) -> Store:
             w = csv.writer(f)
             w.writerow(["小区编号", "包保领导", "专班组长", "进驻日期", "选定窗口"])
             w.writerow([OTHER_TF_COMPOUND, "李区长", "tf2", "2024-07-01", "2024-01:2024-06"])
-        taskforces.import_taskforces(con, tf_csv, user="fixture")
-        other = taskforces.ledger(con, compound_scope=[OTHER_TF_COMPOUND])
-        taskforces.log_action(
+        file_import.import_taskforces(con, tf_csv, user="fixture")
+        other = records.ledger(con, compound_scope=[OTHER_TF_COMPOUND])
+        records.log_action(
             con, int(other["taskforce_id"].iloc[0]), "2024-08-01", OTHER_ACTION, 5000, user="fixture"
         )
         hashes = db.query_df(
@@ -248,8 +248,7 @@ def test_allowed_page_shows_nothing_it_must_not(
 
 
 # (user, page, what the page shows when it is opened directly)
-DIRECT: list[tuple[str | None, str, str]] = [
-    *[(None, page, NOT_LOGGED_IN) for page in PAGES],  # logged out: only "please log in"
+DIRECT: list[tuple[str, str, str]] = [
     ("leader1", "upload", DENIED),  # leaders cannot upload
     ("leader1", "admin", DENIED),
     ("analyst1", "admin", DENIED),  # analysts cannot manage users
@@ -265,6 +264,17 @@ def test_page_run_directly_is_refused_without_data(store, monkeypatch, username,
     at = run_directly(store, monkeypatch, page, username)
     assert [e.value for e in at.error] == [message]
     assert_no_data(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_run_directly_logged_out_shows_only_the_login(store, monkeypatch, page) -> None:
+    """Logged out, a page started on its own draws nothing of itself: the shell asks for the login."""
+    at = run_directly(store, monkeypatch, page, None)
+    assert not errors_of(at)
+    assert [ti.key for ti in at.text_input] == ["login_username", "login_password"]
+    assert menu_pages(at) == []
+    assert not at.dataframe and not at.metric and not at.get("plotly_chart")
+    assert leaks(rendered(at), store, "tf1") == []
 
 
 @pytest.mark.parametrize(
@@ -494,7 +504,7 @@ def demo_store(tmp_path_factory) -> tuple[Path, tuple[str, ...], dict[str, str],
     try:
         demo.build_demo(con, scale=DEMO_SCALE)
         head = auth.get_user(con, demo.DEMO_ACCOUNTS["taskforce"][0])
-        ledger = taskforces.ledger(con)
+        ledger = records.ledger(con)
     finally:
         con.close()
     scope = head.compound_scope

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analytics.reports.text import text
 from analytics.store import backup, db
 from tests.fixtures.apptest import (
     ROOT,
@@ -21,9 +22,8 @@ from tests.fixtures.apptest import (
     menu_pages,
     new_app,
 )
-from ui.i18n import STRINGS
 
-REFUSED = STRINGS["login_failed"][0]  # one answer for unknown, wrong and locked
+REFUSED = text("login_failed")  # one answer for unknown, wrong and locked
 ALL_PAGES = [
     "pages/admin.py",
     "pages/effects.py",
@@ -151,10 +151,44 @@ def test_page_refuses_a_role_when_run_directly(fixture, monkeypatch, username: s
     assert not at.title  # stopped before drawing anything
 
 
-def test_page_run_directly_without_login_is_refused(fixture, monkeypatch) -> None:
+def test_page_run_directly_without_login_shows_the_login(fixture, monkeypatch) -> None:
+    """A page script started on its own draws nothing of the page: the shell takes over and asks
+    for the login."""
     monkeypatch.setenv("HOTLINE_DB", str(fixture.path))
     at = AppTest.from_file(str(ROOT / "pages/upload.py"), default_timeout=TIMEOUT_S).run()
-    assert [e.value for e in at.error] == ["请先登录。"]
+    assert not errors_of(at)
+    assert [ti.key for ti in at.text_input] == ["login_username", "login_password"]
+    assert [t.value for t in at.title] == ["兰山区12345热线小区治理看板"]
+    assert menu_pages(at) == []
+
+
+# A page address asked of a server process in which no session has called st.navigation yet
+# (e.g. a browser reconnecting after a restart): Streamlit then runs the page script from pages/
+# itself, as for an old-style multipage app. AppTest starts every run in that state.
+@pytest.mark.parametrize("page", ALL_PAGES)
+def test_page_address_before_any_navigation_asks_for_the_login(app: AppTest, page: str) -> None:
+    app.switch_page(page).run()
+    assert not errors_of(app)
+    assert [ti.key for ti in app.text_input] == ["login_username", "login_password"]
+    assert [t.value for t in app.title] == ["兰山区12345热线小区治理看板"]
+    assert menu_pages(app) == []
+
+
+def test_page_address_before_any_navigation_opens_inside_the_shell(app: AppTest, fixture) -> None:
+    """A session still signed in (e.g. through OpenID Connect) gets the page with menu and sidebar."""
+    from analytics.services import auth
+
+    con = db.connect(fixture.path)
+    try:
+        app.session_state["auth_user"] = auth.get_user(con, "analyst1")
+    finally:
+        con.close()
+    app.session_state["auth_last_seen"] = time.time()
+    app.switch_page("pages/upload.py").run()
+    assert not errors_of(app)
+    assert [t.value for t in app.title] == ["数据上传"]
+    assert menu_pages(app) == MENUS["analyst1"]
+    assert "当前用户：analyst1" in [m.value for m in app.sidebar.markdown]
 
 
 def test_idle_session_expires(app: AppTest) -> None:
@@ -191,12 +225,12 @@ def test_english_switch(app: AppTest) -> None:
 
 
 def test_store_without_users_says_how_to_create_one(tmp_path: Path, monkeypatch) -> None:
-    from analytics.ingest import registry
+    from analytics.ingest.registry import compounds
     from tests.fixtures.apptest import write_registry_csv
 
     path = tmp_path / "real.duckdb"
     con = db.connect(path)
-    registry.import_compounds(con, write_registry_csv(tmp_path / "r.csv"))
+    compounds.import_compounds(con, write_registry_csv(tmp_path / "r.csv"))
     con.close()
     monkeypatch.setenv("HOTLINE_DB", str(path))
     at = new_app().run()

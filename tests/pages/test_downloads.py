@@ -27,7 +27,6 @@ from analytics.store import backup, db
 from tests.fixtures.apptest import (
     ROOT,
     build_fixture_store,
-    entry_navigation,  # noqa: F401 - autouse fixture
     errors_of,
     login,
     new_app,

@@ -23,7 +23,7 @@ from google.protobuf.message import Message
 
 from analytics.safe_text import markdown_literal, plotly_literal
 from analytics.services import auth
-from tests.fixtures.apptest import PASSWORD, entry_navigation, errors_of, login, new_app  # noqa: F401
+from tests.fixtures.apptest import errors_of, login, new_app
 from tests.fixtures.hostile import (
     CATEGORY,
     COMMUNITY,

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from analytics.reports.effects_text import summaries
+from analytics.reports.effects_text import summary
 from analytics.services import effects
 from analytics.store import db
 from tests.fixtures.apptest import (  # noqa: F401
@@ -70,8 +70,7 @@ def test_naive_placebo_adjusted_shown_together_with_the_interval(app, expected):
 
 def test_summary_and_caveat_when_the_interval_crosses_zero(app, expected):
     at = open_page(app, "leader1")
-    summary_zh, _ = summaries(expected)
-    assert summary_zh in [i.value for i in at.info]
+    assert summary(expected, "zh") in [i.value for i in at.info]
     caveat = "调整后效应的 95% 区间跨越零：不能据此宣称专班使工单下降。"
     assert (caveat in [w.value for w in at.warning]) == bool(expected.crosses_zero)
 

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from analytics.models.ranking import score
+from analytics.reports.text import text
 from analytics.services import ranking
 from analytics.store import db
 from tests.fixtures.apptest import (  # noqa: F401
@@ -51,7 +51,7 @@ def test_first_compound_and_intervals_match_the_ranking(app, expected):
     assert table["小区编号"].iloc[0] == expected["compound_id"].iloc[0]
     assert len(table) == len(expected)
     assert list(table["排名区间上限"].head(5)) == list(expected["rank_high"].head(5))
-    assert score.WEIGHTS_SENTENCE[0] in [i.value for i in at.info]
+    assert text("rk_weights_default") in [i.value for i in at.info]
     # the rank chart draws error bars
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert fig["data"][0]["error_x"]["symmetric"] is False

@@ -26,14 +26,14 @@ import pytest
 
 from analytics.errors import StoreBusyError
 from analytics.ingest import pipeline as ingest
-from analytics.ingest import registry
+from analytics.ingest.registry import compounds
 from analytics.metrics import trends
 from analytics.services import ranking
 from analytics.store import db
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
+from tests.fixtures import ROOT
 from tests.fixtures.apptest import copy_store_file
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOUNDS = 200
 BASE_TICKETS = 20_000
 BIG_TICKETS = 120_000  # the upload readers run against
@@ -79,7 +79,7 @@ def base_store(tmp_path_factory) -> Path:
     path = folder / "base.duckdb"
     con = db.connect(path)
     try:
-        registry.import_compounds(con, registry_csv(folder), user="fixture")
+        compounds.import_compounds(con, registry_csv(folder), user="fixture")
         ingest.ingest_file(con, tickets_csv(folder, "base.csv", BASE_TICKETS, 1, "B"), user="fixture")
         db.caller_salt(con)
     finally:

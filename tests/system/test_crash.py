@@ -24,8 +24,8 @@ import pytest
 from analytics.ingest import pipeline as ingest
 from analytics.store import db
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
+from tests.fixtures import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TICKETS = 120_000
 COMPOUNDS = 3_000
 TASKFORCES = 300

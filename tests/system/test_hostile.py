@@ -27,20 +27,20 @@ import python_calamine
 
 from analytics.errors import FileRejected
 from analytics.ingest import pipeline as ingest
-from analytics.ingest import registry
+from analytics.ingest.pipeline.clean import DUPLICATE_IN_FILE
+from analytics.ingest.registry import compounds
 from analytics.reports import exports
-from analytics.services import taskforces
+from analytics.services.taskforces import file_import
 from analytics.store import db
+from tests.fixtures import ROOT
 from tests.fixtures.apptest import (
     build_fixture_store,
     copy_store,
-    entry_navigation,  # noqa: F401 - autouse fixture
     errors_of,
     login,
     new_app,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 HEADERS = ["工单编号", "受理时间", "诉求内容", "小区"]
 FORMULAS = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)")
 SQL = "'; DROP TABLE tickets; --"
@@ -419,7 +419,7 @@ def test_undecodable_row_is_kept_for_review_not_lost(district, tmp_path):
 def test_duplicate_in_file_is_counted_and_documented(district, tmp_path):
     result = ingest.ingest_file(district, same_id_twice(tmp_path))
     assert result.duplicates == 1 and result.rejected == 0
-    assert ingest.DUPLICATE_IN_FILE == "文件内重复（保留最后一条）"
+    assert DUPLICATE_IN_FILE == "文件内重复（保留最后一条）"
     created = db.query_one(district, "SELECT created_at FROM tickets WHERE ticket_id = 'S1'")
     assert str(created).startswith("2023-07-03")
 
@@ -497,7 +497,7 @@ def test_registry_rejects_negative_households_and_keeps_sql_text(store, tmp_path
     ]
     path = _write(tmp_path / "registry.csv", _csv_bytes(rows, headers))
     before = db.table_counts(store)
-    result = registry.import_compounds(store, path)
+    result = compounds.import_compounds(store, path)
     assert (result.rows_read, result.added, result.rejected) == (3, 1, 2)
     reasons = list(result.rejected_rows["reason"])
     assert all("户数应为正整数" in r for r in reasons)
@@ -515,7 +515,7 @@ def test_taskforce_list_with_unknown_compound_and_far_dates(district, tmp_path):
         ["LS0002", SQL, "1900-01-01"],
     ]
     path = _write(tmp_path / "tf.csv", _csv_bytes(rows, headers))
-    result = taskforces.import_taskforces(district, path)
+    result = file_import.import_taskforces(district, path)
     assert (result["rows_read"], result["inserted"], result["rejected"]) == (3, 1, 2)
     assert "不在小区名录中" in result["reasons"][0]["reason"]
     assert "超出合理范围" in result["reasons"][1]["reason"]

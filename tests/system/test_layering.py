@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from analytics.cli import build_parser
+from tests.fixtures import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ANALYTICS_MODULES = sorted(
     p.stem for p in (ROOT / "analytics").glob("*.py") if p.stem not in {"__init__", "__main__"}
 )

@@ -9,7 +9,8 @@ import json
 import pandas as pd
 import pytest
 
-from analytics.ingest.categories import _text_frame, evaluate
+from analytics.ingest.categories.evaluate import evaluate
+from analytics.ingest.categories.model import _text_frame
 
 SAMPLE = "teddy2020c-sample/附件2_示例数据.xlsx"
 

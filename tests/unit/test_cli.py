@@ -17,8 +17,6 @@ from analytics.cli import build_parser
 from tests.fixtures.apptest import REGISTRY_HEADERS
 from tests.fixtures.cli import run, write_csv
 
-ROOT = Path(__file__).resolve().parents[2]
-
 REGISTRY_ROWS = [
     ["C001", "翠华苑", "翠华小区", "翠华社区", "柳青街道", "商开", "2008", "820", "鑫诚物业"],
     ["C002", "金雀山花园", "", "金雀社区", "金雀山街道", "还建", "1996", "410", "安居物业"],

@@ -8,7 +8,6 @@ import json
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -17,8 +16,8 @@ import pytest
 from analytics import privacy
 from analytics.ingest import pipeline as ingest
 from analytics.store import db
+from tests.fixtures import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 M = privacy.MASK
 
 # (text as written in a ticket, text as stored and shown)

@@ -13,9 +13,11 @@ from analytics.models.effects.estimates import Z95, Adjusted, _pct, _ratio_pct, 
 from analytics.models.effects.panel import Cohort, Panel, _md
 from analytics.models.effects.stacking import Stack, build_stacks
 
-MIN_CATEGORY_TICKETS = 200  # smaller categories are grouped as 其他 for the by-category table
+MIN_CATEGORY_TICKETS = 200  # smaller categories are pooled for the by-category table
 MAX_CATEGORIES = 8
-OTHER_CATEGORIES = "其余类别合计"  # smaller categories pooled (not to be confused with a category named 其他)
+# the pooled smaller categories' row (not to be confused with a category named 其他); this and the
+# readings, the neighbours' target and the cost caveat are codes that analytics.reports words
+OTHER_CATEGORIES = "__other__"
 
 
 def _per_compound(
@@ -110,7 +112,7 @@ def _by_category(
         if adj.log_effect is None:
             continue
         lo, hi = adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
-        reading = "下降" if hi < 0 else ("上升（可能转移到此类）" if lo > 0 else "无明显变化")
+        reading = "fall" if hi < 0 else ("rise" if lo > 0 else "none")
         rows.append((cat, int(arr.sum()), _pct(adj.log_effect), _pct(lo), _pct(hi), reading))
     return pd.DataFrame(rows, columns=cols)
 
@@ -146,11 +148,11 @@ def _displacement(panel: Panel, cohorts: list[Cohort], seed: int) -> pd.DataFram
     if adj.log_effect is None:
         return pd.DataFrame(columns=cols)
     lo, hi = adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
-    reading = "邻近小区工单上升：可能存在转移" if lo > 0 else ("邻近小区也下降" if hi < 0 else "未见明显转移")
+    reading = "moved" if lo > 0 else ("also_fell" if hi < 0 else "not_moved")
     return pd.DataFrame(
         [
             (
-                "同社区未设专班的小区",
+                "neighbours",
                 len(seen),
                 int(sum(len(s.controls) for s in stacks)),
                 _pct(adj.log_effect),
@@ -176,10 +178,10 @@ def _cost(adj: Adjusted, total: Any) -> dict[str, Any]:
         "cost_per_avoided": None,
         "cost_per_avoided_low": None,
         "cost_per_avoided_high": None,
-        "caveat_zh": "",
+        "caveat": "",
     }
     if adj.log_effect is None or adj.design is None:
-        out["caveat_zh"] = "无调整后估计，无法计算避免的工单数。"
+        out["caveat"] = "no_estimate"
         return out
     observed = float(adj.design.y[adj.design.post].sum())
     b, lo, hi = adj.log_effect, adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
@@ -196,7 +198,7 @@ def _cost(adj: Adjusted, total: Any) -> dict[str, Any]:
         }
     )
     if total is None or not total:
-        out["caveat_zh"] = "行动台账中没有登记费用。"
+        out["caveat"] = "no_cost"
         return out
     if avoided(b) > 0:
         out["cost_per_avoided"] = round(float(total) / avoided(b), 1)
@@ -205,5 +207,5 @@ def _cost(adj: Adjusted, total: Any) -> dict[str, Any]:
     if avoided(hi) > 0:
         out["cost_per_avoided_high"] = round(float(total) / avoided(hi), 1)
     else:
-        out["caveat_zh"] = "效果不显著（区间跨零）：每避免一件工单的成本没有上限，不能据此评价投入产出。"
+        out["caveat"] = "unbounded"
     return out

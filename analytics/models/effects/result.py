@@ -45,7 +45,9 @@ class EffectsResult:
     cost: dict[str, Any] = field(default_factory=dict)
     naive_detail: dict[str, Any] = field(default_factory=dict)
     placebo_detail: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    # what loading and estimating found: {"code": ..., values...}, worded by analytics.reports
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    cohorts: int = 1  # task-force cohorts (start and selection window) in the estimate
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -71,7 +73,7 @@ class EffectsResult:
 def estimate(
     panel: Panel,
     cohorts: list[Cohort],
-    notes: list[str],
+    notes: list[dict[str, Any]],
     controls: int | str = "auto",
     seed: int = 0,
     details: bool = True,
@@ -102,9 +104,9 @@ def estimate(
         lo, hi = _pct(adj.log_effect - Z95 * adj.se), _pct(adj.log_effect + Z95 * adj.se)
     else:
         est = lo = hi = None
-        notes.append("选定窗口之前没有基线月份或进驻后没有数据，调整估计无法计算。")
+        notes.append({"code": "no_adjusted"})
     if len(stacks) < len(cohorts):
-        notes.append(f"{len(cohorts) - len(stacks)} 批专班缺少基线或进驻后数据，未纳入调整估计。")
+        notes.append({"code": "dropped_cohorts", "n": len(cohorts) - len(stacks)})
     res = EffectsResult(
         treated=len(treated_rows),
         controls=len(control_rows),
@@ -122,6 +124,7 @@ def estimate(
         naive_detail=naive_detail,
         placebo_detail=placebo_detail,
         notes=notes,
+        cohorts=len(cohorts),
     )
     if details:
         res.event_study = event_study(panel, cohorts, stacks)

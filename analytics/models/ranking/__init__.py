@@ -1,6 +1,6 @@
 """Which compounds have the most persistent complaint problem: composite score, shrinkage, intervals.
 
-How the score is built (the sentence a leader reads is `score.WEIGHTS_SENTENCE`):
+How the score is built (the sentence a leader reads is the catalogue's `rk_weights_default`):
 
 1. Only valid tickets (is_valid) matched to a compound count, inside the ranking window (by default
    the 12 months ending with the latest complete month: every season once).

@@ -30,11 +30,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "trend": 0.0,
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
-WEIGHTS_SENTENCE = (
-    "综合得分 = 每百户投诉率（向同类小区收缩）50% + 工单量 20% + 重复来电占比 10% + 未解决占比 10% + 不满意占比 10%，各项先换算为百分位。",
-    "Score = rate per 100 households shrunk towards similar compounds 50%, ticket volume 20%, "
-    "repeat-call share 10%, unresolved share 10%, dissatisfaction 10%; each as a percentile first.",
-)
 
 
 def _check_weights(weights: Mapping[str, float] | None, dropped: list[str]) -> dict[str, float]:

@@ -10,19 +10,11 @@ import pandas as pd
 import pytest
 
 from analytics.errors import NotFound, ValidationError
-from analytics.ingest.categories import (
-    CATEGORY_NAMES,
-    CharNgramHasher,
-    ColumnCodes,
-    has_model,
-    latest_model_info,
-    map_category_series,
-    predict_missing,
-    review_queue,
-    set_category_mapping,
-    set_ticket_category,
-    train_model,
-)
+from analytics.ingest.categories.features import CharNgramHasher, ColumnCodes
+from analytics.ingest.categories.store import has_model, latest_model_info
+from analytics.ingest.categories.taxonomy import CATEGORY_NAMES, map_category_series, set_category_mapping
+from analytics.ingest.categories.tickets import predict_missing, review_queue, set_ticket_category
+from analytics.ingest.categories.train import train_model
 from analytics.store.db import query_df, query_one
 
 SEED = 7
@@ -259,7 +251,9 @@ def test_predict_without_a_model_says_what_to_do(store):
 def test_repeated_texts_get_one_prediction_each(store):
     """Texts that differ only in whitespace are predicted once and get the same category and
     confidence; the direct feature path gives scikit-learn's own probabilities."""
-    from analytics.ingest.categories import _text_frame, load_model, predict_frame
+    from analytics.ingest.categories.model import _text_frame
+    from analytics.ingest.categories.predict import predict_frame
+    from analytics.ingest.categories.store import load_model
 
     rng = random.Random(SEED)
     _labelled(store, 100, rng)
@@ -286,7 +280,9 @@ def test_repeated_texts_get_one_prediction_each(store):
 def test_compact_scorer_gives_scikit_learns_probabilities(ensemble):
     """The one-product scorer (non-zero coefficient rows only, calibrators in numpy) must agree
     with CalibratedClassifierCV.predict_proba, for our model and for an older ensemble model."""
-    from analytics.ingest.categories import _feature_blocks, _feature_steps, _scorer, _text_frame, build_model
+    from analytics.ingest.categories.features import _feature_blocks, _feature_steps
+    from analytics.ingest.categories.model import _text_frame, build_model
+    from analytics.ingest.categories.scorer import _scorer
 
     rng = random.Random(SEED)
     train = [(c, *_text(rng, c)) for c in list(PHRASES) * 30]
@@ -374,7 +370,8 @@ def test_prediction_per_distinct_title_gives_scikit_learns_answer():
     """The title-only block is computed once per distinct title and shared by the texts that
     carry it; over more texts than one chunk (so the threads and the gathering are used), with
     repeated and missing titles, the categories and confidences are scikit-learn's own."""
-    from analytics.ingest.categories import _text_frame, build_model, predict_arrays
+    from analytics.ingest.categories.model import _text_frame, build_model
+    from analytics.ingest.categories.predict import predict_arrays
 
     rng = random.Random(SEED)
     train = [(c, *_text(rng, c)) for c in list(PHRASES) * 30]
@@ -389,3 +386,40 @@ def test_prediction_per_distinct_title_gives_scikit_learns_answer():
     clear = top2[:, 1] - top2[:, 0] > 1e-6
     assert (best[clear] == theirs.argmax(axis=1)[clear]).all()
     assert abs(confidence - theirs.max(axis=1)).max() <= 5e-5 + 1e-6  # rounded to 4 places
+
+
+def test_a_model_stored_by_the_earlier_layout_still_predicts(store):
+    """Models are pickled with the module path of their classes; one stored before the package
+    was laid out by layer names `analytics.categories` and must still load for uploads."""
+    import pickle
+
+    rng = random.Random(SEED)
+    _labelled(store, 100, rng)
+    train_model(store, user="analyst")
+    model = pickle.loads(bytes(query_one(store, "SELECT model FROM category_models")))  # noqa: S301
+    old = pickle.dumps(model, protocol=0)  # module paths as plain text lines
+    for module in {type(step).__module__ for step in _steps(model)} | {"analytics.ingest.categories.model"}:
+        old = old.replace(f"c{module}\n".encode(), b"canalytics.categories\n")
+    assert b"analytics.ingest" not in old
+    with store.cursor() as cur:
+        cur.execute("UPDATE category_models SET model = ?", [old])
+    _insert(store, [("OLD1", *_text(rng, next(iter(PHRASES))), None, None)], batch_id=2)
+    assert predict_missing(store) == 1
+    got = query_one(store, "SELECT category FROM tickets WHERE ticket_id = 'OLD1'")
+    assert got == next(iter(PHRASES))
+
+
+def _steps(obj, seen=None):
+    """Every object reachable through a fitted pipeline's attributes (for their module paths)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if type(obj).__module__.startswith("analytics."):
+        yield obj
+    children = obj.__dict__.values() if hasattr(obj, "__dict__") else ()
+    if isinstance(obj, list | tuple):
+        children = obj
+    for child in children:
+        if isinstance(child, list | tuple) or hasattr(child, "__dict__"):
+            yield from _steps(child, seen)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from analytics.errors import FileRejected, NotFound, ValidationError
-from analytics.ingest import columns
+from analytics.ingest import columns, mapping_profiles
 
 
 @pytest.mark.parametrize(
@@ -127,8 +127,10 @@ def test_a_mapping_onto_a_name_column_is_refused():
 
 def test_a_profile_naming_a_name_column_is_not_saved(store):
     with pytest.raises(ValidationError, match="市民姓名"):
-        columns.save_profile(store, "带姓名", {"ticket_id": "工单编号", "title": "市民姓名"}, user="ana")
-    assert columns.list_profiles(store).empty
+        mapping_profiles.save_profile(
+            store, "带姓名", {"ticket_id": "工单编号", "title": "市民姓名"}, user="ana"
+        )
+    assert mapping_profiles.list_profiles(store).empty
 
 
 def test_earlier_synonym_wins_and_a_header_serves_one_field():
@@ -138,19 +140,58 @@ def test_earlier_synonym_wins_and_a_header_serves_one_field():
     }
 
 
+@pytest.mark.parametrize("kind", sorted(columns.FIELD_TABLES))
+def test_every_synonym_of_every_import_maps_onto_its_field(kind):
+    table = columns.FIELD_TABLES[kind]
+    for f in table:
+        for synonym in f.synonyms:
+            assert columns.match_headers([synonym, "其他列"], table) == {f.name: synonym}
+
+
 @pytest.mark.parametrize(
     ("table", "headers", "expected"),
     [
-        ("compounds", ["小区编号", "小区名称", "所属社区", "所属街道", "户数", "经度", "纬度"],
-         {"compound_id": "小区编号", "name": "小区名称", "community": "所属社区", "subdistrict": "所属街道",
-          "households": "户数", "lon": "经度", "lat": "纬度"}),
-        ("taskforces", ["小区名称", "包保领导", "专班组长", "进驻日期", "撤出日期"],
+        # the registry import: its own spellings, required-field marks, full-width forms
+        (columns.COMPOUND_FIELDS, ["小区ID", "小区名", "俗称", "社区名称", "竣工年份", "居民户数", "新老小区"],
+         {"compound_id": "小区ID", "name": "小区名", "aliases": "俗称", "community": "社区名称",
+          "built_year": "竣工年份", "households": "居民户数", "is_old": "新老小区"}),
+        (columns.COMPOUND_FIELDS, ["小区编号*", "＊小区名称", "ＬＯＮ", "纬度："],
+         {"compound_id": "小区编号*", "name": "＊小区名称", "lon": "ＬＯＮ", "lat": "纬度："}),
+        (columns.RATING_FIELDS, ["编号", "半年度", "党支部星级"],
+         {"compound_id": "编号", "period": "半年度", "stars": "党支部星级"}),
+        (columns.EVALUATION_FIELDS, ["企业名称", "考核季度", "考核得分", "榜单"],
+         {"company": "企业名称", "quarter": "考核季度", "score": "考核得分", "list": "榜单"}),
+        # the task-force import
+        (columns.TASKFORCE_FIELDS, ["小区名称", "包保领导", "专班组长", "进驻日期", "撤出日期"],
          {"compound_name": "小区名称", "leader": "包保领导", "head": "专班组长", "start_date": "进驻日期",
           "end_date": "撤出日期"}),
+        (columns.TASKFORCE_FIELDS, ["小区代码", "包联领导", "进驻时间", "排名窗口"],
+         {"compound_id": "小区代码", "leader": "包联领导", "start_date": "进驻时间", "selection_window": "排名窗口"}),
+        # words other tables know are not task-force headers
+        (columns.TASKFORCE_FIELDS, ["编号", "领导", "开始日期"], {}),
     ],
 )  # fmt: skip
 def test_registry_and_taskforce_field_tables(table, headers, expected):
-    assert columns.suggest_mapping(headers, columns.FIELD_TABLES[table]) == expected
+    assert columns.match_headers(headers, table) == expected
+
+
+def test_match_headers_merges_a_mapping_and_skips_what_it_cannot_use():
+    headers = ["代码", "名字", "小区名称"]
+    mapping = {
+        "compound_id": "代码",
+        "name": " 名字",
+        "aliases": "不存在的列",
+        "nonsense": "代码",
+        "type": None,
+    }
+    assert columns.match_headers(headers, columns.COMPOUND_FIELDS, mapping) == {
+        "compound_id": "代码",
+        "name": "名字",
+    }
+    # '' or None leaves a field unmapped on purpose
+    assert columns.match_headers(["小区编号", "小区名称"], columns.COMPOUND_FIELDS, {"name": ""}) == {
+        "compound_id": "小区编号"
+    }
 
 
 def test_explicit_mapping_merges_over_suggestion():
@@ -185,14 +226,19 @@ def test_missing_required_field_message_names_field_and_lists_headers():
 
 
 def test_profiles_save_load_list_replace(store):
-    columns.save_profile(store, "泰迪杯", {"ticket_id": "留言编号"}, user="ana")
-    columns.save_profile(store, "泰迪杯", {"ticket_id": "留言编号", "created_at": "留言时间"}, user="ana")
-    assert columns.load_profile(store, "泰迪杯") == {"ticket_id": "留言编号", "created_at": "留言时间"}
-    assert columns.list_profiles(store)["name"].tolist() == ["泰迪杯"]
+    mapping_profiles.save_profile(store, "泰迪杯", {"ticket_id": "留言编号"}, user="ana")
+    mapping_profiles.save_profile(
+        store, "泰迪杯", {"ticket_id": "留言编号", "created_at": "留言时间"}, user="ana"
+    )
+    assert mapping_profiles.load_profile(store, "泰迪杯") == {
+        "ticket_id": "留言编号",
+        "created_at": "留言时间",
+    }
+    assert mapping_profiles.list_profiles(store)["name"].tolist() == ["泰迪杯"]
     with pytest.raises(NotFound):
-        columns.load_profile(store, "无")
+        mapping_profiles.load_profile(store, "无")
     with pytest.raises(ValidationError):
-        columns.save_profile(store, "坏", {"nonsense": "x"})
+        mapping_profiles.save_profile(store, "坏", {"nonsense": "x"})
 
 
 T = dt.datetime

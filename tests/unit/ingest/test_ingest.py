@@ -353,7 +353,7 @@ def test_names_under_any_name_header_are_never_stored(store, tmp_path):
 def test_cli_says_which_columns_were_dropped_as_personal_data(tmp_path):
     headers = ["工单编号", "受理时间", "联系电话", "小区名称", "诉求内容", *NAME_HEADERS]
     path = _csv(tmp_path / "names.csv", _named_rows(), headers)
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     run = subprocess.run(
         [sys.executable, "-m", "analytics", "--db", str(tmp_path / "s.duckdb"), "tickets", "ingest", str(path)],
         cwd=root, capture_output=True, text=True, timeout=120, check=False,

@@ -10,18 +10,14 @@ import pandas as pd
 import pytest
 
 from analytics.errors import NotFound
-from analytics.ingest import matching
-from analytics.ingest.matching import (
+from analytics.ingest.matching import match_addresses
+from analytics.ingest.matching.index import load_registry
+from analytics.ingest.matching.normalise import normalise, normalise_many, parse_address, split_generic
+from analytics.ingest.matching.review import confirm_match, reject_match, rematch_unmatched, review_queue
+from analytics.ingest.matching.score import (
     ACCEPT_THRESHOLD,
     choose_threshold,
-    confirm_match,
-    load_registry,
-    match_addresses,
-    parse_address,
     precision_coverage,
-    reject_match,
-    rematch_unmatched,
-    review_queue,
     score_addresses,
 )
 from analytics.store.db import query_df, query_one
@@ -77,7 +73,7 @@ def _load(con, registry: pd.DataFrame) -> None:
 def _variant(rng: random.Random, row, name_of_stem_generic) -> str:
     """A noisy way a caller or operator would write the compound's address."""
     name = row.name
-    stem, generic = matching.split_generic(name)
+    stem, generic = split_generic(name)
     core = name
     if generic in ("花园", "小区", "") and rng.random() < 0.25:
         core = stem  # dropped suffix
@@ -112,16 +108,16 @@ def _simulation(rng: random.Random, registry: pd.DataFrame, per_name: int = 3) -
     for row in registry.itertuples():
         for _ in range(per_name):
             text = _variant(rng, row, by_name)
-            plain = matching.normalise(text)
+            plain = normalise(text)
             if len(by_name[row.name]) == 1 or row.subdistrict in plain or row.community in plain:
                 cases.append((text, {row.compound_id}, True))
             else:  # same name in two subdistricts and the address does not say which
                 cases.append((text, set(), False))
     registered = set(registry["name"])
-    stems = {matching.split_generic(n)[0] for n in registered}
+    stems = {split_generic(n)[0] for n in registered}
     # same stem, another typed generic word that is not registered (阳光家园 for 阳光花园)
     for name in list(registered)[:150]:
-        stem, generic = matching.split_generic(name)
+        stem, generic = split_generic(name)
         other = next(g for g in ["家园", "公寓", "山庄", "新村"] if g != generic)
         if stem + other not in registered:
             cases.append((rng.choice(PREFIXES) + stem + other + rng.choice(BUILDINGS), set(), False))
@@ -286,7 +282,7 @@ def test_addresses_are_matched_once_and_cached(district):
 def test_review_confirm_reject_and_rematch(district):
     con, registry, _ = district
     target = registry.loc[20]
-    stem, generic = matching.split_generic(target["name"])
+    stem, generic = split_generic(target["name"])
     other_generic = "公寓" if generic != "公寓" else "山庄"
     vague = f"{stem}{other_generic}3号楼"  # another kind of place: not clear enough to accept
     other = "完全不同的地方88号"
@@ -344,7 +340,7 @@ def test_name_part_then_parse_equals_parsing_the_whole_address(district):
     (沂蒙路88号 is a prefix, not a building number)."""
     import dataclasses
 
-    from analytics.ingest.matching import name_part
+    from analytics.ingest.matching.normalise import name_part
     from benchmarks.gen_tickets import make_compounds, make_tickets
 
     con, registry, rng = district
@@ -393,5 +389,5 @@ def test_normalising_many_addresses_at_once_gives_each_ones_answer():
         "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(3000)
     ]
     texts += ["", "\n", "\u0301翠华苑", "翠华苑\u0301", None, 12, "兰山区柳青街道翠华苑３号楼２单元"]
-    assert matching.normalise_many(texts) == [matching.normalise(t) for t in texts]
-    assert matching.normalise_many([]) == []
+    assert normalise_many(texts) == [normalise(t) for t in texts]
+    assert normalise_many([]) == []

@@ -201,11 +201,11 @@ UNCLOSED = [
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
 @pytest.mark.parametrize(("case", "text", "line", "swallowed"), UNCLOSED, ids=[c[0] for c in UNCLOSED])
 def test_unclosed_quote_refuses_the_file_naming_its_line(tmp_path, encoding, case, text, line, swallowed):
-    from analytics.ingest import readers
+    from analytics.ingest.readers.table import file_kind
 
     path = tmp_path / "q.csv"
     path.write_bytes(text.encode(encoding))
-    for read in (read_table, readers.file_kind):  # the registry/preview reader, and ingestion's check
+    for read in (read_table, file_kind):  # the registry/preview reader, and ingestion's check
         with pytest.raises(FileRejected) as err:
             read(path)
         assert f"第 {line} 行" in err.value.zh and f"line {line} " in err.value.en
@@ -248,11 +248,11 @@ MULTILINE = [
 @pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
 @pytest.mark.parametrize(("case", "row", "cell"), MULTILINE, ids=[c[0] for c in MULTILINE])
 def test_quoted_multiline_cells_still_load(tmp_path, encoding, case, row, cell):
-    from analytics.ingest import readers
+    from analytics.ingest.readers.table import file_kind
 
     path = tmp_path / "m.csv"
     path.write_bytes((HEADER_LINE + _lines(1, 4) + row + _lines(4, 30)).encode(encoding))
-    readers.file_kind(path)  # ingestion's check passes
+    file_kind(path)  # ingestion's check passes
     table = read_table(path)
     assert len(table.frame) == 30
     assert table.frame.loc[table.frame["工单编号"] == "T0", "诉求内容"].iloc[0] == cell
@@ -262,14 +262,14 @@ def test_quoted_multiline_cells_still_load(tmp_path, encoding, case, row, cell):
 
 
 def test_sheet_report_names_the_sheet_read_and_the_others(tmp_path):
-    from analytics.ingest import readers
+    from analytics.ingest.readers.table import sheet_report
 
     path = tmp_path / "book.xlsx"
     with pd.ExcelWriter(path, engine="xlsxwriter") as xl:
         xl.book.add_worksheet("封面")  # empty: skipped by default
         pd.DataFrame(ROWS[1:], columns=ROWS[0]).to_excel(xl, sheet_name="工单", index=False)
         pd.DataFrame({"合计": [2]}).to_excel(xl, sheet_name="汇总", index=False)
-    assert readers.sheet_report(path) == ("工单", ["封面", "汇总"])
+    assert sheet_report(path) == ("工单", ["封面", "汇总"])
     assert read_table(path).sheet == "工单"
-    assert readers.sheet_report(path, "汇总") == ("汇总", ["封面", "工单"])
-    assert readers.sheet_report(_write_csv(tmp_path / "t.csv", "utf-8")) == (None, [])
+    assert sheet_report(path, "汇总") == ("汇总", ["封面", "工单"])
+    assert sheet_report(_write_csv(tmp_path / "t.csv", "utf-8")) == (None, [])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from analytics.errors import FileRejected, NotFound, ValidationError
-from analytics.ingest import registry
+from analytics.ingest.registry import compounds, queries, ratings, values
 from analytics.store import db
 
 HEADERS = [
@@ -87,17 +88,17 @@ def registry_file(tmp_path: Path) -> Path:
 
 
 def test_import_fills_registry(store, registry_file):
-    result = registry.import_compounds(store, registry_file, user="analyst")
+    result = compounds.import_compounds(store, registry_file, user="analyst")
     assert (result.rows_read, result.added, result.updated, result.rejected) == (3, 3, 0, 0)
-    compounds = registry.compounds_df(store).set_index("compound_id")
-    assert compounds.loc["LS002", "type"] == "还建"
-    assert compounds.loc["LS003", "type"] == "家属院"
-    assert bool(compounds.loc["LS002", "is_old"])  # built 1996, before OLD_BEFORE_YEAR
-    assert not bool(compounds.loc["LS001", "is_old"])
-    assert int(compounds.loc["LS002", "households"]) == 1204
-    assert int(compounds.loc["LS003", "households"]) == 42  # full-width digits
-    assert compounds.loc["LS003", "aliases"] == "银雀；银雀山小区"
-    assert registry.tree(store)[["subdistrict", "community"]].drop_duplicates().values.tolist() == [
+    table = queries.compounds_df(store).set_index("compound_id")
+    assert table.loc["LS002", "type"] == "还建"
+    assert table.loc["LS003", "type"] == "家属院"
+    assert bool(table.loc["LS002", "is_old"])  # built 1996, before OLD_BEFORE_YEAR
+    assert not bool(table.loc["LS001", "is_old"])
+    assert int(table.loc["LS002", "households"]) == 1204
+    assert int(table.loc["LS003", "households"]) == 42  # full-width digits
+    assert table.loc["LS003", "aliases"] == "银雀；银雀山小区"
+    assert queries.tree(store)[["subdistrict", "community"]].drop_duplicates().values.tolist() == [
         ["柳青街道", "柳青社区"],
         ["银雀山街道", "银雀社区"],
     ]
@@ -129,7 +130,7 @@ def test_import_fills_registry(store, registry_file):
 )
 def test_bad_values_rejected_with_reason(store, tmp_path, changes, reason):
     path = write_csv(tmp_path / "r.csv", [row(小区编号="OK1", 所属社区="其他社区"), row(**changes)])
-    result = registry.import_compounds(store, path)
+    result = compounds.import_compounds(store, path)
     assert (result.added, result.rejected) == (1, 1)
     assert reason in result.rejected_rows.loc[0, "reason"]
     assert result.rejected_rows.loc[0, "row_number"] == 2
@@ -151,7 +152,7 @@ def test_bad_values_rejected_with_reason(store, tmp_path, changes, reason):
     ],
 )
 def test_type_variants(cell, expected):
-    assert registry.parse_type(cell) == (expected, None)
+    assert values.parse_type(cell) == (expected, None)
 
 
 @pytest.mark.parametrize(
@@ -161,13 +162,13 @@ def test_type_variants(cell, expected):
         ("旧", "", True),
         ("老", "", True),
         ("", "1999", True),
-        ("", str(registry.OLD_BEFORE_YEAR), False),
+        ("", str(values.OLD_BEFORE_YEAR), False),
         ("", "", None),
     ],
 )
 def test_old_new(old_new, year, expected):
-    built, _ = registry.parse_built_year(year)
-    assert registry.parse_old_new(old_new, built) == (expected, None)
+    built, _ = values.parse_built_year(year)
+    assert values.parse_old_new(old_new, built) == (expected, None)
 
 
 @pytest.mark.parametrize(
@@ -180,12 +181,12 @@ def test_old_new(old_new, year, expected):
     ],
 )
 def test_split_aliases(text, expected):
-    assert registry.split_aliases(text, "翠华苑") == expected
+    assert values.split_aliases(text, "翠华苑") == expected
 
 
 def test_duplicate_ids_rejected_both(store, tmp_path):
     path = write_csv(tmp_path / "r.csv", [row(), row(小区名称="另一个"), row(小区编号="LS009")])
-    result = registry.import_compounds(store, path)
+    result = compounds.import_compounds(store, path)
     assert (result.added, result.rejected) == (1, 2)
     assert all("重复" in r for r in result.rejected_rows["reason"])
 
@@ -193,7 +194,7 @@ def test_duplicate_ids_rejected_both(store, tmp_path):
 def test_missing_required_headers_rejects_file(store, tmp_path):
     path = write_csv(tmp_path / "r.csv", [{"名字": "翠华苑", "户数": "1"}], headers=["名字", "户数"])
     with pytest.raises(FileRejected) as err:
-        registry.import_compounds(store, path)
+        compounds.import_compounds(store, path)
     assert "小区编号" in err.value.zh and "小区名称" in err.value.zh and "名字" in err.value.zh
     assert db.table_counts(store)["ingest_batches"] == 0
 
@@ -204,23 +205,41 @@ def test_mapping_for_unusual_headers(store, tmp_path):
         [{"代码": "X1", "名字": "金雀山花园", "住户": "300"}],
         headers=["代码", "名字", "住户"],
     )
-    result = registry.import_compounds(
+    result = compounds.import_compounds(
         store, path, mapping={"compound_id": "代码", "name": "名字", "households": "住户"}
     )
     assert result.added == 1
-    assert registry.compound_detail(store, "X1")["households"] == 300
+    assert queries.compound_detail(store, "X1")["households"] == 300
     with pytest.raises(ValidationError):
-        registry.import_compounds(store, path, mapping={"nonsense": "代码"})
+        compounds.import_compounds(store, path, mapping={"nonsense": "代码"})
+
+
+def test_headers_resolve_through_the_shared_field_table(store, tmp_path):
+    """Required-field marks, the registry's own spellings and the shared ones all map."""
+    headers = ["小区编号*", "小区名称*", "别称", "居民户数"]
+    path = write_csv(
+        tmp_path / "r.csv", [dict(zip(headers, ["X1", "金雀山花园", "金雀山", "300"], strict=True))], headers
+    )
+    assert compounds.import_compounds(store, path).added == 1
+    detail = queries.compound_detail(store, "X1")
+    assert (detail["households"], detail["aliases"]) == (300, "金雀山")
+    stored = json.loads(db.query_one(store, "SELECT mapping FROM ingest_batches"))
+    assert stored == {
+        "compound_id": "小区编号*",
+        "name": "小区名称*",
+        "aliases": "别称",
+        "households": "居民户数",
+    }
 
 
 def test_xlsx_import(store, tmp_path):
     path = tmp_path / "名册.xlsx"
     pd.DataFrame([GOOD]).to_excel(path, index=False)
-    assert registry.import_compounds(store, path).added == 1
+    assert compounds.import_compounds(store, path).added == 1
 
 
 def test_reimport_reports_changes(store, registry_file, tmp_path):
-    registry.import_compounds(store, registry_file)
+    compounds.import_compounds(store, registry_file)
     second = write_csv(
         tmp_path / "v2.csv",
         [
@@ -238,32 +257,32 @@ def test_reimport_reports_changes(store, registry_file, tmp_path):
             row(小区编号="LS004", 小区名称="新建小区", 所属社区="柳青社区", 户数="10"),
         ],
     )
-    result = registry.import_compounds(store, second)
+    result = compounds.import_compounds(store, second)
     assert (result.added, result.updated, result.unchanged, result.rejected) == (1, 1, 1, 0)
     changes = {(c.compound_id, c.field): (c.old, c.new) for c in result.changes.itertuples()}
     assert changes == {
         ("LS001", "households"): ("860", "900"),
         ("LS001", "property_company"): ("临沂华信物业", "兰山安居物业"),
     }
-    assert int(registry.compound_detail(store, "LS001")["households"]) == 900
+    assert int(queries.compound_detail(store, "LS001")["households"]) == 900
     # LS003 was not in the second file and stays as it was
-    assert registry.compound_detail(store, "LS003")["name"] == "银雀小区"
+    assert queries.compound_detail(store, "LS003")["name"] == "银雀小区"
     as_json = result.as_json()
     assert as_json["updated"] == 1 and len(as_json["changes"]) == 2
 
 
 def test_reimport_alias_change_and_blank_cells_keep_values(store, registry_file, tmp_path):
-    registry.import_compounds(store, registry_file)
+    compounds.import_compounds(store, registry_file)
     second = write_csv(
         tmp_path / "v2.csv",
         [{"小区编号": "LS001", "小区名称": "翠华苑", "别名": "翠华苑北区"}],
         headers=["小区编号", "小区名称", "别名", "户数"],
     )
-    result = registry.import_compounds(store, second)
+    result = compounds.import_compounds(store, second)
     assert result.changes[["field", "old", "new"]].values.tolist() == [
         ["aliases", "翠华东区；翠华苑一期", "翠华苑北区"]
     ]
-    detail = registry.compound_detail(store, "LS001")
+    detail = queries.compound_detail(store, "LS001")
     assert int(detail["households"]) == 860  # blank cell did not erase
     assert [a["alias"] for a in detail["alias_list"]] == ["翠华苑北区"]
 
@@ -273,59 +292,59 @@ def test_tree_conflict_within_file(store, tmp_path):
         tmp_path / "r.csv",
         [row(), row(小区编号="LS002", 所属街道="兰山街道"), row(小区编号="LS003", 所属社区="别的社区")],
     )
-    result = registry.import_compounds(store, path)
+    result = compounds.import_compounds(store, path)
     assert (result.added, result.rejected) == (1, 2)
     assert all("属于多个街道" in r for r in result.rejected_rows["reason"])
     assert db.query_df(store, "SELECT community FROM communities")["community"].tolist() == ["别的社区"]
 
 
 def test_tree_conflict_with_store(store, registry_file, tmp_path):
-    registry.import_compounds(store, registry_file)
+    compounds.import_compounds(store, registry_file)
     path = write_csv(tmp_path / "r.csv", [row(小区编号="LS010", 所属街道="兰山街道")])
-    result = registry.import_compounds(store, path)
+    result = compounds.import_compounds(store, path)
     assert result.rejected == 1
     assert "已登记属于“柳青街道”" in result.rejected_rows.loc[0, "reason"]
     # a community the store already knows needs no subdistrict in the file
     path = write_csv(tmp_path / "r2.csv", [row(小区编号="LS011", 所属街道="")])
-    assert registry.import_compounds(store, path).added == 1
-    assert registry.compound_detail(store, "LS011")["subdistrict"] == "柳青街道"
+    assert compounds.import_compounds(store, path).added == 1
+    assert queries.compound_detail(store, "LS011")["subdistrict"] == "柳青街道"
 
 
 def test_add_alias_and_search_scope(store, registry_file):
-    registry.import_compounds(store, registry_file)
-    assert registry.add_alias(store, "LS002", "沂河家园北门", user="analyst")
-    assert not registry.add_alias(store, "LS002", "沂河家园北门")  # already there
+    compounds.import_compounds(store, registry_file)
+    assert compounds.add_alias(store, "LS002", "沂河家园北门", user="analyst")
+    assert not compounds.add_alias(store, "LS002", "沂河家园北门")  # already there
     with pytest.raises(NotFound):
-        registry.add_alias(store, "NOPE", "x")
+        compounds.add_alias(store, "NOPE", "x")
     with pytest.raises(ValidationError):
-        registry.add_alias(store, "LS002", " ")
-    assert registry.search_compounds(store, "北门")["compound_id"].tolist() == ["LS002"]
-    assert registry.search_compounds(store, "ls003")["compound_id"].tolist() == ["LS003"]
-    assert registry.search_compounds(store, "翠华")["compound_id"].tolist() == ["LS001"]
-    assert registry.search_compounds(store, "LS")["compound_id"].tolist() == ["LS001", "LS002", "LS003"]
+        compounds.add_alias(store, "LS002", " ")
+    assert queries.search_compounds(store, "北门")["compound_id"].tolist() == ["LS002"]
+    assert queries.search_compounds(store, "ls003")["compound_id"].tolist() == ["LS003"]
+    assert queries.search_compounds(store, "翠华")["compound_id"].tolist() == ["LS001"]
+    assert queries.search_compounds(store, "LS")["compound_id"].tolist() == ["LS001", "LS002", "LS003"]
     # a task-force head never sees compounds outside their scope
-    assert registry.search_compounds(store, "LS", scope=["LS002"])["compound_id"].tolist() == ["LS002"]
-    assert registry.search_compounds(store, "翠华", scope=["LS002"]).empty
-    assert registry.search_compounds(store, "", scope=[]).empty
-    assert len(registry.search_compounds(store, "", limit=2)) == 2
+    assert queries.search_compounds(store, "LS", scope=["LS002"])["compound_id"].tolist() == ["LS002"]
+    assert queries.search_compounds(store, "翠华", scope=["LS002"]).empty
+    assert queries.search_compounds(store, "", scope=[]).empty
+    assert len(queries.search_compounds(store, "", limit=2)) == 2
 
 
 def test_ratings_and_latest_stars(store, registry_file):
-    registry.import_compounds(store, registry_file)
-    ratings = pd.DataFrame(
+    compounds.import_compounds(store, registry_file)
+    rows = pd.DataFrame(
         {
             "小区编号": ["LS001", "LS001", "LS002", "NOPE", "LS003", "LS003"],
             "评定周期": ["2023上半年", "2023H2", "2023年下半年", "2023H1", "2023第三季", "2023H1"],
             "星级": ["3", "★★★★", "五星", "4", "2", "6"],
         }
     )
-    result = registry.import_ratings(store, ratings, user="analyst")
+    result = ratings.import_ratings(store, rows, user="analyst")
     assert (result.added, result.rejected) == (3, 3)
     reasons = result.rejected_rows["reason"].tolist()
     assert "不在小区名册中" in reasons[0] and "评定周期无效" in reasons[1] and "星级无效" in reasons[2]
-    latest = registry.compounds_df(store).set_index("compound_id")
+    latest = queries.compounds_df(store).set_index("compound_id")
     assert (int(latest.loc["LS001", "stars"]), latest.loc["LS001", "stars_period"]) == (4, "2023H2")
-    again = registry.import_ratings(store, ratings.iloc[[0]].assign(星级="2"))
+    again = ratings.import_ratings(store, rows.iloc[[0]].assign(星级="2"))
     assert (again.updated, again.changes.loc[0, "old"], again.changes.loc[0, "new"]) == (1, "3", "2")
 
 
@@ -341,7 +360,7 @@ def test_ratings_and_latest_stars(store, registry_file):
 )
 def test_property_evaluation_validation(store, cells, reason):
     good = {"物业公司": "临沂华信物业", "季度": "2023年第三季度", "得分": "92.5", "红黑榜": "红榜"}
-    result = registry.import_property_evaluations(
+    result = ratings.import_property_evaluations(
         store, pd.DataFrame([good, {**good, "季度": "2023Q4", **cells}])
     )
     assert (result.added, result.rejected) == (1, 1)
@@ -351,12 +370,12 @@ def test_property_evaluation_validation(store, cells, reason):
 
 
 def test_compound_detail(store, registry_file):
-    registry.import_compounds(store, registry_file)
-    registry.import_property_evaluations(
+    compounds.import_compounds(store, registry_file)
+    ratings.import_property_evaluations(
         store, pd.DataFrame([{"物业公司": "临沂华信物业", "季度": "2024Q1", "得分": "80", "红黑榜": ""}])
     )
-    detail = registry.compound_detail(store, "LS001")
+    detail = queries.compound_detail(store, "LS001")
     assert detail["name"] == "翠华苑" and detail["community"] == "柳青社区"
     assert detail["property_evaluations"][0]["quarter"] == "2024Q1"
     with pytest.raises(NotFound):
-        registry.compound_detail(store, "NOPE")
+        queries.compound_detail(store, "NOPE")

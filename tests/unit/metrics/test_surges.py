@@ -7,6 +7,7 @@ import pytest
 
 from analytics.errors import ValidationError
 from analytics.metrics import surges
+from analytics.reports import alerts as alerts_text
 from analytics.store import db
 from analytics.synthetic.simulate import simulate_district
 
@@ -58,7 +59,12 @@ def test_planted_surges_are_found_with_reasons(planted_district):
     found = set(alerts["compound_id"]) & set(PLANTED)
     assert len(found) >= 8, alerts[["compound_id", "tickets", "expected"]]
     assert len(set(alerts["compound_id"]) - set(PLANTED)) <= 2
-    assert alerts["reason"].str.startswith("本月 ").all() and alerts["reason"].str.contains("预期").all()
+    words = alerts_text.reasons(alerts, "zh")
+    assert all(r.startswith("本月 ") and "预期" in r for r in words)
+    assert all(
+        r.endswith(" expected (seasonal baseline)") or "main category" in r
+        for r in alerts_text.reasons(alerts, "en")
+    )
     assert alerts.attrs["method"] == "Benjamini-Hochberg FDR"
 
 

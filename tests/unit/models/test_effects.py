@@ -21,13 +21,14 @@ import pytest
 from analytics.errors import ValidationError
 from analytics.models.effects import estimates, poisson
 from analytics.models.effects.panel import Cohort, Panel
-from analytics.reports.effects_text import summaries
-from analytics.services import effects, taskforces
+from analytics.reports.effects_text import cost_caveat, summary
+from analytics.services import effects
+from analytics.services.taskforces import records
 from analytics.store import db
 from analytics.synthetic import effects_sim
 from analytics.synthetic.categories import PANEL_CATEGORIES
+from tests.fixtures import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 JSON_KEYS = [
     "treated",
     "controls",
@@ -76,8 +77,7 @@ def test_no_effect_naive_drops_placebo_drops_interval_covers_zero(null_store):
     assert out["naive_change_pct"] < -12  # the official figure shows a clear drop ...
     assert out["placebo_change_pct"] < -12  # ... and so does the same rule without task forces
     assert out["ci_low_pct"] <= 0 <= out["ci_high_pct"]  # the adjusted interval covers zero
-    summary_zh, summary_en = summaries(res)
-    assert "区间跨零" in summary_zh and "crosses zero" in summary_en
+    assert "区间跨零" in summary(res, "zh") and "crosses zero" in summary(res, "en")
     assert elapsed < 5
 
 
@@ -167,7 +167,7 @@ def test_wave_specific_effects_are_reported_per_cohort(tmp_path):
 def test_event_study_per_compound_category_cost(null_store, tmp_path):
     con, sim = null_store
     tf = int(db.query_one(con, "SELECT min(taskforce_id) FROM task_forces"))
-    taskforces.log_action(con, tf, "2023-08-01", "更换老旧管网", cost=50000)
+    records.log_action(con, tf, "2023-08-01", "更换老旧管网", cost=50000)
     res = effects.estimate_effects(con)
     es = res.event_study.set_index("rel_month")
     baseline = es[es["period"] == "baseline"]
@@ -191,7 +191,8 @@ def test_event_study_per_compound_category_cost(null_store, tmp_path):
         and res.displacement.at[0, "ci_low_pct"] <= res.displacement.at[0, "ci_high_pct"]
     )
     assert res.cost["total_cost"] == 50000
-    assert "区间跨零" in res.cost["caveat_zh"]  # no real effect: cost per avoided ticket is unbounded
+    assert res.cost["caveat"] == "unbounded"  # no real effect: cost per avoided ticket is unbounded
+    assert "区间跨零" in cost_caveat(res.cost, "zh") and "crosses zero" in cost_caveat(res.cost, "en")
 
 
 def test_placebo_falls_back_below_the_cut_without_an_earlier_year():

@@ -83,16 +83,17 @@ def test_task_forces_that_start_later_are_not_in_an_earlier_briefing(con):
 
 def test_xlsx_opens_with_title_sheets_and_totals(con):
     book = openpyxl.load_workbook(io.BytesIO(briefing.briefing_xlsx(con, MONTH)))
-    assert book.sheetnames == list(briefing.SECTIONS)
-    sheet = book[briefing.SECTION_SUMMARY]
+    assert book.sheetnames == [briefing.section_title(s) for s in briefing.SECTIONS]
+    assert book.sheetnames[0] == "总体情况"
+    sheet = book[briefing.section_title(briefing.SECTION_SUMMARY)]
     assert "2024年6月" in sheet["A1"].value
     assert [c.value for c in sheet[2]] == ["指标", "数值", "说明"]
     assert sheet["A3"].value == "受理工单总量（件）"
     assert sheet["B3"].value == month_total(con)
-    subs = book[briefing.SECTION_SUBDISTRICTS]
+    subs = book[briefing.section_title(briefing.SECTION_SUBDISTRICTS)]
     last = subs.max_row
     assert subs.cell(last, 1).value == "合计" and subs.cell(last, 2).value == month_total(con)
-    assert len(list(book[briefing.SECTION_TASKFORCES].iter_rows(min_row=3))) == TOP
+    assert len(list(book[briefing.section_title(briefing.SECTION_TASKFORCES)].iter_rows(min_row=3))) == TOP
 
 
 def test_html_is_printable_with_month_and_total(con):
@@ -102,7 +103,7 @@ def test_html_is_printable_with_month_and_total(con):
     assert f"共受理工单 {month_total(con):,} 件" in page
     assert "<script" not in page.lower()
     for section in briefing.SECTIONS:
-        assert section in page
+        assert briefing.section_title(section) in page
 
 
 def test_formula_like_names_are_neutralised(district, tmp_path):
@@ -120,7 +121,7 @@ def test_formula_like_names_are_neutralised(district, tmp_path):
         page = briefing.briefing_html(con, MONTH)
     finally:
         con.close()
-    assert book[briefing.SECTION_TOP]["C3"].value == '\'=HYPERLINK("x")'
+    assert book[briefing.section_title(briefing.SECTION_TOP)]["C3"].value == '\'=HYPERLINK("x")'
     assert "=HYPERLINK(&quot;x&quot;)" in page
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analytics.errors import FileRejected, NotFound, ValidationError
-from analytics.services import taskforces
+from analytics.services.taskforces import dates, exit_rule, file_import, records
 from analytics.store import db
 
 D = dt.date
@@ -74,7 +74,7 @@ def _csv(tmp_path: Path, rows: list[dict[str, str]], name: str = "专班名单.c
     ],
 )
 def test_parse_date(text, expected):
-    assert taskforces.parse_date(text) == expected
+    assert dates.parse_date(text) == expected
 
 
 # ---------------------------------------------------------------- import
@@ -110,7 +110,7 @@ def test_import_inserts_rejects_with_reasons_and_stores_window(store, tmp_path):
             {"小区编号": "C004", "小区名称": "", "包保领导": "王五", "专班组长": "", "进驻日期": "下个月"},
         ],
     )
-    result = taskforces.import_taskforces(
+    result = file_import.import_taskforces(
         store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)), user="ana"
     )
     assert (result["rows_read"], result["inserted"], result["updated"], result["rejected"]) == (5, 3, 0, 2)
@@ -140,8 +140,8 @@ def test_reimport_updates_same_compound_and_start(store, tmp_path):
         ],
         "b.csv",
     )
-    taskforces.import_taskforces(store, first)
-    result = taskforces.import_taskforces(store, again)
+    file_import.import_taskforces(store, first)
+    result = file_import.import_taskforces(store, again)
     assert (result["inserted"], result["updated"]) == (1, 1)
     stored = db.query_df(store, "SELECT leader, start_date FROM task_forces ORDER BY start_date")
     assert list(stored["leader"]) == ["赵六", "赵六"]
@@ -153,7 +153,7 @@ def test_row_window_column_wins_over_argument(store, tmp_path):
         tmp_path,
         [{"小区编号": "C001", "包保领导": "张三", "进驻日期": "2023-07-01", "选定窗口": "2023-01:2023-06"}],
     )
-    taskforces.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
+    file_import.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
     row = db.query_df(store, "SELECT selection_start, selection_end FROM task_forces").iloc[0]
     assert pd.Timestamp(row["selection_start"]).date() == D(2023, 1, 1)
 
@@ -170,7 +170,7 @@ def test_missing_required_header_rejects_whole_file(store, tmp_path, headers, mi
     _registry(store)
     path = _csv(tmp_path, [dict.fromkeys(headers, "x")])
     with pytest.raises(FileRejected) as info:
-        taskforces.import_taskforces(store, path)
+        file_import.import_taskforces(store, path)
     assert missing in info.value.zh
     assert headers[0] in info.value.zh  # lists the headers found
     assert db.query_one(store, "SELECT count(*) FROM task_forces") == 0
@@ -181,17 +181,37 @@ def test_import_xlsx_with_mapping(store, tmp_path):
     _registry(store)
     path = tmp_path / "list.xlsx"
     pd.DataFrame({"编号": ["C002"], "领导": ["张三"], "开始": ["2023-03-01"]}).to_excel(path, index=False)
-    result = taskforces.import_taskforces(
+    result = file_import.import_taskforces(
         store, path, mapping={"compound_id": "编号", "leader": "领导", "start_date": "开始"}
     )
     assert result["inserted"] == 1
+
+
+def test_headers_resolve_through_the_shared_field_table(store, tmp_path):
+    """Every spelling of the task-force table maps, compared as the other imports compare headers."""
+    _registry(store)
+    rows = [
+        {"小区代码": "C002", "包联领导": "张三", "进驻时间*": "2023-03-01", "排名窗口": "2022-07:2022-12"}
+    ]
+    result = file_import.import_taskforces(store, _csv(tmp_path, rows))
+    assert (result["inserted"], result["rejected"]) == (1, 0)
+    row = db.query_df(store, "SELECT compound_id, leader, selection_start FROM task_forces").iloc[0]
+    assert (row["compound_id"], row["leader"]) == ("C002", "张三")
+    assert pd.Timestamp(row["selection_start"]).date() == D(2022, 7, 1)
+    stored = json.loads(db.query_one(store, "SELECT mapping FROM ingest_batches"))
+    assert stored == {
+        "compound_id": "小区代码",
+        "leader": "包联领导",
+        "start_date": "进驻时间*",
+        "selection_window": "排名窗口",
+    }
 
 
 def test_target_defaults_to_half_the_window_mean(store, tmp_path):
     _registry(store)
     _tickets(store, "C001", {f"2022-{m:02d}": 20 for m in range(7, 13)})
     path = _csv(tmp_path, [{"小区编号": "C001", "包保领导": "张三", "进驻日期": "2023-01-01"}])
-    taskforces.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
+    file_import.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
     assert db.query_one(store, "SELECT target_monthly FROM task_forces") == 10.0
 
 
@@ -220,13 +240,13 @@ def _m(k: int) -> dt.date:
 )
 def test_exit_rule_state(series, target, months, below, meets):
     counts = {_m(k): n for k, n in enumerate(series) if n}
-    state = taskforces.exit_rule_state(counts, JAN, _m(len(series) - 1), target, months)
+    state = exit_rule.exit_rule_state(counts, JAN, _m(len(series) - 1), target, months)
     assert (state["months_below"], state["meets_exit_rule"]) == (below, meets)
 
 
 def test_months_before_start_do_not_count():
     counts = {D(2022, 12, 1): 0, JAN: 1, D(2023, 2, 1): 1}
-    state = taskforces.exit_rule_state(counts, JAN, D(2023, 2, 1), 5.0, 3)
+    state = exit_rule.exit_rule_state(counts, JAN, D(2023, 2, 1), 5.0, 3)
     assert state["months_below"] == 2 and not state["meets_exit_rule"]
 
 
@@ -240,20 +260,20 @@ def _one_taskforce(store, tmp_path) -> int:
     path = _csv(
         tmp_path, [{"小区编号": "C001", "包保领导": "张三", "专班组长": "li", "进驻日期": "2023-01-01"}]
     )
-    taskforces.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
+    file_import.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
     return int(db.query_one(store, "SELECT taskforce_id FROM task_forces"))
 
 
 def test_cannot_withdraw_until_solved(store, tmp_path):
     tf = _one_taskforce(store, tmp_path)  # target: 20 a month
     _tickets(store, "C001", {"2023-01": 30, "2023-02": 19, "2023-03": 19})
-    state = taskforces.exit_status(store, as_of=D(2023, 3, 31)).iloc[0]
+    state = exit_rule.exit_status(store, as_of=D(2023, 3, 31)).iloc[0]
     assert (state["target"], state["months_below"], bool(state["meets_exit_rule"])) == (20.0, 2, False)
     with pytest.raises(ValidationError) as info:
-        taskforces.set_status(store, tf, "撤出", user="ana", as_of=D(2023, 3, 31))
+        records.set_status(store, tf, "撤出", user="ana", as_of=D(2023, 3, 31))
     assert "不能撤出" in info.value.zh and "连续 3 个月" in info.value.zh
     _tickets(store, "C001", {"2023-04": 5})
-    taskforces.set_status(store, tf, "撤出", user="ana", as_of=D(2023, 4, 30))
+    records.set_status(store, tf, "撤出", user="ana", as_of=D(2023, 4, 30))
     row = db.query_df(store, "SELECT status, end_date FROM task_forces").iloc[0]
     assert row["status"] == "撤出" and pd.Timestamp(row["end_date"]).date() == D(2023, 4, 30)
 
@@ -261,30 +281,30 @@ def test_cannot_withdraw_until_solved(store, tmp_path):
 def test_as_of_and_edited_target(store, tmp_path):
     tf = _one_taskforce(store, tmp_path)
     _tickets(store, "C001", {"2023-01": 25, "2023-02": 25, "2023-03": 25, "2023-04": 25})
-    assert int(taskforces.exit_status(store, as_of=D(2023, 4, 30)).iloc[0]["months_below"]) == 0
-    taskforces.set_target(store, tf, target_monthly=30, exit_months=4)
-    state = taskforces.exit_status(store, as_of=D(2023, 4, 30)).iloc[0]
+    assert int(exit_rule.exit_status(store, as_of=D(2023, 4, 30)).iloc[0]["months_below"]) == 0
+    records.set_target(store, tf, target_monthly=30, exit_months=4)
+    state = exit_rule.exit_status(store, as_of=D(2023, 4, 30)).iloc[0]
     assert (int(state["months_below"]), bool(state["meets_exit_rule"])) == (4, True)
     # as of mid-April only Jan-Mar are complete months
-    assert int(taskforces.exit_status(store, as_of=D(2023, 4, 15)).iloc[0]["months_below"]) == 3
+    assert int(exit_rule.exit_status(store, as_of=D(2023, 4, 15)).iloc[0]["months_below"]) == 3
 
 
 @pytest.mark.parametrize("status", ["进驻", "整改中", "已转化"])
 def test_other_statuses_are_free(store, tmp_path, status):
     tf = _one_taskforce(store, tmp_path)
-    taskforces.set_status(store, tf, status)
+    records.set_status(store, tf, status)
     assert db.query_one(store, "SELECT status FROM task_forces") == status
 
 
 @pytest.mark.parametrize(
     "call, error",
     [
-        (lambda con, tf: taskforces.set_status(con, tf, "完成"), ValidationError),
-        (lambda con, tf: taskforces.set_status(con, 999, "整改中"), NotFound),
-        (lambda con, tf: taskforces.set_target(con, tf, target_monthly=0), ValidationError),
-        (lambda con, tf: taskforces.log_action(con, tf, "2023-02-01", "入户走访", cost=-5), ValidationError),
-        (lambda con, tf: taskforces.log_action(con, tf, "昨天", "入户走访"), ValidationError),
-        (lambda con, tf: taskforces.log_action(con, tf, "2023-02-01", "  "), ValidationError),
+        (lambda con, tf: records.set_status(con, tf, "完成"), ValidationError),
+        (lambda con, tf: records.set_status(con, 999, "整改中"), NotFound),
+        (lambda con, tf: records.set_target(con, tf, target_monthly=0), ValidationError),
+        (lambda con, tf: records.log_action(con, tf, "2023-02-01", "入户走访", cost=-5), ValidationError),
+        (lambda con, tf: records.log_action(con, tf, "昨天", "入户走访"), ValidationError),
+        (lambda con, tf: records.log_action(con, tf, "2023-02-01", "  "), ValidationError),
     ],
 )
 def test_bad_edits_are_refused(store, tmp_path, call, error):
@@ -298,12 +318,12 @@ def test_bad_edits_are_refused(store, tmp_path, call, error):
 
 def test_action_log(store, tmp_path):
     tf = _one_taskforce(store, tmp_path)
-    taskforces.log_action(store, tf, "2023-01-10", "召开业主协调会", cost=2000, user="li")
-    taskforces.log_action(store, tf, D(2023, 2, 3), "更换破损管道", cost=15000.5, user="li")
-    log = taskforces.actions(store, tf)
+    records.log_action(store, tf, "2023-01-10", "召开业主协调会", cost=2000, user="li")
+    records.log_action(store, tf, D(2023, 2, 3), "更换破损管道", cost=15000.5, user="li")
+    log = records.actions(store, tf)
     assert list(log["action"]) == ["更换破损管道", "召开业主协调会"]  # newest first
     assert log["cost"].sum() == pytest.approx(17000.5)
-    assert len(taskforces.actions(store)) == 2
+    assert len(records.actions(store)) == 2
 
 
 def test_ledger_rows_scope_and_before_after(store, tmp_path):
@@ -316,15 +336,15 @@ def test_ledger_rows_scope_and_before_after(store, tmp_path):
             {"小区编号": "C003", "包保领导": "王五", "专班组长": "wang", "进驻日期": "2023-01-01"},
         ],
     )
-    taskforces.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
-    full = taskforces.ledger(store, as_of=D(2023, 2, 28))
+    file_import.import_taskforces(store, path, selection_window=(D(2022, 7, 1), D(2022, 12, 31)))
+    full = records.ledger(store, as_of=D(2023, 2, 28))
     assert list(full["compound_name"]) == ["阳光花园", "翠湖名苑"]
     c1 = full.iloc[0]
     assert (c1["tickets_before_monthly"], c1["tickets_after_monthly"], c1["target"]) == (12.0, 5.0, 6.0)
     assert int(c1["months_below"]) == 1 and not bool(c1["meets_exit_rule"])  # January sits exactly at 6
-    assert list(taskforces.ledger(store, compound_scope="C003")["compound_id"]) == ["C003"]
-    assert list(taskforces.ledger(store, compound_scope=["C002"])["compound_id"]) == []
-    assert list(taskforces.ledger(store, leader="张三")["compound_id"]) == ["C001"]
+    assert list(records.ledger(store, compound_scope="C003")["compound_id"]) == ["C003"]
+    assert list(records.ledger(store, compound_scope=["C002"])["compound_id"]) == []
+    assert list(records.ledger(store, leader="张三")["compound_id"]) == ["C001"]
 
 
 def test_create_from_snapshot_uses_the_ranking_window(store):
@@ -338,7 +358,7 @@ def test_create_from_snapshot_uses_the_ranking_window(store):
     assignments = pd.DataFrame(
         {"compound_id": ["C001", "C002"], "leader": ["张三", "张三"], "head": ["li", None]}
     )
-    ids = taskforces.create_from_snapshot(store, 7, assignments, D(2023, 1, 1), user="ana")
+    ids = records.create_from_snapshot(store, 7, assignments, D(2023, 1, 1), user="ana")
     assert len(ids) == 2
     stored = db.query_df(
         store, "SELECT snapshot_id, selection_start, head FROM task_forces ORDER BY compound_id"
@@ -346,6 +366,6 @@ def test_create_from_snapshot_uses_the_ranking_window(store):
     assert set(stored["snapshot_id"]) == {7}
     assert pd.Timestamp(stored.at[0, "selection_start"]).date() == D(2022, 7, 1)
     with pytest.raises(NotFound):
-        taskforces.create_from_snapshot(store, 8, assignments, D(2023, 1, 1))
+        records.create_from_snapshot(store, 8, assignments, D(2023, 1, 1))
     with pytest.raises(ValidationError):
-        taskforces.create_from_snapshot(store, 7, assignments.assign(compound_id="C999"), D(2023, 1, 1))
+        records.create_from_snapshot(store, 7, assignments.assign(compound_id="C999"), D(2023, 1, 1))

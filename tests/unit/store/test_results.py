@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.ingest import categories
 from analytics.ingest import pipeline as ingest
+from analytics.ingest.categories.tickets import set_ticket_category
 from analytics.models.effects.result import EffectsResult
-from analytics.services import effects, taskforces
+from analytics.services import effects
+from analytics.services.taskforces import exit_rule, records
 from analytics.store import backup, db, results
 from tests.fixtures.apptest import copy_store_file
 from tests.fixtures.district import ACTION_COST, START, build_district
@@ -197,7 +198,7 @@ def _move_ticket(con, folder):
 
 def _recategorise(con, folder):
     ticket = db.query_one(con, "SELECT min(ticket_id) FROM tickets WHERE category <> '噪音扰民'")
-    categories.set_ticket_category(con, ticket, "噪音扰民", user="analyst1")
+    set_ticket_category(con, ticket, "噪音扰民", user="analyst1")
 
 
 def _add_taskforce(con, folder):
@@ -206,23 +207,23 @@ def _add_taskforce(con, folder):
         con,
         "SELECT min(compound_id) FROM compounds WHERE compound_id NOT IN (SELECT compound_id FROM task_forces)",
     )
-    taskforces.create_from_snapshot(
+    records.create_from_snapshot(
         con, snapshot, pd.DataFrame({"compound_id": [other], "leader": ["赵区长"]}), START
     )
 
 
 def _edit_taskforce(con, folder):
-    taskforces.set_target(con, int(db.query_one(con, "SELECT min(taskforce_id) FROM task_forces")), 3.0)
+    records.set_target(con, int(db.query_one(con, "SELECT min(taskforce_id) FROM task_forces")), 3.0)
 
 
 def _exit_taskforce(con, folder):
-    state = taskforces.exit_status(con)
+    state = exit_rule.exit_status(con)
     ready = int(state.loc[state["meets_exit_rule"].astype(bool), "taskforce_id"].iloc[0])
-    taskforces.set_status(con, ready, taskforces.STATUS_CLOSED, user="leader1")
+    records.set_status(con, ready, records.STATUS_CLOSED, user="leader1")
 
 
 def _log_cost(con, folder):
-    taskforces.log_action(
+    records.log_action(
         con, int(db.query_one(con, "SELECT min(taskforce_id) FROM task_forces")), "2024-05-01", "维修", 800.0
     )
 

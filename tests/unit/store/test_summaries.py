@@ -10,8 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analytics.ingest import categories
 from analytics.ingest import pipeline as ingest
+from analytics.ingest.categories.tickets import set_ticket_category
 from analytics.metrics import rates, source, surges, trends
 from analytics.services import ranking
 from analytics.store import db
@@ -139,7 +139,7 @@ def test_in_place_edits_make_the_summary_stale(store_copy, edit):
 def test_an_analysts_category_fix_makes_the_summary_stale(store_copy):
     summaries.refresh(store_copy)
     ticket = db.query_one(store_copy, "SELECT min(ticket_id) FROM tickets WHERE category IS NOT NULL")
-    categories.set_ticket_category(store_copy, ticket, "其他")
+    set_ticket_category(store_copy, ticket, "其他")
     assert not summaries.is_fresh(store_copy)
 
 

@@ -1,0 +1,38 @@
+"""Ticket uploads: read -> map -> validate -> dedup -> load, one batch, all or nothing.
+
+Public interface: `ingest_file` and its `IngestResult`, `preview_file` and its `Preview`, and the
+upload history: `batches`, `rejected_rows`, `undo_batch`.
+
+How a file flows (so a 500 MB export never sits in pandas):
+
+1. `readers` decides what the file is (encoding, delimiter, sheet) and finds the header row.
+2. The rows are loaded as text into a private in-memory database attached to the store's
+   DuckDB instance (it spills to disk when large): CSV through DuckDB's own reader (non-UTF-8
+   files are transcoded to UTF-8 in chunks first), workbooks through calamine in chunks.
+   Blank rows are not rows (`stage`).
+3. Cleaning, parsing, validation and in-file dedup are SQL over the staging table
+   (columns.sql_* rules; `clean`). While DuckDB parses, a side thread matches the distinct
+   compound values and addresses once (`matching`) and, when a category model exists (loaded
+   while the file was read), predicts the category of each distinct text of rows without one
+   (not for tickets already stored with a category, which keep theirs) (`side`). Distinct upload
+   categories go once through `categories`. The result is materialised once as the staging
+   table `final` (`final`).
+4. One transaction classifies every staged row against the stored tickets (new / unchanged /
+   changed), copies replaced versions to ticket_history, writes tickets, rejected rows, the
+   batch row and the audit entry (`write`).
+
+`run.ingest_file` puts the steps in order. rows_read == inserted + updated + duplicates +
+rejected, always (`result`).
+
+The same ticket id twice in one file: the later row (further down) is the version kept; each
+earlier copy counts as a duplicate. A row is rejected, with its reason kept in rejected_rows,
+when bytes in it could not be decoded (a file mixing encodings), a mapped cell is longer than
+Excel allows (MAX_CELL_CHARS), or it fails a rule of REJECT_RULES (`clean`).
+"""
+
+from analytics.ingest.pipeline.history import batches, rejected_rows, undo_batch
+from analytics.ingest.pipeline.preview import Preview, preview_file
+from analytics.ingest.pipeline.result import IngestResult
+from analytics.ingest.pipeline.run import ingest_file
+
+__all__ = ["IngestResult", "Preview", "batches", "ingest_file", "preview_file", "rejected_rows", "undo_batch"]

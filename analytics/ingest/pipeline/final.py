@@ -1,0 +1,120 @@
+"""The side work's answers joined back: the compound of each kept row, upload labels mapped onto
+the taxonomy, predicted categories, all materialised once as the staging table `final`.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from analytics.ingest import matching
+from analytics.ingest.pipeline.clean import DUPLICATE_IN_FILE
+from analytics.ingest.pipeline.side import _frame
+from analytics.store import db
+
+try:  # the category module may not be present in every build of the store
+    from analytics.ingest.categories import taxonomy
+except ImportError:  # pragma: no cover - depends on the installation
+    taxonomy = None  # type: ignore[assignment]
+
+
+def _compounds(
+    stg: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
+    looked: pd.DataFrame,
+    matches: pd.DataFrame | None,
+) -> None:
+    """Tables by_value and by_address: the compound of explicit compound values and of the
+    addresses of kept rows; the fresh matches of those addresses are cached (a check before an
+    upload caches them too, so the upload does not score them again)."""
+    stg.register("looked", looked)
+    stg.execute(
+        "CREATE TABLE by_value AS SELECT value, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
+        "match_method FROM looked WHERE compound_id IS NOT NULL"
+    )
+    stg.unregister("looked")
+    matched = None
+    if (
+        matches is not None
+        and stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]
+    ):
+        # some rows are rejected: keep the matches of the kept rows' addresses only
+        kept = stg.execute(
+            """SELECT DISTINCT address FROM parsed WHERE reason IS NULL AND address IS NOT NULL
+               AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value))"""
+        ).df()["address"]
+        matches = matches[matches["address"].isin(set(kept.str.strip()))]
+    if matches is not None:
+        with db.transaction(con) as cur:
+            matching.remember_matches(cur, matches)
+        matched = matching.public_matches(matches)
+    matched = _frame(matched, ["address", "compound_id", "match_score", "match_method"])
+    stg.register("matched", matched)
+    stg.execute(
+        "CREATE TABLE by_address AS SELECT address, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
+        "match_method FROM matched WHERE compound_id IS NOT NULL"
+    )
+    stg.unregister("matched")
+
+
+def _final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predicted: pa.Table) -> int:
+    """The table `final` with the predicted categories; returns the number of rows predicted."""
+    stg.register("predicted", predicted)
+    try:
+        _category_map_and_final(stg, con)
+    finally:
+        stg.unregister("predicted")
+    return int(stg.execute("SELECT count(*) FROM final WHERE category_source = 'predicted'").fetchone()[0])
+
+
+def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """Table category_map (upload labels -> taxonomy) and the table `final` of the rows to store
+    (materialised once: the counts, the classification against the store and the insert all read
+    it, and its joins are the costly part)."""
+    kept = "FROM parsed WHERE reason IS NULL"
+    raws = stg.execute(f"SELECT DISTINCT category_raw {kept} AND category_raw IS NOT NULL").df()[
+        "category_raw"
+    ]  # noqa: S608
+    if taxonomy is not None and hasattr(taxonomy, "map_category_series") and len(raws):
+        mapped = pd.Series(taxonomy.map_category_series(con, raws.reset_index(drop=True)), dtype=object)
+        cat = pd.DataFrame({"raw": raws.reset_index(drop=True), "category": mapped.reset_index(drop=True)})
+    else:
+        cat = pd.DataFrame({"raw": raws, "category": raws})
+    stg.register("cat", cat.astype({"raw": "string", "category": "string"}))
+    stg.execute("CREATE TABLE category_map AS SELECT raw, category FROM cat")
+    stg.unregister("cat")
+
+    stg.execute(
+        """
+        CREATE TABLE final AS
+        SELECT p.ticket_id, p.created_at, p.closed_at, p.due_at, p.title, p.content,
+               CASE WHEN p.category_raw IS NOT NULL THEN coalesce(cm.category, p.category_raw)
+                    ELSE pr.category END AS category,
+               p.category_raw,
+               CASE WHEN p.category_raw IS NOT NULL THEN 'given'
+                    WHEN pr.category IS NOT NULL THEN 'predicted' END AS category_source,
+               CASE WHEN p.category_raw IS NULL THEN pr.confidence END AS category_confidence,
+               p.address,
+               coalesce(v.compound_id, a.compound_id) AS compound_id,
+               CASE WHEN v.compound_id IS NOT NULL THEN v.match_score ELSE a.match_score END AS match_score,
+               CASE WHEN v.compound_id IS NOT NULL THEN v.match_method ELSE a.match_method END AS match_method,
+               p.caller_hash, p.satisfaction, p.satisfied, p.resolved, p.status, p.handling_unit,
+               p.is_valid, p.reopened
+        FROM parsed p
+        LEFT JOIN by_value v ON v.value = p.compound_value
+        LEFT JOIN by_address a ON a.address = p.address
+        LEFT JOIN category_map cm ON cm.raw = p.category_raw
+        LEFT JOIN predicted pr ON pr.title = coalesce(p.title, '') AND pr.content = coalesce(p.content, '')
+        WHERE p.reason IS NULL
+        """
+    )
+
+
+def _counts(stg: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], int, int]:
+    reasons = dict(
+        stg.execute("SELECT reason, count(*) FROM parsed WHERE reason IS NOT NULL GROUP BY 1").fetchall()
+    )
+    in_file_dups = int(reasons.pop(DUPLICATE_IN_FILE, 0))
+    unmatched = int(stg.execute("SELECT count(*) FROM final WHERE compound_id IS NULL").fetchone()[0])
+    return {k: int(v) for k, v in reasons.items()}, in_file_dups, unmatched

@@ -1,0 +1,99 @@
+"""One upload, from file to batch: the steps in order, with the side thread beside the parsing."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest import columns
+from analytics.ingest.pipeline.clean import _clean, _parse_clean, _rejected_json
+from analytics.ingest.pipeline.final import _compounds, _counts, _final
+from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
+from analytics.ingest.pipeline.side import _load_predictor, _side_matching, _side_prediction
+from analytics.ingest.pipeline.stage import Progress, _stage, _staging
+from analytics.ingest.pipeline.write import _classify_sql, _commit
+from analytics.ingest.readers.encoding import MIXED_ENCODING
+from analytics.store import callerkey, db
+
+
+def _noop(_fraction: float, _message: str) -> None:
+    return None
+
+
+def ingest_file(
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    mapping: dict[str, str] | None = None,
+    user: str | None = None,
+    sheet: str | None = None,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+    dry_run: bool = False,
+) -> IngestResult:
+    """Load one ticket export as one batch. FileRejected (nothing written) when the file as a
+    whole cannot be used; otherwise every row is inserted, updated, a duplicate or rejected."""
+    path = Path(path)
+    progress = progress or _noop
+    name = file_name or path.name
+    workdir = Path(tempfile.mkdtemp(prefix="hotline-ingest-"))
+    try:
+        with _staging(con) as (stg, alias), ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as side:
+            # the category model loads while the file is read; matching, then prediction, run
+            # beside the parsing (see _side_matching)
+            loading = side.submit(_load_predictor, con.cursor(), not dry_run)
+            staged = _stage(stg, path, sheet, workdir, progress)
+            merged = columns.resolve_mapping(staged.headers, mapping, file_name=name)
+            columns.require_fields(staged.headers, merged, file_name=name)
+            salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
+            caller_keys = callerkey.caller_keys(con, record=not dry_run)  # refuses a key not the store's
+            progress(0.3, "解析与校验")
+            present = _clean(stg, staged.headers, merged, lossy=staged.encoding == MIXED_ENCODING)
+            matched = side.submit(_side_matching, con.cursor(), alias, present)
+            prediction_cursor = con.cursor()
+            predicting = side.submit(_side_prediction, prediction_cursor, alias, present, loading)
+            try:
+                _parse_clean(stg, present, salt or "", caller_keys)
+                _rejected_json(stg, staged.headers, merged)
+                stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
+                progress(0.5, "匹配小区与分类")
+                _compounds(stg, con, *matched.result())  # while the prediction runs
+                texts = predicting.result()
+                stg.execute("DROP TABLE clean")  # the side work is done with it
+                # the futures hold the matches and predictions: let them go before the commit
+                matched = predicting = None
+                predicted = _final(stg, con, texts)
+                del texts
+            except BaseException:
+                if predicting is not None and predicting.cancel():  # not started: the upload fails anyway
+                    prediction_cursor.close()
+                raise
+            reasons, in_file_dups, unmatched = _counts(stg)
+            for table in ("parsed", "by_value", "by_address", "category_map"):  # all in `final`
+                stg.execute(f"DROP TABLE {table}")
+            result = IngestResult(
+                file=name,
+                rows_read=staged.rows_read,
+                rejected=sum(reasons.values()),
+                unmatched=unmatched,
+                encoding=staged.encoding,
+                sheet=staged.sheet,
+                mapping=merged,
+                reasons=reasons,
+                dry_run=dry_run,
+                dropped_personal_columns=columns.caller_name_headers(staged.headers),
+            )
+            progress(0.7, "写入数据库")
+            if dry_run:
+                sql = f"SELECT kind, count(*) AS n FROM ({_classify_sql(alias)}) GROUP BY 1"  # noqa: S608
+                _fill(result, dict(db.query_df(con, sql).values), in_file_dups)
+            else:
+                _commit(con, alias, result, in_file_dups, path, user, predicted)
+        _check_balance(result)
+        progress(1.0, "完成")
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,0 +1,124 @@
+"""The write transaction: every staged row classified against the stored tickets (new /
+unchanged / changed), replaced versions copied to ticket_history, then tickets, rejected rows,
+the batch row and the audit entry written, all or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import duckdb
+
+from analytics.ingest.pipeline.result import IngestResult, _fill
+from analytics.store import db
+
+# Columns of `tickets` the upload decides; an existing ticket is "changed" when any differs.
+COMPARED = (
+    "created_at", "closed_at", "due_at", "title", "content", "category_raw", "address", "caller_hash",
+    "satisfaction", "satisfied", "resolved", "status", "handling_unit", "is_valid", "reopened",
+)  # fmt: skip
+TICKET_COLUMNS = (
+    "ticket_id", "created_at", "closed_at", "due_at", "title", "content", "category", "category_raw",
+    "category_source", "category_confidence", "address", "compound_id", "match_score", "match_method",
+    "caller_hash", "satisfaction", "satisfied", "resolved", "status", "handling_unit", "is_valid",
+    "reopened", "batch_id", "updated_batch_id",
+)  # fmt: skip
+FINAL_COLUMNS = tuple(c for c in TICKET_COLUMNS if c not in ("batch_id", "updated_batch_id"))
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _classify_sql(alias: str) -> str:
+    differs = " OR ".join(f"f.{c} IS DISTINCT FROM t.{c}" for c in COMPARED)
+    return f"""
+        SELECT f.ticket_id,
+               CASE WHEN t.ticket_id IS NULL THEN 'new' WHEN {differs} THEN 'changed' ELSE 'same' END AS kind
+        FROM {alias}.final f LEFT JOIN tickets t ON t.ticket_id = f.ticket_id
+    """  # noqa: S608 - alias generated here
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    alias: str,
+    result: IngestResult,
+    in_file_dups: int,
+    path: Path,
+    user: str | None,
+    predicted_rows: int = 0,
+) -> None:
+    sha = file_sha256(path)
+    set_cols = ", ".join(
+        f"{c} = f.{c}"
+        for c in FINAL_COLUMNS
+        if c not in ("ticket_id", "category", "category_source", "category_confidence")
+    )
+    # a changed ticket keeps the category it has unless the upload gives one; a prediction only
+    # fills a ticket that has none
+    keep = "f.category_raw IS NULL AND nullif(trim(tickets.category), '') IS NOT NULL"
+    with db.transaction(con) as cur:
+        batch_id = db.next_id(cur, "seq_batch")
+        cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
+        try:
+            _fill(
+                result,
+                dict(cur.execute("SELECT kind, count(*) FROM kinds GROUP BY 1").fetchall()),
+                in_file_dups,
+            )
+            cols = ", ".join(TICKET_COLUMNS)
+            cur.execute(
+                f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
+                    SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
+                    JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
+                [batch_id],
+            )
+            cur.execute(
+                f"""UPDATE tickets SET {set_cols},
+                        category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
+                        category_source = CASE WHEN {keep} THEN tickets.category_source
+                                               ELSE f.category_source END,
+                        category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
+                                                   ELSE f.category_confidence END,
+                        updated_batch_id = ?
+                    FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
+                    WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
+                [batch_id],
+            )
+            final_cols = ", ".join(FINAL_COLUMNS)
+            cur.execute(
+                f"""INSERT INTO tickets ({final_cols}, batch_id)
+                    SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f
+                    JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'""",  # noqa: S608
+                [batch_id],
+            )
+        finally:
+            cur.execute("DROP TABLE IF EXISTS kinds")
+        cur.execute(
+            f"INSERT INTO rejected_rows SELECT ?, row_number, reason, raw FROM {alias}.rejected",  # noqa: S608
+            [batch_id],
+        )
+        cur.execute(
+            """INSERT INTO ingest_batches (batch_id, kind, file_name, sha256, "user", loaded_at, rows_read,
+                   inserted, updated, duplicates, rejected, unmatched, mapping, encoding, sheet, status)
+               VALUES (?, 'tickets', ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, 'committed')""",
+            [
+                batch_id, result.file, sha, user, result.rows_read, result.inserted, result.updated,
+                result.duplicates, result.rejected, result.unmatched,
+                json.dumps(result.mapping, ensure_ascii=False), result.encoding, result.sheet,
+            ],
+        )  # fmt: skip
+        result.batch_id = batch_id
+        detail = {
+            **result.as_json(),
+            "updated": result.updated,
+            "sha256": sha,
+            "predicted": predicted_rows,
+        }
+        db.audit(cur, user, "tickets.ingest", detail)

@@ -1,0 +1,51 @@
+"""The shell around every page: dashboard.py runs each page inside its login check, sidebar and
+menu, and a page script that Streamlit starts on its own is handed over to it.
+
+Streamlit takes a `pages/` folder beside the entry script for an old-style multipage app until
+some session of the server process has called `st.navigation` (documented for st.navigation:
+from then on the folder is ignored, for all sessions). Until then it runs the script matching
+the requested address itself: a browser that reconnects to /upload right after a restart gets
+pages/upload.py alone, without the login form, sidebar or menu. Test harnesses that run a page
+script as their entry do the same. `dashboard.py` marks the page runs it makes (`page_run`);
+`ui.session.require`, the first thing every page does, calls `run_shell()` for any other run
+(after refusing a signed-in user who may not open the page), which runs dashboard.py in its place,
+at the same address, and ends the unmarked run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import streamlit as st
+
+ENTRY = Path(__file__).resolve().parents[1] / "dashboard.py"
+
+_run = threading.local()  # a session runs its script on a thread of its own
+
+
+@contextmanager
+def page_run() -> Iterator[None]:
+    """Mark the page run that dashboard.py makes inside the shell."""
+    outer = inside()
+    _run.inside = True
+    try:
+        yield
+    finally:
+        _run.inside = outer
+
+
+def inside() -> bool:
+    """True while dashboard.py runs the current page."""
+    return bool(getattr(_run, "inside", False))
+
+
+def run_shell() -> NoReturn:
+    """Run dashboard.py in place of a page run it did not make, then end that run."""
+    code = compile(ENTRY.read_bytes(), str(ENTRY), "exec")
+    # as Streamlit runs a script: a fresh namespace, nothing of the process-wide state changed
+    exec(code, {"__name__": "__main__", "__file__": str(ENTRY)})  # noqa: S102 - the project's own entry script
+    st.stop()
