@@ -17,3 +17,5 @@ REPEAT_DAYS = 30
 UNRESPONDED_STATUSES = ("待受理", "未受理", "待处理", "未响应", "待签收", "新建", "open", "Open", "New")
 # statuses of a ticket still being handled (a ticket without a closing time is open too)
 OPEN_STATUSES = ("办理中", "待受理", "未受理", "待处理", "处理中", "未办结", "open", "Open", "In Progress")
+LOCKOUT_AFTER = 5  # consecutive wrong passwords before an account locks
+LOCKOUT_MINUTES = 15

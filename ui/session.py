@@ -10,7 +10,7 @@ The signed-in `auth.User` lives in `st.session_state[USER_KEY]`; it expires afte
 `SESSION_MINUTES` without any interaction.
 
 A client address that keeps failing to log in waits longer before each next try
-(`auth.LoginThrottle`, one per store this process serves): a short wait is slept through, a
+(`login_limits.LoginThrottle`, one per store this process serves): a short wait is slept through, a
 longer one refused at once with the same answer as a wrong password.
 
 Files behind download buttons are made when the button is clicked, by a server thread outside
@@ -36,7 +36,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from analytics.errors import AccessDenied
 from analytics.reports.text import pair
 from analytics.safe_text import markdown_literal
-from analytics.services import auth
+from analytics.services import auth, login_limits
 from analytics.store import db
 from ui import shell
 from ui.i18n import t
@@ -50,7 +50,7 @@ NOTICE_KEY = "auth_notice"  # a message for the login page (e.g. why the user wa
 LOGIN_SLEEP_MAX_S = 5.0
 
 log = logging.getLogger(__name__)
-_throttles: dict[str, auth.LoginThrottle] = {}
+_throttles: dict[str, login_limits.LoginThrottle] = {}
 _throttles_lock = threading.Lock()
 
 
@@ -79,14 +79,14 @@ def sign_in(user: auth.User) -> None:
     st.session_state.pop(NOTICE_KEY, None)
 
 
-def login_throttle(store_key: str | None = None) -> auth.LoginThrottle:
+def login_throttle(store_key: str | None = None) -> login_limits.LoginThrottle:
     """The per-address login throttle of the store at `store_key` (default: the one served)."""
     if store_key is None:
         from ui.store import store_key as served
 
         store_key = served()
     with _throttles_lock:
-        return _throttles.setdefault(store_key, auth.LoginThrottle())
+        return _throttles.setdefault(store_key, login_limits.LoginThrottle())
 
 
 def login(con: duckdb.DuckDBPyConnection, username: str, password: str) -> auth.User | None:

@@ -18,13 +18,11 @@ Every write goes through one `db.transaction` and lands in the audit log with it
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
-import time
 import unicodedata
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +32,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from analytics.config import LOCKOUT_AFTER, LOCKOUT_MINUTES
 from analytics.errors import HotlineError, NotFound, ValidationError
+from analytics.services.login_limits import AuditBudget
 from analytics.store import db
 from analytics.store.callerkey import keyed_digest
 
@@ -66,8 +66,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "taskforce": frozenset({"taskforces", "effects", "profile", "log_action"}),
     "admin": PAGES | ACTIONS,
 }
-LOCKOUT_AFTER = 5  # consecutive wrong passwords before the account locks
-LOCKOUT_MINUTES = 15
 MIN_PASSWORD_LENGTH = 8  # demo stores accept shorter ones
 MAX_PASSWORD_LENGTH = 1024  # longer is no password anyone types: refused before hashing
 MAX_USERNAME_LENGTH = 64  # after normalisation
@@ -77,7 +75,6 @@ MAX_TYPED_NAME_LENGTH = 4 * MAX_USERNAME_LENGTH
 NAME_DIGEST_CHARS = 16  # hex characters of the keyed digest kept for a name that matches no one
 # audit entries per minute, per process and store, that refused logins may write before the
 # rest are only counted (see AuditBudget)
-REFUSED_LOGIN_AUDITS_PER_MINUTE = 30
 
 log = logging.getLogger(__name__)
 
@@ -343,39 +340,6 @@ def find_user(con: duckdb.DuckDBPyConnection, name: str) -> User | None:
 # --- refused logins: what the audit log keeps, and how much of it ---------------------------
 
 
-class AuditBudget:
-    """How many refused-login entries may still be written in the current window.
-
-    Up to `limit` entries per `window_s` seconds are written; the rest are only counted, and
-    the first refusal in a later window writes one summary entry with that count before its
-    own. So a flood adds at most `limit + 1` rows a minute, however fast it comes. `at` is a
-    time in seconds (any clock that moves forward; tests pass their own)."""
-
-    def __init__(self, limit: int = REFUSED_LOGIN_AUDITS_PER_MINUTE, window_s: float = 60.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._lock = threading.Lock()
-        self._start: float | None = None
-        self._used = 0
-        self._dropped = 0
-
-    def take(self, at: float) -> tuple[bool, int]:
-        """(may this entry be written, how many earlier ones were dropped and not yet reported).
-        The dropped count is handed out once: the caller writes it as a summary entry."""
-        with self._lock:
-            report = 0
-            if self._start is None or not self._start <= at < self._start + self.window_s:
-                report, self._dropped = self._dropped, 0
-                self._start, self._used = at, 0
-            if self._used < self.limit:
-                self._used += 1
-                return True, report
-            self._dropped += 1
-            if self._dropped == 1:
-                log.warning("refused logins past %d a minute: further ones are only counted", self.limit)
-            return False, report
-
-
 # one budget per store connection (a process serves one store through one connection)
 _budgets: weakref.WeakKeyDictionary[duckdb.DuckDBPyConnection, AuditBudget] = weakref.WeakKeyDictionary()
 _budgets_lock = threading.Lock()
@@ -524,85 +488,6 @@ def refuse_throttled(
     if client:
         detail["client"] = client
     _audit_refusal(con, None, None, detail, now or datetime.now())
-
-
-class LoginThrottle:
-    """How long a client address must wait before its next password is checked.
-
-    Each refused login counts against its address. The first `free` cost nothing (people
-    mistype); after that each attempt must wait `base_s * 2 ** (n - free)` seconds, at most
-    `max_s`, from the last refusal. An address is forgotten `forget_s` after its last refusal.
-    A successful login does not clear the count: someone with an account of their own could
-    otherwise reset it between guesses at others'. IPv6 addresses count per /64 (one
-    subscriber's block), unknown ones (a local connection) as one address. `clock` gives
-    seconds (tests pass their own); at most `max_addresses` are remembered."""
-
-    def __init__(
-        self,
-        clock: Callable[[], float] = time.monotonic,
-        free: int = LOCKOUT_AFTER,
-        base_s: float = 1.0,
-        max_s: float = 60.0,
-        forget_s: float = LOCKOUT_MINUTES * 60.0,
-        max_addresses: int = 10_000,
-    ) -> None:
-        self.clock = clock
-        self.free, self.base_s, self.max_s, self.forget_s = free, base_s, max_s, forget_s
-        self.max_addresses = max_addresses
-        self._lock = threading.Lock()
-        self._seen: dict[str, tuple[int, float]] = {}  # address -> (refusals, time of the last)
-
-    @staticmethod
-    def bucket(address: str | None) -> str:
-        if not address:
-            return "local"
-        try:
-            ip = ipaddress.ip_address(address.strip("[]"))
-        except ValueError:
-            return address
-        if isinstance(ip, ipaddress.IPv6Address):
-            if ip.ipv4_mapped is not None:  # ::ffff:203.0.113.7 is 203.0.113.7
-                return str(ip.ipv4_mapped)
-            return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-        return str(ip)
-
-    def _penalty(self, refusals: int) -> float:
-        if refusals < self.free:
-            return 0.0
-        return min(self.base_s * 2.0 ** (refusals - self.free), self.max_s)
-
-    def refusals(self, address: str | None) -> int:
-        with self._lock:
-            return self._current(self.bucket(address), self.clock())[0]
-
-    def _current(self, key: str, now: float) -> tuple[int, float]:
-        refusals, last = self._seen.get(key, (0, now))
-        if now - last >= self.forget_s:
-            self._seen.pop(key, None)
-            return 0, now
-        return refusals, last
-
-    def wait(self, address: str | None) -> float:
-        """Seconds before this address's next password check (0.0: now)."""
-        now = self.clock()
-        with self._lock:
-            refusals, last = self._current(self.bucket(address), now)
-            return max(0.0, last + self._penalty(refusals) - now)
-
-    def refused(self, address: str | None) -> None:
-        now = self.clock()
-        key = self.bucket(address)
-        with self._lock:
-            refusals, _ = self._current(key, now)
-            self._seen[key] = (refusals + 1, now)
-            if len(self._seen) > self.max_addresses:
-                self._prune(now)
-
-    def _prune(self, now: float) -> None:
-        for key in [k for k, (_, last) in self._seen.items() if now - last >= self.forget_s]:
-            del self._seen[key]
-        while len(self._seen) > self.max_addresses:  # still full: the longest quiet go first
-            del self._seen[min(self._seen, key=lambda k: self._seen[k][1])]
 
 
 # --- administration --------------------------------------------------------------------------

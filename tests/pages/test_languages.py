@@ -11,7 +11,6 @@ import pytest
 
 from analytics.store import db
 from tests.fixtures.apptest import PASSWORD, TICKET_HEADERS, errors_of, ticket_rows
-from tests.fixtures.district import build_district
 from ui.i18n import LANG_KEY
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -59,11 +58,6 @@ WALK = [
     ("analyst1", "pages/upload.py", upload_and_validate),
     ("admin1", "pages/admin.py", None),
 ]
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
-    return build_district(tmp_path_factory.mktemp("languages"))
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,13 @@ import pytest
 from analytics.reports.effects_text import summary
 from analytics.services import effects
 from analytics.store import db
-from tests.fixtures.apptest import (  # noqa: F401
+from tests.fixtures.apptest import (
     errors_of,
-    login,
     new_app,
     open_as,
     table_with,
 )
-from tests.fixtures.district import ACTION_COST, TOP, build_district
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
-    return build_district(tmp_path_factory.mktemp("effects"))
+from tests.fixtures.district import ACTION_COST, TOP
 
 
 @pytest.fixture(scope="module")

@@ -13,20 +13,13 @@ import json
 import pytest
 
 from analytics.store import db
-from tests.fixtures.apptest import (  # noqa: F401
-    PASSWORD,
+from tests.fixtures.apptest import (
     errors_of,
     login,
     menu_pages,
-    new_app,
     open_as,
 )
-from tests.fixtures.district import District, build_district, tickets_in_month
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory) -> District:
-    return build_district(tmp_path_factory.mktemp("overview"))
+from tests.fixtures.district import tickets_in_month
 
 
 def open_overview(app, username: str):

@@ -10,19 +10,12 @@ import pytest
 from analytics.reports.text import text
 from analytics.services import ranking
 from analytics.store import db
-from tests.fixtures.apptest import (  # noqa: F401
+from tests.fixtures.apptest import (
     errors_of,
-    login,
     new_app,
     open_as,
     table_with,
 )
-from tests.fixtures.district import build_district
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
-    return build_district(tmp_path_factory.mktemp("ranking"))
 
 
 @pytest.fixture(scope="module")

@@ -12,19 +12,13 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 
 from analytics.services import effects
 from analytics.store import db, results
-from tests.fixtures.apptest import (  # noqa: F401
+from tests.fixtures.apptest import (
     errors_of,
-    login,
     new_app,
     open_as,
     table_with,
 )
-from tests.fixtures.district import ACTION_COST, HEADS, LEADERS, TOP, build_district
-
-
-@pytest.fixture(scope="module")
-def district(tmp_path_factory):
-    return build_district(tmp_path_factory.mktemp("taskforces"))
+from tests.fixtures.district import ACTION_COST, HEADS, LEADERS, TOP
 
 
 def open_page(app, username: str):

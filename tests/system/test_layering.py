@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -61,3 +62,14 @@ def test_readme_has_exactly_two_setup_commands():
     ]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "scripts/test.sh" in ci
+
+
+def test_the_layers_hold():
+    """import-linter's contracts (pyproject.toml): a layer imports only the layers below it,
+    analytics never imports streamlit or ui, and the models never touch the store."""
+    lint = Path(sys.executable).with_name("lint-imports")
+    if not lint.exists():
+        pytest.fail(f"import-linter is not installed beside {sys.executable} (requirements-dev.txt)")
+    result = subprocess.run([str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "BROKEN" not in result.stdout

@@ -28,19 +28,8 @@ from analytics.store import db
 from analytics.synthetic import effects_sim
 from analytics.synthetic.categories import PANEL_CATEGORIES
 from tests.fixtures import ROOT
+from tests.fixtures.cli import EFFECTS_JSON_KEYS
 
-JSON_KEYS = [
-    "treated",
-    "controls",
-    "selection_window",
-    "start",
-    "naive_change_pct",
-    "placebo_change_pct",
-    "adjusted_effect_pct",
-    "ci_low_pct",
-    "ci_high_pct",
-    "method",
-]
 # strong transient surges: a clear regression to the mean after selecting the top 65
 SURGING = {"shock_prob": 0.25, "shock_range": (2.5, 4.0)}
 
@@ -70,7 +59,7 @@ def test_no_effect_naive_drops_placebo_drops_interval_covers_zero(null_store):
     res = effects.estimate_effects(con, details=False)
     elapsed = time.perf_counter() - started
     out = res.as_json()
-    assert list(out) == JSON_KEYS
+    assert list(out) == EFFECTS_JSON_KEYS
     json.dumps(out)  # plain numbers, serialisable
     assert (out["treated"], out["selection_window"], out["start"]) == (65, "2023-01:2023-06", "2023-07-01")
     assert out["controls"] >= 150
@@ -280,7 +269,7 @@ def test_import_then_effects_json_on_shared_simulator(tmp_path, effect):
     out = _cli(store, "effects", "--format", "json")
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout)
-    assert list(got) == JSON_KEYS and got["treated"] == 65
+    assert list(got) == EFFECTS_JSON_KEYS and got["treated"] == 65
     truth = 0.0 if effect is None else -30.0
     assert got["ci_low_pct"] <= truth <= got["ci_high_pct"]
     if effect is not None:

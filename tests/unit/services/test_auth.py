@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from analytics.errors import NotFound, ValidationError
-from analytics.services import auth
+from analytics.services import auth, login_limits
 from analytics.store import callerkey, db
 from tests.fixtures import ROOT
 
@@ -284,13 +284,13 @@ def test_unknown_name_flood_writes_at_most_the_cap(store):
     """45 refused logins with names nobody has, four at a time, within a minute: no more than
     REFUSED_LOGIN_AUDITS_PER_MINUTE entries; the first refusal of the next minute reports the
     rest in one entry."""
-    attempts = auth.REFUSED_LOGIN_AUDITS_PER_MINUTE + 15
+    attempts = login_limits.REFUSED_LOGIN_AUDITS_PER_MINUTE + 15
     with ThreadPoolExecutor(4) as pool:
         answers = list(
             pool.map(lambda i: auth.authenticate(store, f"nobody{i}", "x", now=T0), range(attempts))
         )
     assert answers == [None] * attempts
-    cap = auth.REFUSED_LOGIN_AUDITS_PER_MINUTE
+    cap = login_limits.REFUSED_LOGIN_AUDITS_PER_MINUTE
     assert len(audit_rows(store)) == cap
     auth.authenticate(store, "nobody-later", "x", now=T0 + timedelta(seconds=61))
     assert audit_rows(store, "login_failed_unlogged") == [
@@ -310,7 +310,7 @@ def test_unknown_name_flood_writes_at_most_the_cap(store):
     ],
 )
 def test_audit_budget(times, written, reported):
-    budget = auth.AuditBudget(limit=3, window_s=60)
+    budget = login_limits.AuditBudget(limit=3, window_s=60)
     answers = [budget.take(at) for at in times]
     assert [w for w, _ in answers] == written
     assert [r for _, r in answers] == reported
@@ -469,7 +469,7 @@ class Clock:
     ],
 )
 def test_throttle_wait_grows_with_refusals(refusals, wait):
-    throttle = auth.LoginThrottle(clock=Clock())
+    throttle = login_limits.LoginThrottle(clock=Clock())
     for _ in range(refusals):
         throttle.refused("203.0.113.7")
     assert throttle.wait("203.0.113.7") == wait
@@ -485,7 +485,7 @@ def test_throttle_wait_grows_with_refusals(refusals, wait):
     ],
 )
 def test_throttle_is_per_address(other, waits):
-    throttle = auth.LoginThrottle(clock=Clock())
+    throttle = login_limits.LoginThrottle(clock=Clock())
     for _ in range(8):
         throttle.refused("2001:db8::1")
         throttle.refused("203.0.113.7")
@@ -495,7 +495,7 @@ def test_throttle_is_per_address(other, waits):
 
 def test_throttle_counts_down_and_forgets():
     clock = Clock()
-    throttle = auth.LoginThrottle(clock=clock)
+    throttle = login_limits.LoginThrottle(clock=clock)
     for _ in range(7):
         throttle.refused("203.0.113.7")
     assert throttle.wait("203.0.113.7") == 4.0
@@ -511,7 +511,7 @@ def test_throttle_counts_down_and_forgets():
 
 def test_throttle_remembers_a_bounded_number_of_addresses():
     clock = Clock()
-    throttle = auth.LoginThrottle(clock=clock, max_addresses=100)
+    throttle = login_limits.LoginThrottle(clock=clock, max_addresses=100)
     for i in range(1000):
         clock.now += 0.001
         throttle.refused(f"10.0.{i // 256}.{i % 256}")
