@@ -1,0 +1,60 @@
+"""The effects page (`ef_`)."""
+
+TEXT: dict[str, tuple[str, str]] = {
+    # --- effects page ---
+    "ef_title": ("整治成效", "Effects"),
+    "ef_no_tf": ("还没有专班，暂无成效可评估。", "No task forces yet: nothing to evaluate."),
+    "ef_summary": ("十秒读懂", "In ten seconds"),
+    "ef_crosses": (
+        "调整后效应的 95% 区间跨越零：不能据此宣称专班使工单下降。",
+        "The adjusted effect's 95% interval crosses zero: a fall caused by the task forces cannot be claimed.",
+    ),
+    "ef_naive": ("简单同比（官方口径）", "Naive year on year (official)"),
+    "ef_placebo": ("安慰剂：前一年同规则", "Placebo: same rule a year earlier"),
+    "ef_adjusted": ("调整后效应", "Adjusted effect"),
+    "ef_ci": ("95% 区间 {lo} 至 {hi}", "95% interval {lo} to {hi}"),
+    "ef_no_ci": ("无区间：仅供对照", "No interval: for comparison only"),
+    "ef_design": (
+        "专班小区 {t} 个，对照小区 {c} 个；选定窗口 {w}，进驻 {s}。方法：{m}。",
+        "{t} task-force compounds, {c} controls; selection window {w}, start {s}. Method: {m}.",
+    ),
+    "ef_event": ("事件研究", "Event study"),
+    "ef_event_note": (
+        "灰色为排名窗口之前的基线月份：它们应在零附近，说明专班小区与对照小区此前走势一致；橙色为被选中时的高峰。",
+        "Grey points are baseline months before the ranking window: near zero means treated and controls moved in parallel before; orange is the spike that got the compounds selected.",
+    ),
+    "ef_by_category": ("分类别效应", "By category"),
+    "ef_displacement": ("外溢检验", "Displacement"),
+    "ef_per_compound": ("各专班小区：实际与反事实", "Each compound: actual vs counterfactual"),
+    "ef_pick": ("选择小区", "Compound"),
+    "ef_cost": ("投入产出", "Cost per avoided complaint"),
+    "ef_total_cost": ("登记费用合计（元）", "Logged cost (yuan)"),
+    "ef_avoided": ("估计避免的工单（件）", "Complaints avoided (est.)"),
+    "ef_per_avoided": ("每避免一件工单的费用（元）", "Cost per avoided complaint (yuan)"),
+    "ef_range": ("区间 {lo} 至 {hi}", "interval {lo} to {hi}"),
+    "ef_notes": ("说明", "Notes"),
+    # category columns
+    "ef_category_category": ("类别", "Category"),
+    "ef_category_tickets": ("工单数", "Tickets"),
+    "ef_category_effect_pct": ("效应（%）", "Effect (%)"),
+    "ef_category_ci_low_pct": ("区间下限（%）", "CI low (%)"),
+    "ef_category_ci_high_pct": ("区间上限（%）", "CI high (%)"),
+    "ef_category_reading": ("解读", "Reading"),
+    # displacement columns
+    "ef_displacement_target": ("对象", "Target"),
+    "ef_displacement_compounds": ("小区数", "Compounds"),
+    "ef_displacement_controls": ("对照数", "Controls"),
+    "ef_displacement_effect_pct": ("变化（%）", "Change (%)"),
+    "ef_displacement_ci_low_pct": ("区间下限（%）", "CI low (%)"),
+    "ef_displacement_ci_high_pct": ("区间上限（%）", "CI high (%)"),
+    "ef_displacement_reading": ("解读", "Reading"),
+    # compound columns
+    "ef_compound_compound_id": ("小区编号", "Compound id"),
+    "ef_compound_compound_name": ("小区", "Compound"),
+    "ef_compound_start": ("进驻日期", "Start"),
+    "ef_compound_observed_post": ("进驻后实际", "Observed after"),
+    "ef_compound_expected_post": ("反事实预计", "Counterfactual"),
+    "ef_compound_change_vs_expected_pct": ("相对反事实（%）", "vs counterfactual (%)"),
+    "ef_compound_months_below": ("连续达标月数", "Months below target"),
+    "ef_compound_meets_exit_rule": ("满足撤出条件", "Meets exit rule"),
+}

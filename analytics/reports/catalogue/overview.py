@@ -1,0 +1,70 @@
+"""The overview page (`ov_`)."""
+
+TEXT: dict[str, tuple[str, str]] = {
+    # --- overview page ---
+    "ov_title": ("总览", "Overview"),
+    "ov_month": ("月份", "Month"),
+    "ov_tickets": ("本月工单", "Tickets this month"),
+    "ov_yoy": ("同比", "Year on year"),
+    "ov_mom": ("环比", "Month on month"),
+    "ov_response": ("响应率", "Response rate"),
+    "ov_resolution": ("解决率", "Resolution rate"),
+    "ov_satisfaction": ("满意率", "Satisfaction rate"),
+    "ov_repeat": ("重复来电占比", "Repeat-call share"),
+    "ov_tf_change": ("专班小区同比", "Task-force compounds, YoY"),
+    "ov_tf_help": (
+        "专班小区本月工单与去年同月相比（简单同比，含高峰自然回落；调整后成效见“整治成效”页）。",
+        "Task-force compounds this month vs the same month last year (naive: includes the natural decline after a peak; see Effects for the adjusted estimate).",
+    ),
+    "ov_tf_adjusted": ("专班调整后成效", "Task forces, adjusted effect"),
+    "ov_tf_adjusted_ci": ("95% 区间 {lo} 至 {hi}", "95% interval {lo} to {hi}"),
+    "ov_tf_adjusted_help": (
+        "扣除季节和高峰自然回落后的估计（基线在排名窗口之前）。区间跨零时不能确认专班带来了下降。",
+        "Net of season and the natural fall after a peak (baseline before the ranking window). When the interval crosses zero, a decline caused by the task forces is not confirmed.",
+    ),
+    "ov_tf_adjusted_zero": ("区间跨零：不能确认成效", "Interval crosses zero: not confirmed"),
+    "ov_festival": (
+        "本月与去年同月的春节月份不同，同比失真；1-2 月合计同比为 {v}。",
+        "The Spring Festival falls in a different month than last year, so this YoY is distorted; January-February combined: {v}.",
+    ),
+    "ov_no_tickets": (
+        "库中还没有工单。请分析员先在“数据上传”页导入工单。",
+        "No tickets yet. An analyst can upload them on the Data upload page.",
+    ),
+    "ov_trend": ("全区月度趋势", "District monthly trend"),
+    "ov_where": ("工单分布", "Where tickets come from"),
+    "ov_view": ("视图", "View"),
+    "ov_treemap": ("街道-社区-小区", "Subdistrict-community-compound"),
+    "ov_map": ("小区位置（无底图）", "Compound locations (no base map)"),
+    "ov_movers": ("同比变化最大的小区", "Biggest changes vs last year"),
+    "ov_rises": ("上升前 {n}", "Top {n} rises"),
+    "ov_falls": ("下降前 {n}", "Top {n} falls"),
+    "ov_surges": ("异常上升预警", "Surge alerts"),
+    "ov_surges_none": (
+        "本月没有小区工单显著高于其季节基线（错误预警率控制在 {q:.0%}）。",
+        "No compound is significantly above its seasonal baseline this month (false-alarm rate held at {q:.0%}).",
+    ),
+    "ov_surges_note": (
+        "共检测 {n} 个小区，按 Benjamini-Hochberg 方法控制错误预警率 {q:.0%}。",
+        "{n} compounds tested; Benjamini-Hochberg keeps the false-alarm rate at {q:.0%}.",
+    ),
+    "ov_briefing": ("月度通报", "Monthly briefing"),
+    "ov_briefing_xlsx": ("下载通报（Excel）", "Download briefing (Excel)"),
+    "ov_briefing_html": ("下载通报（可打印网页）", "Download briefing (printable HTML)"),
+    # mover columns
+    "ov_mover_arrow": ("", ""),
+    "ov_mover_name": ("小区", "Compound"),
+    "ov_mover_community": ("社区", "Community"),
+    "ov_mover_tickets": ("本月", "This month"),
+    "ov_mover_last_year": ("去年同月", "Last year"),
+    "ov_mover_change": ("增减", "Change"),
+    "ov_mover_change_pct": ("变化（%）", "Change (%)"),
+    # surge columns
+    "ov_surge_name": ("小区", "Compound"),
+    "ov_surge_community": ("社区", "Community"),
+    "ov_surge_tickets": ("本月", "This month"),
+    "ov_surge_expected": ("预期", "Expected"),
+    "ov_surge_ratio": ("倍数", "Ratio"),
+    "ov_surge_q_value": ("q 值", "q value"),
+    "ov_surge_reason": ("原因", "Reason"),
+}
