@@ -1,11 +1,17 @@
 """Entry point: `streamlit run dashboard.py`.
 
-Opens the store (building the demo district on a first start), signs the user in, draws the
-shared sidebar and a menu holding only the pages the user's role may open, then runs the page.
+Opens the store (building the demo district on a first start), signs the user in (or in again,
+from a remembered session after a reload), draws the shared sidebar and a menu holding only the
+pages the user's role may open, then runs the page.
+
+Every page address answers: a page the user's role may not open says which roles may, and an
+address that is no page says so, on the address itself (Streamlit would otherwise run the
+default page, silently or with a notice in English).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +19,7 @@ import streamlit as st
 
 from analytics.errors import HotlineError
 from analytics.safe_text import markdown_literal
-from analytics.services import auth
+from analytics.services import auth, freshness
 from ui import session, shell, store
 from ui.i18n import error_text, language_switch, role_name, t
 from ui.widgets import unexpected_error
@@ -30,7 +36,10 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("profile", "pages/profile.py", ":material/home_work:"),
     ("upload", "pages/upload.py", ":material/upload_file:"),
     ("admin", "pages/admin.py", ":material/admin_panel_settings:"),
+    ("glossary", "pages/glossary.py", ":material/menu_book:"),
+    ("account", "pages/account.py", ":material/account_circle:"),
 )
+LOGIN_PATH = "login"
 
 
 def allowed_pages(user: auth.User) -> list[st.Page]:
@@ -39,6 +48,49 @@ def allowed_pages(user: auth.User) -> list[st.Page]:
         for key, script, icon in PAGES
         if auth.can(user, key)
     ]
+
+
+def refused_page(key: str) -> Callable[[], None]:
+    """What a signed-in user sees at the address of a page their role may not open."""
+
+    def refused() -> None:
+        roles = t("roles_sep").join(role_name(role) for role in auth.roles_for(key))
+        st.error(t("page_forbidden", page=t(f"page_{key}"), roles=roles))
+
+    return refused
+
+
+def unknown_page(path: str) -> Callable[[], None]:
+    def unknown() -> None:
+        st.error(t("page_unknown", path=markdown_literal(f"/{path}")))
+
+    return unknown
+
+
+def unknown_login(path: str) -> Callable[[], None]:
+    def unknown() -> None:
+        unknown_page(path)()
+        login_page()
+
+    return unknown
+
+
+def to_landing(landing: st.Page) -> Callable[[], None]:
+    """The login address, typed or reloaded while signed in: on to the landing page. Registered
+    only then: right after a login the session still points at the login address, and with no
+    page there Streamlit runs the landing page itself, keeping the sidebar's switches (which
+    st.switch_page would reset)."""
+
+    def go() -> None:
+        st.switch_page(landing)
+
+    return go
+
+
+def unknown_address(known: set[str]) -> str | None:
+    """The address the browser asked for when it is no page of ours and can be answered at."""
+    path = shell.requested_path()
+    return None if not path or path in known else shell.page_address(path)
 
 
 def login_page() -> None:
@@ -92,17 +144,33 @@ def menu(pages: list[st.Page]) -> None:
     st.sidebar.divider()
 
 
+def data_line() -> str:
+    """'数据截至 2024-12-31 · 最近导入 2025-01-03 10:21（批次 12）', or that the data are the demo's."""
+    now = store.cached(freshness.data_as_of)
+    parts = [
+        t("data_as_of", date=now.latest_ticket.isoformat()) if now.latest_ticket else t("data_no_tickets")
+    ]
+    if now.demo:
+        parts.append(t("data_demo"))
+    elif now.batch_id is not None and now.loaded_at is not None:
+        parts.append(t("data_last_import", at=f"{now.loaded_at:%Y-%m-%d %H:%M}", batch=now.batch_id))
+    else:
+        parts.append(t("data_no_import"))
+    return " · ".join(parts)
+
+
 def sidebar(con, user: auth.User | None) -> None:
     language_switch()
     if store.is_demo():
         st.sidebar.warning(t("demo_badge"), icon=":material/science:")
-    if user is None:
-        return
-    st.sidebar.markdown(t("signed_in_as", user=markdown_literal(user.username)))
-    st.sidebar.markdown(t("role", role=role_name(user.role)))
-    if user.compound_scope is not None:
-        st.sidebar.markdown(t("scope", n=len(user.compound_scope)))
-    st.sidebar.button(t("logout"), on_click=session.logout, kwargs={"con": con}, key="logout_button")
+    if user is not None:
+        st.sidebar.markdown(t("signed_in_as", user=markdown_literal(user.username)))
+        st.sidebar.markdown(t("role", role=role_name(user.role)))
+        if user.compound_scope is not None:
+            st.sidebar.markdown(t("scope", n=len(user.compound_scope)))
+        st.sidebar.button(t("logout"), on_click=session.logout, kwargs={"con": con}, key="logout_button")
+        st.sidebar.caption(data_line())
+    session.sync_cookie(con)
 
 
 def main() -> None:
@@ -117,15 +185,29 @@ def main() -> None:
     except HotlineError as exc:
         st.error(t("store_error", msg=error_text(exc)))
         st.stop()
+    known = {key for key, _, _ in PAGES} | {LOGIN_PATH}
+    unknown = unknown_address(known)
     if user is None:
         # The login form answers at every page address, so a bookmark such as
         # /profile?compound=C001 survives the login instead of ending on "page not found".
-        login_pages = [st.Page(login_page, title=t("login_title"), url_path="login", default=True)]
+        login_pages = [st.Page(login_page, title=t("login_title"), url_path=LOGIN_PATH, default=True)]
         login_pages += [st.Page(login_page, title=t(f"page_{key}"), url_path=key) for key, _, _ in PAGES]
+        if unknown:
+            login_pages.append(st.Page(unknown_login(unknown), title=t("login_title"), url_path=unknown))
         page = st.navigation(login_pages, position="hidden")
     else:
         pages = allowed_pages(user)
-        page = st.navigation(pages, position="hidden")
+        # not in the menu: what the other addresses answer
+        hidden = [
+            st.Page(refused_page(key), title=t(f"page_{key}"), url_path=key)
+            for key, _, _ in PAGES
+            if not auth.can(user, key)
+        ]
+        if shell.requested_path() == LOGIN_PATH:  # typed or reloaded at the login address
+            hidden.append(st.Page(to_landing(pages[0]), title=t("login_title"), url_path=LOGIN_PATH))
+        if unknown:
+            hidden.append(st.Page(unknown_page(unknown), title=t("app_title"), url_path=unknown))
+        page = st.navigation(pages + hidden, position="hidden")
         menu(pages)
     sidebar(con, user)
     try:

@@ -5,6 +5,10 @@ interval) stand side by side, with the event study, by-category and displacement
 compound's counterfactual and the cost per avoided complaint. The model runs once per store
 state: its result is stored in the store (rebuilt right after each write from the app) and read
 back while it is fresh.
+
+A task-force head sees none of that: only their own compounds, each against its counterfactual,
+and the actions and costs logged for them (`effects.scoped_effects`); no figure summed over the
+district reaches their page or their downloads.
 """
 
 from __future__ import annotations
@@ -18,34 +22,83 @@ from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import effects
 from analytics.services.taskforces import records
 from ui import session, store
-from ui.i18n import labelled, lang, t
+from ui.i18n import lang, t
+from ui.report import (
+    CHANGE,
+    COUNT,
+    DATE,
+    DECIMAL,
+    TEXT,
+    YESNO,
+    counterfactual_chart,
+    glossary_link,
+    report_table,
+)
 from ui.widgets import render_kpi, render_table
 
 KEY = "ef_"  # session-state prefix of this page
 
-# the columns each table shows, headed by the catalogue's ef_category_*, ef_displacement_*, ef_compound_*
-CATEGORY_COLUMNS = ("category", "tickets", "effect_pct", "ci_low_pct", "ci_high_pct", "reading")
-DISPLACEMENT_COLUMNS = (
-    "target",
-    "compounds",
-    "controls",
-    "effect_pct",
-    "ci_low_pct",
-    "ci_high_pct",
-    "reading",
-)
-COMPOUND_COLUMNS = (
-    "compound_id", "compound_name", "start", "observed_post", "expected_post", "change_vs_expected_pct",
-    "months_below", "meets_exit_rule",
-)  # fmt: skip
+# the columns each table shows (headed by the catalogue's ef_category_*, ef_displacement_*,
+# ef_compound_*, ef_action_*) and how each reads
+CATEGORY_COLUMNS = {
+    "category": TEXT, "tickets": COUNT, "effect_pct": DECIMAL, "ci_low_pct": DECIMAL, "ci_high_pct": DECIMAL,
+    "reading": TEXT,
+}  # fmt: skip
+DISPLACEMENT_COLUMNS = {
+    "target": TEXT, "compounds": COUNT, "controls": COUNT, "effect_pct": DECIMAL, "ci_low_pct": DECIMAL,
+    "ci_high_pct": DECIMAL, "reading": TEXT,
+}  # fmt: skip
+COMPOUND_COLUMNS = {
+    "compound_id": TEXT, "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,
+    "change_vs_expected_pct": CHANGE, "months_below": COUNT, "meets_exit_rule": YESNO,
+}  # fmt: skip
+HEAD_COMPOUND_COLUMNS = {
+    "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,
+    "change_vs_expected_pct": CHANGE, "basis": TEXT, "cost": COUNT,
+}  # fmt: skip
+HEAD_ACTION_COLUMNS = {"compound_name": TEXT, "date": DATE, "action": TEXT, "cost": COUNT, "user": TEXT}
 
 
 def money(value: float | None) -> str:
     return "—" if value is None or pd.isna(value) else f"{value:,.0f}"
 
 
+def table(frame: pd.DataFrame, prefix: str, kinds: dict[str, str], key: str, file_stem: str) -> None:
+    shown, config = report_table(frame, prefix, kinds)
+    render_table(shown, key=key, file_stem=file_stem, column_config=config)
+
+
+def head_view(scope: list[str]) -> None:
+    """A task-force head's compounds, and nothing summed beyond them."""
+    mine = store.cached(effects.scoped_effects, tuple(scope))
+    summary = mine.summary
+    if summary.empty:
+        st.info(t("ef_head_no_tf"))
+        return
+    st.caption(t("ef_head_scope", n=len(summary)))
+    st.subheader(t("ef_head_compounds"), help=t("ef_per_compound_help"))
+    shown = summary.assign(basis=[t(f"ef_basis_{b}") for b in summary["basis"]])
+    table(shown, "ef_compound_", HEAD_COMPOUND_COLUMNS, f"{KEY}head_compounds", t("ef_file_compounds"))
+    for i, row in enumerate(summary.itertuples(index=False)):
+        name = str(row.compound_name)
+        st.markdown(f"**{markdown_literal(t('name_id', name=name, id=row.compound_id))}**")
+        series = mine.series[mine.series["compound_id"] == row.compound_id]
+        counterfactual_chart(series, row.start, name, row.basis, f"{KEY}head_chart_{i}")
+    st.subheader(t("ef_head_actions"))
+    if mine.actions.empty:
+        st.caption(t("ef_head_no_actions"))
+    else:
+        table(mine.actions, "ef_action_", HEAD_ACTION_COLUMNS, f"{KEY}head_actions", t("ef_head_actions"))
+
+
 user = session.require("effects")
 st.title(t("ef_title"))
+glossary_link()
+
+scope = user.scope_list()
+if scope is not None:
+    head_view(scope)
+    st.stop()
 
 if store.cached(records.ledger).empty:
     st.info(t("ef_no_tf"))
@@ -53,23 +106,21 @@ if store.cached(records.ledger).empty:
 
 res = store.cached(effects.stored_effects)
 
-st.subheader(t("ef_summary"))
+st.subheader(t("ef_summary"), help=t("ef_summary_help"))
 st.info(effects_text.summary(res, lang()))
 if res.crosses_zero:
     st.warning(t("ef_crosses"), icon=":material/warning:")
 
+interval = t("ef_ci", lo=pct(res.ci_low_pct), hi=pct(res.ci_high_pct))
 cols = st.columns(3)
 with cols[0]:
-    render_kpi(t("ef_naive"), pct(res.naive_change_pct), help=t("ef_no_ci"))
+    render_kpi(t("ef_naive"), pct(res.naive_change_pct), help=t("ef_naive_help"))
+    st.caption(t("ef_naive_basis"))
 with cols[1]:
-    render_kpi(t("ef_placebo"), pct(res.placebo_change_pct), help=t("ef_no_ci"))
+    render_kpi(t("ef_placebo"), pct(res.placebo_change_pct), help=t("ef_placebo_help"))
 with cols[2]:
-    render_kpi(
-        t("ef_adjusted"),
-        pct(res.adjusted_effect_pct),
-        help=t("ef_ci", lo=pct(res.ci_low_pct), hi=pct(res.ci_high_pct)),
-    )
-    st.caption(t("ef_ci", lo=pct(res.ci_low_pct), hi=pct(res.ci_high_pct)))
+    render_kpi(t("ef_adjusted"), pct(res.adjusted_effect_pct), help=t("ef_adjusted_help"))
+    st.caption(interval, help=t("ef_interval_help"))
 three = pd.DataFrame(
     {
         "measure": ["naive", "placebo", "adjusted"],
@@ -79,59 +130,54 @@ three = pd.DataFrame(
     }
 )
 st.plotly_chart(charts.effects_comparison_figure(three, lang=lang()), key=f"{KEY}three_chart")
-design = {"w": res.selection_window, "s": res.start, "m": effects_text.method(res, lang())}
+design = {"w": effects_text.window(res, lang()), "s": res.start or "—", "m": effects_text.method(res, lang())}
 st.caption(
-    t("ef_design", t=res.treated, c=res.controls, **{k: markdown_literal(v) for k, v in design.items()})
+    t("ef_design", t=res.treated, c=res.controls, **{k: markdown_literal(v) for k, v in design.items()}),
+    help=effects_text.method_help(res, lang()),
 )
 
-st.subheader(t("ef_event"))
+st.subheader(t("ef_event"), help=t("ef_event_help"))
 st.plotly_chart(charts.event_study_figure(res.event_study, lang=lang()), key=f"{KEY}event_chart")
 st.caption(t("ef_event_note"))
 
 left, right = st.columns(2)
 with left:
-    st.subheader(t("ef_by_category"))
+    st.subheader(t("ef_by_category"), help=t("ef_category_help"))
     by_category = effects_text.breakdown(res.by_category, lang())
     st.plotly_chart(charts.category_effects_figure(by_category, lang=lang()), key=f"{KEY}category_chart")
-    render_table(
-        labelled(by_category, "ef_category_", CATEGORY_COLUMNS),
-        key=f"{KEY}category",
-        file_stem=t("ef_file_category"),
-    )
+    if by_category.empty:
+        st.caption(t("no_rows"))
+    else:
+        table(by_category, "ef_category_", CATEGORY_COLUMNS, f"{KEY}category", t("ef_file_category"))
 with right:
-    st.subheader(t("ef_displacement"))
+    st.subheader(t("ef_displacement"), help=t("ef_displacement_help"))
     displacement = effects_text.breakdown(res.displacement, lang())
     st.plotly_chart(charts.displacement_figure(displacement, lang=lang()), key=f"{KEY}displacement_chart")
-    render_table(
-        labelled(displacement, "ef_displacement_", DISPLACEMENT_COLUMNS),
-        key=f"{KEY}displacement",
-        file_stem=t("ef_file_displacement"),
-    )
+    if displacement.empty:
+        st.caption(t("no_rows"))
+    else:
+        table(
+            displacement,
+            "ef_displacement_",
+            DISPLACEMENT_COLUMNS,
+            f"{KEY}displacement",
+            t("ef_file_displacement"),
+        )
 
-st.subheader(t("ef_per_compound"))
+st.subheader(t("ef_per_compound"), help=t("ef_per_compound_help"))
 summary = res.per_compound_summary
-if not summary.empty and user.compound_scope is not None:
-    summary = summary[summary["compound_id"].isin(user.compound_scope)]
-render_table(
-    labelled(summary, "ef_compound_", COMPOUND_COLUMNS),
-    key=f"{KEY}compounds",
-    file_stem=t("ef_file_compounds"),
-)
-if not summary.empty:
+if summary.empty:
+    st.caption(t("ef_per_compound_none"))
+else:
+    table(summary, "ef_compound_", COMPOUND_COLUMNS, f"{KEY}compounds", t("ef_file_compounds"))
     names = dict(zip(summary["compound_id"], summary["compound_name"], strict=True))
-    cid = st.selectbox(
-        t("ef_pick"),
-        list(names),
-        format_func=lambda c: strip_invisible(t("name_id", name=names[c], id=c)),
-        key=f"{KEY}pick",
-    )
+    picks = {c: strip_invisible(t("name_id", name=n, id=c)) for c, n in names.items()}
+    cid = st.selectbox(t("ef_pick"), list(picks), format_func=picks.get, key=f"{KEY}pick")
     start = summary.loc[summary["compound_id"] == cid, "start"].iloc[0]
     series = res.per_compound[res.per_compound["compound_id"] == cid]
-    st.plotly_chart(
-        charts.counterfactual_figure(series, start, name=names[cid], lang=lang()), key=f"{KEY}compound_chart"
-    )
+    counterfactual_chart(series, start, str(names[cid]), effects.BASIS_MODEL, f"{KEY}compound_chart")
 
-st.subheader(t("ef_cost"))
+st.subheader(t("ef_cost"), help=t("ef_cost_help"))
 cost = res.cost or {}
 cols = st.columns(3)
 with cols[0]:

@@ -1,10 +1,13 @@
 """重点小区排名 Ranking: the composite ranking with rank intervals, the funnel plot, the weights
 and how stable the list is under them, peer comparison, league tables, stars vs complaints,
-snapshots and creating task forces from a snapshot."""
+snapshots and creating task forces from a snapshot.
+
+A compound picked in the ranking or peer table opens its 小区档案."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 import streamlit as st
@@ -18,22 +21,39 @@ from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth, ranking
 from analytics.services.taskforces import records
 from ui import session, store
-from ui.i18n import error_text, labelled, lang, t, value_text
+from ui.i18n import error_text, lang, t, value_text
+from ui.profile_link import open_profile, picked_row
+from ui.report import COUNT, DECIMAL, TEXT, VALUE, glossary_link, report_table
 from ui.widgets import render_table, shown_errors
 
 KEY = "rk_"  # session-state prefix of this page
 CHART_ROWS = 80  # compounds drawn in the rank-interval chart
+STABLE = 0.995  # a compound in the top in (nearly) every perturbed weighting is not drawn one by one
+PERCENT = "percent"  # a share shown as a percentage with one decimal (the header says %)
 
-# the columns each table shows, headed by the catalogue's rk_rank_*, rk_peer_* and rk_league_*
-RANK_COLUMNS = (
-    "rank", "compound_id", "name", "community", "score", "tickets", "rate_per_100_households", "shrunk_rate",
-    "repeat_share", "unresolved_share", "dissatisfaction", "rank_low", "rank_high", "p_top",
-)  # fmt: skip
-PEER_COLUMNS = ("rank", "name", "peer_group", "peer_size", "shrunk_rate", "peer_median_rate", "peer_ratio")
-LEAGUE_COLUMNS = (
-    "rank", "key", "compounds", "tickets", "shrunk_rate", "rate_low", "rate_high", "rank_low", "rank_high",
-    "p_worst", "tail", "evaluation_list",
-)  # fmt: skip
+# the columns each table shows and how, headed by the catalogue's rk_rank_*, rk_peer_* and rk_league_*
+RANK_COLUMNS = {
+    "rank": COUNT, "compound_id": TEXT, "name": TEXT, "community": TEXT, "score": DECIMAL, "tickets": COUNT,
+    "rate_per_100_households": DECIMAL, "shrunk_rate": DECIMAL, "repeat_share": PERCENT,
+    "unresolved_share": PERCENT, "dissatisfaction": PERCENT, "rank_low": COUNT, "rank_high": COUNT,
+    "p_top": PERCENT,
+}  # fmt: skip
+PEER_COLUMNS = {
+    "rank": COUNT, "name": TEXT, "peer_group": TEXT, "peer_size": COUNT, "shrunk_rate": DECIMAL,
+    "peer_median_rate": DECIMAL, "peer_ratio": DECIMAL,
+}  # fmt: skip
+LEAGUE_COLUMNS = {
+    "rank": COUNT, "key": TEXT, "compounds": COUNT, "tickets": COUNT, "shrunk_rate": DECIMAL, "rate_low": DECIMAL,
+    "rate_high": DECIMAL, "rank_low": COUNT, "rank_high": COUNT, "p_worst": PERCENT, "tail": VALUE,
+    "evaluation_list": TEXT,
+}  # fmt: skip
+
+
+def table(df: pd.DataFrame, prefix: str, columns: dict[str, str]) -> tuple[pd.DataFrame, dict]:
+    """`report_table`, with shares turned into percentages with one decimal (numbers, so they sort)."""
+    shares = [c for c, kind in columns.items() if kind == PERCENT and c in df.columns]
+    frame = df.assign(**{c: (df[c].astype(float) * 100).round(1) for c in shares})
+    return report_table(frame, prefix, {c: DECIMAL if k == PERCENT else k for c, k in columns.items()})
 
 
 def weights_sentence(weights: dict[str, float]) -> str:
@@ -46,13 +66,33 @@ def weights_sentence(weights: dict[str, float]) -> str:
 
 
 def peer_group(group: object) -> object:
-    """'商开·≤300户' with its parts in the reader's language (a registry type stays as it is)."""
-    return "·".join(str(value_text(part)) for part in group.split("·")) if isinstance(group, str) else group
+    """'商开·≤300户' with its parts in the reader's language (a registry type stays as it is).
+
+    A size band '801-1500户' is worded '801至1500户': written with a dash its digits would read
+    as a phone number, which every table masks."""
+    if not isinstance(group, str):
+        return group
+    parts = []
+    for part in group.split("·"):
+        band = re.fullmatch(r"(\d+)-(\d+)\D+", part)  # a household band: digits, dash, digits, unit
+        parts.append(t("rk_band", lo=band[1], hi=band[2]) if band else str(value_text(part)))
+    return "·".join(parts)
+
+
+def period_label(period: object) -> str:
+    """'2024Q2' / '2024H1' in words; anything else as it is."""
+    text = str(period or "")
+    if len(text) == 6 and text[:4].isdigit() and text[4] == "Q" and text[5] in "1234":
+        return t("rk_quarter", y=text[:4], n=text[5])
+    if len(text) == 6 and text[:4].isdigit() and text[4] == "H" and text[5] in "12":
+        return t(f"rk_half{text[5]}", y=text[:4])
+    return text
 
 
 user = session.require("ranking")
 con = store.get_connection()
 st.title(t("rk_title"))
+glossary_link()
 if message := st.session_state.pop(f"{KEY}flash", None):
     st.success(message)
 
@@ -67,7 +107,9 @@ last = last if last in months else months[-1]
 
 c1, c2 = st.columns([3, 1])
 with c1:
-    window_months = st.select_slider(t("rk_window"), options=months, value=(first, last), key=f"{KEY}window")
+    window_months = st.select_slider(
+        t("rk_window"), options=months, value=(first, last), key=f"{KEY}window", help=t("rk_window_help")
+    )
 with c2:
     top = int(
         st.number_input(t("rk_top"), min_value=1, max_value=500, value=config.TOP_N, step=1, key=f"{KEY}top")
@@ -100,66 +142,80 @@ except HotlineError as exc:
     st.stop()
 
 st.subheader(t("rk_table"))
-render_table(
-    labelled(ranked, "rk_rank_", RANK_COLUMNS),
-    key=f"{KEY}table",
-    file_stem=t("rk_file_ranking", first=window_months[0], last=window_months[1]),
-    column_config={t("rk_rank_p_top"): st.column_config.ProgressColumn(min_value=0.0, max_value=1.0)},
+frame, formats = table(ranked, "rk_rank_", RANK_COLUMNS)
+# the probability of making the list, named with the list's length and drawn as a bar
+p_top = t("rk_rank_p_top_n", top=top)
+frame = frame.rename(columns={t("rk_rank_p_top"): p_top})
+formats[p_top] = st.column_config.ProgressColumn(
+    min_value=0.0, max_value=100.0, format="%.0f%%", help=t("rk_rank_p_top_help", top=top)
 )
-st.caption(t("rk_table_note", top=top))
+formats.pop(t("rk_rank_p_top"), None)
+event = render_table(
+    frame, key=f"{KEY}table", column_config=formats, selectable=True,
+    file_stem=t("rk_file_ranking", first=window_months[0], last=window_months[1]),
+)  # fmt: skip
+open_profile(picked_row(event, list(ranked["compound_id"])))
+st.caption(t("rk_table_note", top=top, p=charts.RANK_INTERVAL_PCT))
 
-st.subheader(t("rk_interval_chart"))
+st.subheader(t("rk_interval_chart"), help=t("rk_interval_help", p=charts.RANK_INTERVAL_PCT))
 st.plotly_chart(
     charts.ranking_figure(ranked, top=top, max_rows=CHART_ROWS, lang=lang()), key=f"{KEY}rank_chart"
 )
+if len(ranked) > CHART_ROWS:
+    st.caption(t("rk_chart_rows", n=CHART_ROWS, total=len(ranked)))
 
-left, right = st.columns(2)
-with left:
-    st.subheader(t("rk_funnel"))
-    funnel = store.cached(ranking.funnel_data, window)
-    st.plotly_chart(
-        charts.funnel_figure(funnel.points, funnel.curve, funnel.district_rate, lang=lang()),
-        key=f"{KEY}funnel",
-    )
-    st.caption(t("rk_funnel_note"))
-with right:
-    st.subheader(t("rk_stability"))
-    stab = store.cached(ranking.stability, window, weights, top)
-    st.write(
-        t(
-            "rk_stability_text", j=stab["jitter"], n=stab["n"], top=stab["top"], mean=stab["mean_overlap"],
-            min=stab["min_overlap"], always=stab["always_in"],
-        )
-    )  # fmt: skip
-    names = dict(zip(ranked["compound_id"], ranked["name"], strict=True))
-    shares = pd.DataFrame(
-        {
-            "name": [names.get(c, c) for c in stab["in_top_share"]],
-            "share_in_top": list(stab["in_top_share"].values()),
-        }
-    )
-    st.plotly_chart(charts.stability_figure(shares, top=stab["top"], lang=lang()), key=f"{KEY}stability")
+st.subheader(t("rk_funnel"), help=t("rk_funnel_help"))
+funnel = store.cached(ranking.funnel_data, window)
+st.plotly_chart(
+    charts.funnel_figure(funnel.points, funnel.curve, funnel.district_rate, lang=lang()),
+    key=f"{KEY}funnel",
+)
+st.caption(t("rk_funnel_note"))
 
-st.subheader(t("rk_peer"))
-peers = ranked.head(top).assign(peer_group=lambda f: f["peer_group"].map(peer_group))
-render_table(labelled(peers, "rk_peer_", PEER_COLUMNS), key=f"{KEY}peer", file_stem=t("rk_file_peer"))
+st.subheader(t("rk_stability"), help=t("rk_stability_help"))
+stab = store.cached(ranking.stability, window, weights, top)
+st.write(
+    t(
+        "rk_stability_text", j=stab["jitter"], n=stab["n"], top=stab["top"], mean=stab["mean_overlap"],
+        min=stab["min_overlap"], always=stab["always_in"],
+    )
+)  # fmt: skip
+names = dict(zip(ranked["compound_id"], ranked["name"], strict=True))
+shares = pd.DataFrame(
+    {
+        "compound_id": list(stab["in_top_share"]),
+        "name": [names.get(c, c) for c in stab["in_top_share"]],
+        "share_in_top": list(stab["in_top_share"].values()),
+    }
+)
+# the compounds in the list under every weighting are counted above; the chart names the others
+unsure = shares[shares["share_in_top"] < STABLE]
+if unsure.empty:
+    st.caption(t("rk_stability_all_stable", top=stab["top"]))
+else:
+    st.plotly_chart(charts.stability_figure(unsure, top=stab["top"], lang=lang()), key=f"{KEY}stability")
+
+st.subheader(t("rk_peer"), help=t("rk_peer_help"))
+peers = ranked.head(top).assign(peer_group=lambda f: f["peer_group"].map(peer_group)).reset_index(drop=True)
+frame, formats = table(peers, "rk_peer_", PEER_COLUMNS)
+event = render_table(
+    frame, key=f"{KEY}peer", file_stem=t("rk_file_peer"), column_config=formats, selectable=True
+)
+open_profile(picked_row(event, list(peers["compound_id"])))
 st.caption(t("rk_peer_note"))
 
-st.subheader(t("rk_leagues"))
-left, right = st.columns(2)
-for column, fn, label in (
-    (left, ranking.company_league, "companies"),
-    (right, ranking.community_league, "communities"),
-):
-    with column:
-        try:
-            league = store.cached(fn)
-        except HotlineError as exc:
-            st.info(error_text(exc))
-            continue
-        st.markdown(f"**{t(f'rk_{label}', p=markdown_literal(league.attrs.get('period', '')))}**")
-        league = league.assign(tail=league["tail"].map(value_text))
-        render_table(labelled(league, "rk_league_", LEAGUE_COLUMNS), key=f"{KEY}{label}", file_stem=label)
+st.subheader(t("rk_leagues"), help=t("rk_leagues_help"))
+# one under the other at full width: side by side, half their columns would be cut off
+for fn, label in ((ranking.company_league, "companies"), (ranking.community_league, "communities")):
+    try:
+        league = store.cached(fn)
+    except HotlineError as exc:
+        st.info(error_text(exc))
+        continue
+    st.markdown(f"**{t(f'rk_{label}', p=markdown_literal(period_label(league.attrs.get('period', ''))))}**")
+    league = league.assign(tail=league["tail"].mask(league["tail"] == ""))
+    frame, formats = table(league, "rk_league_", LEAGUE_COLUMNS)
+    render_table(frame, key=f"{KEY}{label}", file_stem=t(f"rk_file_{label}"), column_config=formats)
 
 st.subheader(t("rk_stars"))
 try:
@@ -176,7 +232,7 @@ else:
                 lo=stars.ci_low,
                 hi=stars.ci_high,
                 n=stars.n,
-                p=markdown_literal(stars.period),
+                p=markdown_literal(period_label(stars.period)),
             )
         )
 

@@ -2,7 +2,9 @@
 
 Usage: .venv/bin/python scripts/screenshots.py [--db data/demo-shots.duckdb]
 Builds the demo store if the file does not exist, serves it on a free loopback port, logs in as
-the demo leader and saves docs/screenshots/{overview,ranking,effects}.png.
+each role's demo account and saves docs/screenshots/<page>.png (the login form, and each page
+as the role that uses it). A page address opened in the same browser keeps the login (the
+session cookie).
 """
 
 from __future__ import annotations
@@ -21,18 +23,43 @@ from tests.fixtures.live_server import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     MENU_LINK,
-    SIDEBAR,
     running_server,
 )
 
 OUT = ROOT / "docs" / "screenshots"
-SHOTS = {"overview": "总览", "ranking": "重点小区排名", "effects": "整治成效"}
+PASSWORD = "demo1234"
+# file name -> (demo account, page address); the README shows the first three, the user guide all
+SHOTS = {
+    "overview": ("demo_leader", "overview"),
+    "ranking": ("demo_leader", "ranking"),
+    "effects": ("demo_leader", "effects"),
+    "taskforces": ("demo_head", "taskforces"),
+    "profile": ("demo_leader", "profile"),
+    "upload": ("demo_analyst", "upload"),
+    "glossary": ("demo_leader", "glossary"),
+}
 
 
 def wait_idle(page) -> None:
     page.wait_for_timeout(1500)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=180_000)
     page.wait_for_timeout(2500)
+
+
+def shoot(page, name: str) -> None:
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
+    print(OUT / f"{name}.png")
+
+
+def log_in(browser, base: str, username: str):
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page.goto(base)
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_selector(MENU_LINK, timeout=180_000)
+    wait_idle(page)
+    return page
 
 
 def main() -> None:
@@ -47,16 +74,19 @@ def main() -> None:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
             page.goto(base)
-            page.get_by_label("用户名").fill("demo_leader")
-            page.get_by_label("密码").fill("demo1234")
-            page.get_by_role("button", name="登录").click()
-            page.wait_for_selector(MENU_LINK, timeout=180_000)
+            page.get_by_label("用户名").wait_for(timeout=180_000)
             wait_idle(page)
-            for name, title in SHOTS.items():
-                page.locator(SIDEBAR).get_by_role("link", name=title).click()
+            shoot(page, "login")
+            page.close()
+            pages = {}
+            for name, (user, address) in SHOTS.items():
+                if user not in pages:
+                    pages[user] = log_in(browser, base, user)
+                page = pages[user]
+                page.goto(f"{base}/{address}")
+                page.wait_for_selector(MENU_LINK, timeout=180_000)
                 wait_idle(page)
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=False)
-                print(OUT / f"{name}.png")
+                shoot(page, name)
             browser.close()
 
 

@@ -14,15 +14,19 @@ at the same address, and ends the unmarked run.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import streamlit as st
 
 ENTRY = Path(__file__).resolve().parents[1] / "dashboard.py"
+# a page address st.Page accepts as a url_path: one path segment of plain characters
+URL_PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.~-]{0,63}")
 
 _run = threading.local()  # a session runs its script on a thread of its own
 
@@ -49,3 +53,22 @@ def run_shell() -> NoReturn:
     # as Streamlit runs a script: a fresh namespace, nothing of the process-wide state changed
     exec(code, {"__name__": "__main__", "__file__": str(ENTRY)})  # noqa: S102 - the project's own entry script
     st.stop()
+
+
+def requested_path() -> str:
+    """The page address the browser shows (the part after the app's own base path), '' for the
+    app's root or when the browser did not say. On a session's first run it is the address that
+    was typed, pasted or bookmarked, before Streamlit falls back to the default page."""
+    url = st.context.url
+    if not url:
+        return ""
+    path = urlsplit(url).path.strip("/")
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base) :].strip("/")
+    return path
+
+
+def page_address(path: str) -> str | None:
+    """`path` when it can be given to st.Page as an address of its own, else None."""
+    return path if URL_PATH.fullmatch(path) else None

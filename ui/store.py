@@ -68,8 +68,20 @@ def ensure_demo(con: duckdb.DuckDBPyConnection) -> bool:
             return False
         bar = st.progress(0.0, text=t("demo_building"))
 
+        # the demo names its steps in both languages ("生成工单 / tickets"): each is shown from
+        # the catalogue, in the reader's language only (an unknown step as the general line)
+        steps = {
+            "registry": "demo_step_registry",
+            "tickets": "demo_step_tickets",
+            "ticket text and addresses": "demo_step_text",
+            "writing the store": "demo_step_store",
+            "task forces and accounts": "demo_step_taskforces",
+            "done": "demo_step_done",
+        }
+
         def progress(fraction: float, message: str = "") -> None:
-            bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{t('demo_building')} {message}")
+            step = steps.get(message.rpartition(" / ")[2].strip(), "demo_building")
+            bar.progress(min(max(float(fraction), 0.0), 1.0), text=t(step))
 
         demo.build_demo(con, progress=progress, scale=float(os.environ.get(DEMO_SCALE_ENV) or 1.0))
         bar.empty()

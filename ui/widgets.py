@@ -45,14 +45,17 @@ def _mask_cell(value: Any) -> Any:
     return value
 
 
-def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+def safe_frame(df: pd.DataFrame, unmasked: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
     """A copy fit for the screen and for downloads: caller hashes dropped, and phone and ID
     numbers masked in every text column, whatever it is called (a page may have renamed it, a
     raw upload names it anything). Masking goes by content: ids, dates and times are not
-    numbers of those shapes and come through as they are."""
+    numbers of those shapes and come through as they are. `unmasked` names columns shown as
+    they are (an upload's ticket ids and times, which the analyst must see to fix a row)."""
     out = df.drop(columns=[c for c in HIDDEN_COLUMNS if c in df.columns])
     for col in out.columns:
         values = out[col]
+        if col in unmasked:
+            continue
         if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
             out[col] = values.astype(object).map(_mask_cell)
     return out.rename(columns=lambda c: mask_personal(c) if isinstance(c, str) else c)
@@ -93,23 +96,30 @@ def render_table(
     height: int | str = "auto",
     column_config: dict[str, Any] | None = None,
     downloadable: bool = True,
-) -> None:
+    selectable: bool = False,
+    unmasked: tuple[str, ...] | list[str] = (),
+) -> Any:
     """A table plus CSV / Excel downloads. Caller hashes are dropped and phone-like numbers
     masked before anything is shown or offered. The downloads are drawn only for a role that
     may export; each is made, checked again and audited when the user actually clicks (not on
     every rerun). The table's own toolbar export, which would skip all that, is switched off
-    (`client.disableDataExport`)."""
+    (`client.disableDataExport`). With `selectable`, a reader can pick one row (the page reruns)
+    and the table's selection event is returned (`.selection.rows`)."""
     from ui.session import download_grant
     from ui.store import get_connection
 
-    shown = safe_frame(df)
-    st.dataframe(shown, key=f"{key}_df", hide_index=True, height=height, column_config=column_config)
+    shown = safe_frame(df, unmasked)
+    pick = {"on_select": "rerun", "selection_mode": "single-row"} if selectable else {}
+    event = st.dataframe(
+        shown, key=f"{key}_df", hide_index=True, height=height, column_config=column_config, **pick
+    )
     grant = download_grant() if downloadable and not shown.empty else None
     if grant is None:
-        return
+        return event
     con = get_connection()
-    left, right, _ = st.columns([1, 1, 4])
-    with left:
+    # side by side at their own width: in a narrow column fixed shares would cut the labels short
+    row = st.container(horizontal=True)
+    with row:
         st.download_button(
             t("download_csv"),
             data=lambda: download_payload(con, grant, shown, "csv", file_stem),
@@ -118,7 +128,7 @@ def render_table(
             key=f"{key}_csv",
             on_click="ignore",
         )
-    with right:
+    with row:
         st.download_button(
             t("download_xlsx"),
             data=lambda: download_payload(con, grant, shown, "xlsx", file_stem),
@@ -127,6 +137,7 @@ def render_table(
             key=f"{key}_xlsx",
             on_click="ignore",
         )
+    return event
 
 
 @contextlib.contextmanager

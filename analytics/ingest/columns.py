@@ -89,6 +89,33 @@ TICKET_FIELDS: tuple[Field, ...] = (
     Field("is_invalid", "不合理诉求", ("不合理诉求", "是否不合理诉求", "无效诉求"), kind="flag"),
 )
 
+# One value of each ticket field as a district export carries it: the upload template's example
+# row and the field guide (the template is read back by the same parser in the tests, so every
+# example must pass validation)
+TICKET_EXAMPLES: dict[str, str] = {
+    "ticket_id": "LS20240115000123",
+    "created_at": "2024-01-15 08:30:00",
+    "content": "3号楼电梯停运两天，老人上下楼困难，请尽快维修。",
+    "title": "电梯故障",
+    "category": "物业管理",
+    "address": "兰山区银河社区锦绣花园3号楼2单元",
+    "compound": "锦绣花园",
+    "caller_phone": "13800000000",
+    "closed_at": "2024-01-17 16:00:00",
+    "due_at": "2024-01-20 08:30:00",
+    "satisfaction": "满意",
+    "resolved": "是",
+    "status": "已办结",
+    "handling_unit": "兰山街道办事处",
+    "is_valid": "是",
+    "is_invalid": "否",
+}
+# Fields whose cells are shown and kept for review exactly as the file has them: ids and times
+# are what an analyst searches for and fixes, and no pattern for phone numbers should touch them
+# (a ticket id can hold a run of digits shaped like a local number)
+VERBATIM_FIELDS = ("ticket_id", "created_at", "closed_at", "due_at", "compound")
+
+
 # Recognised only so they can be dropped on purpose: personal names are never stored. A header
 # is a caller's name when it is one of these, or when it holds a name word and a word for the
 # person who called (联系人姓名, 投诉人姓名, 市民姓名, 来电人名称) and no word for a thing
@@ -177,6 +204,12 @@ TASKFORCE_FIELDS: tuple[Field, ...] = (
     Field("start_date", "进驻日期", ("进驻日期", "进驻时间", "start_date"), required=True, kind="datetime"),
     Field("end_date", "撤出日期", ("撤出日期", "撤出时间", "end_date"), kind="datetime"),
     Field("selection_window", "选定窗口", ("选定窗口", "排名窗口", "selection_window")),
+    Field(
+        "review_date",
+        "撤出评估日期",
+        ("撤出评估日期", "计划评估日期", "评估日期", "review_date"),
+        kind="datetime",
+    ),
 )
 
 FIELD_TABLES: dict[str, tuple[Field, ...]] = {
@@ -266,6 +299,17 @@ def phone_headers(headers: Iterable[str], mapping: dict[str, str] | None = None)
     if mapped and mapped not in out:
         out.append(mapped)
     return out
+
+
+def verbatim_headers(headers: Iterable[str], mapping: Mapping[str, str | None] | None) -> list[str]:
+    """Headers of the mapped VERBATIM_FIELDS: shown and kept unmasked, unless the column holds
+    phone numbers or callers' names (those rules win whatever a column is mapped to)."""
+    headers = list(headers)
+    mapped = {h for f, h in (mapping or {}).items() if f in VERBATIM_FIELDS and h}
+    personal = set(phone_headers(headers, {k: v for k, v in (mapping or {}).items() if v})) | set(
+        caller_name_headers(headers)
+    )
+    return [h for h in headers if h in mapped and h not in personal]
 
 
 def match_headers(
@@ -502,6 +546,12 @@ def sql_caller_key(x: str, clean: bool = False) -> str:
     c = _code(x, clean)
     digits = rf"regexp_replace(regexp_replace({c}, '[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{{10}})$', '\2')"
     return f"CASE WHEN length({digits}) >= 7 THEN {digits} ELSE upper({c}) END"
+
+
+def sql_is_mask(x: str) -> str:
+    """TRUE when the cell is a number masked whole (a phone cell of a rejected-rows file sent back
+    after fixing): no caller to key, so it must not make every such row one repeat caller."""
+    return f"coalesce(regexp_full_match(trim({x}), '[*\uff0a]+'), FALSE)"
 
 
 def _run_on_series(values: Iterable[object], expr: str) -> pd.Series:

@@ -140,3 +140,19 @@ def detect_surges(
     alerts = alerts.reset_index(drop=True)
     alerts.attrs.update(table.attrs)
     return alerts
+
+
+def alerts_in(
+    con: duckdb.DuckDBPyConnection,
+    month: Any,
+    compound_ids: list[str] | tuple[str, ...],
+    q: float = FDR_Q,
+    baseline_months: int = BASELINE_MONTHS,
+) -> pd.DataFrame:
+    """The alerts of `detect_surges` among `compound_ids` (a head's compounds, a leader's task
+    forces). Every compound is still tested: the false-alarm control holds over the district,
+    so an alert means the same on every page. attrs: as detect_surges, n_tested included."""
+    alerts = detect_surges(con, month, q, baseline_months)
+    mine = alerts[alerts["compound_id"].isin({str(c) for c in compound_ids})].reset_index(drop=True)
+    mine.attrs.update(alerts.attrs)
+    return mine

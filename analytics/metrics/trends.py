@@ -28,7 +28,7 @@ import pandas as pd
 from analytics import calendar
 from analytics.config import LIST_N
 from analytics.errors import ValidationError
-from analytics.metrics import source
+from analytics.metrics import periods, source
 from analytics.metrics.rates import SERVICE_RATES, add_rates, service_counts
 from analytics.store import db
 
@@ -213,7 +213,7 @@ def pct_change(now: Any, base: Any) -> Any:
 
 # {tickets_in}/{valid_in}: the source's (valid) tickets between a pair of bounds
 KPI_SQL = """
-SELECT {tickets_in} AS this_month, {valid_in} AS this_valid, {tickets_in} AS prev_month,
+SELECT {tickets_in} AS this_period, {valid_in} AS this_valid, {tickets_in} AS previous,
        {tickets_in} AS last_year, {tickets_in} AS janfeb, {tickets_in} AS janfeb_last_year
 FROM {table} t
 WHERE {time} >= ? AND {time} < ?
@@ -221,71 +221,92 @@ WHERE {time} >= ? AND {time} < ?
 
 TASKFORCE_SQL = """
 WITH tf AS (SELECT DISTINCT compound_id FROM task_forces WHERE start_date < ?)
-SELECT count(DISTINCT tf.compound_id) AS compounds, {tickets_in} AS this_month, {tickets_in} AS last_year
+SELECT count(DISTINCT tf.compound_id) AS compounds, {tickets_in} AS this_period, {tickets_in} AS last_year
 FROM tf LEFT JOIN {table} t ON t.compound_id = tf.compound_id AND {time} >= ? AND {time} < ?
 """
 
+DATA_SPAN_SQL = "SELECT min(created_at), max(created_at) FROM tickets"
 
-def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
-    """The overview's headline numbers for one month (all plain Python values, None when unknown).
 
-    tickets, valid_tickets, valid_share, prev_month_tickets, mom_pct, last_year_tickets, yoy_pct,
-    spring_festival, festival_shift, janfeb_yoy_pct (February only), rate_per_100_households,
-    response/resolution/satisfaction/on_time rates (see `service_rates`), median_days_to_close,
-    repeat_share (same caller, compound and category within config.REPEAT_DAYS), taskforce (compounds under a
-    task force before this month: their tickets this month vs the same month last year) or None.
+def data_span(con: duckdb.DuckDBPyConnection) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+    """The first and the last ticket's time (None, None without tickets)."""
+    first, last = db.query_df(con, DATA_SPAN_SQL).iloc[0]
+    return (None, None) if pd.isna(last) else (pd.Timestamp(first), pd.Timestamp(last))
+
+
+def _festivals_in(lo: pd.Timestamp, hi: pd.Timestamp) -> int:
+    """How many 正月初一 fall in [lo, hi)."""
+    return sum(lo <= pd.Timestamp(spring_festival(y)) < hi for y in range(lo.year, hi.year + 1))
+
+
+def period_kpis(con: duckdb.DuckDBPyConnection, period: periods.Period) -> dict[str, Any]:
+    """The overview's headline numbers for a period (plain Python values, None when unknown).
+
+    tickets, valid_tickets, valid_share; previous_tickets and mom_pct against `period.previous()`
+    (环比; None for the year to date); last_year_tickets and yoy_pct against `period.last_year()`
+    (同比); spring_festival (正月初一 falls in the period), festival_shift (it falls in the period
+    in one year and not in the other, so the plain 同比 is distorted), janfeb_yoy_pct (January +
+    February together against the same two months a year before, when the period touches
+    January-February and reaches the end of February: the comparison a shift calls for);
+    rate_per_100_households; response/resolution/
+    satisfaction/on_time rates (see `service_rates`), median_days_to_close; repeat_share (same
+    caller, compound and category within config.REPEAT_DAYS); taskforce (compounds under a task
+    force started before the period ends: their tickets in the period vs the same dates last
+    year) or None.
     """
-    m = calendar.parse_month(month)
-    this_lo, this_hi = m.start_time, (m + 1).start_time
-    prev_lo = (m - 1).start_time
-    ly_lo, ly_hi = (m - 12).start_time, (m - 11).start_time
-    jf_lo, jf_hi = pd.Period(f"{m.year}-01", "M").start_time, pd.Period(f"{m.year}-03", "M").start_time
-    jfl_lo, jfl_hi = (
-        pd.Period(f"{m.year - 1}-01", "M").start_time,
-        pd.Period(f"{m.year - 1}-03", "M").start_time,
-    )
-    src = source.choose(con, this_lo)
+    lo, hi = period.bounds
+    prev = period.previous()
+    prev_lo, prev_hi = prev.bounds if prev else (lo, lo)
+    last = period.last_year()
+    ly_lo, ly_hi = last.bounds
+    year = period.end.year
+    jf_lo, jf_hi = pd.Timestamp(year, 1, 1), pd.Timestamp(year, 3, 1)
+    jfl_lo, jfl_hi = pd.Timestamp(year - 1, 1, 1), pd.Timestamp(year - 1, 3, 1)
+    src = source.choose(con, lo, hi, prev_lo, prev_hi, ly_lo, ly_hi)
     between = f"{src.time} >= ? AND {src.time} < ?"
     row = db.query_df(
         con,
         src.fill(KPI_SQL, tickets_in=src.tickets_if(between), valid_in=src.valid_if(between)),
-        [this_lo, this_hi, this_lo, this_hi, prev_lo, this_lo, ly_lo, ly_hi, jf_lo, jf_hi, jfl_lo, jfl_hi,
-         min(jfl_lo, ly_lo), this_hi],
+        [lo, hi, lo, hi, prev_lo, prev_hi, ly_lo, ly_hi, jf_lo, jf_hi, jfl_lo, jfl_hi,
+         min(jfl_lo, ly_lo, prev_lo), max(hi, jf_hi)],
     ).iloc[0]  # fmt: skip
-    this, valid, prev, last = (int(row[c]) for c in ("this_month", "this_valid", "prev_month", "last_year"))
+    this, valid = int(row["this_period"]), int(row["this_valid"])
+    previous, last_year = int(row["previous"]), int(row["last_year"])
     households = db.query_one(con, "SELECT sum(households) FROM compounds")
-    rates = add_rates(service_counts(con, src, this_lo, this_hi, None), SERVICE_RATES)
+    rates = add_rates(service_counts(con, src, lo, hi, None), SERVICE_RATES)
     rate_row = rates.iloc[0] if len(rates) else pd.Series(dtype=float)
-    stats = source.compound_stats(con, src, this_lo, this_hi)
+    stats = source.compound_stats(con, src, lo, hi)
     n_rep, repeats = int(stats["n_caller"].sum()), int(stats["repeats"].sum())
     tf = db.query_df(
         con,
         src.fill(TASKFORCE_SQL, tickets_in=src.tickets_if(between)),
-        [this_hi, this_lo, this_hi, ly_lo, ly_hi, ly_lo, this_hi],
+        [hi, lo, hi, ly_lo, ly_hi, min(lo, ly_lo), max(hi, ly_hi)],
     ).iloc[0]
     taskforce = None
     if int(tf["compounds"]) > 0:
         taskforce = {
             "compounds": int(tf["compounds"]),
-            "tickets": int(tf["this_month"]),
+            "tickets": int(tf["this_period"]),
             "last_year_tickets": int(tf["last_year"]),
-            "yoy_pct": pct_change(int(tf["this_month"]), int(tf["last_year"])),
+            "yoy_pct": pct_change(int(tf["this_period"]), int(tf["last_year"])),
         }
+    shift = _festivals_in(lo, hi) != _festivals_in(ly_lo, ly_hi)
     return _clean(
         {
-            "month": str(m),
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "partial": period.partial,
             "tickets": this,
             "valid_tickets": valid,
             "valid_share": valid / this if this else None,
-            "prev_month_tickets": prev,
-            "mom_pct": pct_change(this, prev),
-            "last_year_tickets": last,
-            "yoy_pct": pct_change(this, last),
-            "spring_festival": festival_month(m.year) == m.month,
-            "festival_shift": m.month in (1, 2)
-            and (festival_month(m.year) == m.month) != (festival_month(m.year - 1) == m.month),
+            "previous_tickets": previous if prev else None,
+            "mom_pct": pct_change(this, previous) if prev else None,
+            "last_year_tickets": last_year,
+            "yoy_pct": pct_change(this, last_year),
+            "spring_festival": _festivals_in(lo, hi) > 0,
+            "festival_shift": shift,
             "janfeb_yoy_pct": pct_change(int(row["janfeb"]), int(row["janfeb_last_year"]))
-            if m.month == 2
+            if lo < jf_hi <= hi
             else None,
             "rate_per_100_households": valid * 100.0 / households if households else None,
             "response_rate": rate_row.get("response_rate"),
@@ -297,6 +318,18 @@ def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
             "taskforce": taskforce,
         }
     )
+
+
+def district_kpis(con: duckdb.DuckDBPyConnection, month: Any) -> dict[str, Any]:
+    """`period_kpis` of one calendar month, keyed as the monthly briefing reads it (month,
+    prev_month_tickets; janfeb_yoy_pct in February only)."""
+    m = calendar.parse_month(month)
+    k = period_kpis(con, periods.month(m))
+    k["month"] = str(m)
+    k["prev_month_tickets"] = k.pop("previous_tickets")
+    for key in ("start", "end", "partial"):
+        k.pop(key)
+    return k
 
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
@@ -324,14 +357,20 @@ GROUP BY t.compound_id
 
 
 def top_bottom(con: duckdb.DuckDBPyConnection, month: Any, n: int = LIST_N) -> pd.DataFrame:
-    """Compounds with the largest rises and falls in tickets vs the same month last year.
+    """Compounds with the largest rises and falls in tickets vs the same month last year
+    (`movers` of one calendar month)."""
+    return movers(con, periods.month(calendar.parse_month(month)), n)
+
+
+def movers(con: duckdb.DuckDBPyConnection, period: periods.Period, n: int = LIST_N) -> pd.DataFrame:
+    """Compounds with the largest rises and falls in tickets vs the same dates last year.
 
     Columns: direction ('rise'/'fall'), arrow (↑/↓), compound_id, name, community, tickets,
     last_year, change, change_pct (null when last year had none). Ties broken by compound_id.
     """
-    m = calendar.parse_month(month)
-    lo, hi, ly_lo, ly_hi = m.start_time, (m + 1).start_time, (m - 12).start_time, (m - 11).start_time
-    src = source.choose(con, lo)
+    lo, hi = period.bounds
+    ly_lo, ly_hi = period.last_year().bounds
+    src = source.choose(con, lo, hi, ly_lo, ly_hi)
     sql = src.fill(
         TOP_BOTTOM_SQL,
         tickets_from=src.tickets_if(f"{src.time} >= ?"),
@@ -357,6 +396,31 @@ def top_bottom(con: duckdb.DuckDBPyConnection, month: Any, n: int = LIST_N) -> p
         "change_pct",
     ]
     return pd.concat([rises, falls], ignore_index=True)[cols]
+
+
+COMPOUND_TOTALS_SQL = """
+WITH n AS (
+    SELECT t.compound_id, CAST(sum({n}) AS BIGINT) AS tickets
+    FROM {table} t WHERE t.compound_id IS NOT NULL AND {time} >= ? AND {time} < ?
+    GROUP BY ALL
+)
+SELECT c.compound_id, coalesce(c.name, c.compound_id) AS name, c.community, c.subdistrict, c.lat, c.lon,
+       c.households, coalesce(n.tickets, 0) AS tickets
+FROM compounds c LEFT JOIN n USING (compound_id)
+ORDER BY c.compound_id
+"""
+
+
+def compound_totals(con: duckdb.DuckDBPyConnection, period: periods.Period) -> pd.DataFrame:
+    """Every registered compound's tickets in the period with where it sits (treemap, map).
+
+    Columns: compound_id, name, community, subdistrict, lat, lon, households, tickets.
+    """
+    lo, hi = period.bounds
+    src = source.choose(con, lo, hi)
+    df = db.query_df(con, src.fill(COMPOUND_TOTALS_SQL), [lo, hi])
+    df["tickets"] = df["tickets"].astype(int)
+    return df
 
 
 def category_mix(

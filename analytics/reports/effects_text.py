@@ -13,6 +13,14 @@ from analytics.models.effects.result import EffectsResult
 from analytics.reports.text import text, value_text
 
 SENTENCE_GAP = {"zh": "", "en": " "}  # Chinese sentences run on; English ones take a space
+# the parts of EffectsResult.method (analytics.models.effects.result.METHOD) and their catalogue codes
+METHOD_PARTS = (
+    ("stacked", "stacked"),
+    ("Poisson FE", "poisson_fe"),
+    ("cohort x month FE", "cohort_month_fe"),
+    ("selection window excluded", "window_excluded"),
+    ("cluster-jackknife SE", "jackknife_se"),
+)
 PLACEBO_KINDS = {frozenset({"year_earlier"}): "year_earlier", frozenset({"below_cut"}): "below_cut"}
 
 
@@ -73,10 +81,28 @@ def cost_caveat(cost: dict[str, Any], lang: str = "zh") -> str:
 
 
 def method(res: EffectsResult, lang: str = "zh") -> str:
-    """The estimator's name (`EffectsResult.method`, kept in English for the JSON) in `lang`."""
+    """The estimator in plain words (`EffectsResult.method` is its technical name, kept in English
+    for the JSON; `method_help` words that)."""
     if res.cohorts > 1:
-        return text("ef_method_cohorts", lang, n=res.cohorts)
-    return text("ef_method", lang)
+        return text("ef_method_plain_cohorts", lang, n=res.cohorts)
+    return text("ef_method_plain", lang)
+
+
+def method_help(res: EffectsResult, lang: str = "zh") -> str:
+    """The technical name in `lang`, from the parts `EffectsResult.method` names (in its order)."""
+    if lang == "en":
+        return text("ef_method_help", lang, parts=res.method)
+    found = sorted((res.method.find(marker), code) for marker, code in METHOD_PARTS if marker in res.method)
+    parts = [text(f"ef_method_part_{code}", lang) for _, code in found]
+    return text("ef_method_help", lang, parts=text("list_sep", lang).join(parts) or res.method)
+
+
+def window(res: EffectsResult, lang: str = "zh") -> str:
+    """The selection window ('2022-07:2022-12') as words; '' when there is none."""
+    if not res.selection_window:
+        return ""
+    first, _, last = res.selection_window.partition(":")
+    return text("ef_window", lang, first=first, last=last or first)
 
 
 def breakdown(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Downloads: the ticket export and the CSV / XLSX bytes behind every download button.
+"""Downloads: the ticket export, the CSV / XLSX bytes behind every download button, and the
+ticket upload template with its field guide.
 
 Spreadsheet output is neutralised against formula injection: a text cell that starts with
 = + - @, a tab, a carriage return or a line feed (OWASP's list), or with the full-width ＝ ＋ － ＠
@@ -19,8 +20,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import xlsxwriter
 
 from analytics.errors import ValidationError
+from analytics.ingest import template
+from analytics.reports import text
 from analytics.store import db
 
 # canonical fields plus what the store derived; caller_hash is never exported
@@ -86,6 +90,65 @@ def to_xlsx_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
     with pd.ExcelWriter(buf, engine="xlsxwriter", engine_kwargs={"options": options}) as xl:
         for name, frame in (sheets or {"Sheet1": pd.DataFrame()}).items():
             neutralise_frame(frame).to_excel(xl, sheet_name=_sheet_name(name, used), index=False)
+    return buf.getvalue()
+
+
+def field_guide_frame(lang: str = "zh") -> pd.DataFrame:
+    """The ticket fields as the upload page and the template explain them, in `lang`: the field,
+    its template header, every header spelling recognised, required or not, format, example."""
+    guide = template.field_guide()
+
+    def fmt(row: pd.Series) -> str:
+        key = f"up_fmt_{row['field']}"
+        return text.text(key if key in text.CATALOGUE else f"up_fmt_{row['kind']}", lang)
+
+    return pd.DataFrame(
+        {
+            text.text("up_guide_field", lang): [text.text(f"up_field_{f}", lang) for f in guide["field"]],
+            text.text("up_guide_header", lang): guide["header"],
+            text.text("up_guide_synonyms", lang): [
+                text.text("list_sep", lang).join(s) for s in guide["synonyms"]
+            ],
+            text.text("up_guide_required", lang): [
+                text.text("up_guide_yes" if r else "up_guide_no", lang) for r in guide["required"]
+            ],
+            text.text("up_guide_format", lang): [fmt(r) for _, r in guide.iterrows()],
+            text.text("up_guide_example", lang): guide["example"],
+        }
+    )
+
+
+def ticket_template_xlsx(lang: str = "zh") -> bytes:
+    """The upload template: a sheet with the recognised headers (required ones marked * and in
+    red, with a note) and one example row, then the field guide in `lang`. Uploaded unchanged
+    it is read back with every column mapped and no row rejected."""
+    headers, example, required = template.template_rows()
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    plain = book.add_format({"bold": True, "bg_color": "#f2f2f2", "border": 1})
+    marked = book.add_format({"bold": True, "bg_color": "#f2f2f2", "border": 1, "font_color": "#c0392b"})
+    as_text = book.add_format({"num_format": "@"})  # ids and times stay text when typed over
+    sheet = book.add_worksheet(template.TEMPLATE_SHEET)
+    for col, (title, value, needed) in enumerate(zip(headers, example, required, strict=True)):
+        sheet.set_column(col, col, max(12, 2 * len(title) + 4), as_text)
+        sheet.write_string(0, col, title, marked if needed else plain)
+        sheet.write_string(1, col, value, as_text)
+        if needed:
+            sheet.write_comment(0, col, text.text("up_guide_yes", lang))
+    sheet.freeze_panes(1, 0)
+    guide = field_guide_frame(lang)
+    notes = book.add_worksheet(
+        _sheet_name(text.text("up_guide_sheet", lang), {template.TEMPLATE_SHEET.lower()})
+    )
+    for col, title in enumerate(guide.columns):
+        notes.write_string(0, col, str(title), plain)
+        for row, value in enumerate(guide[title], start=1):
+            notes.write_string(row, col, str(value))
+    for col, width in enumerate((14, 14, 56, 10, 48, 36)):
+        notes.set_column(col, col, width)
+    book.close()
     return buf.getvalue()
 
 

@@ -1,6 +1,7 @@
 """Users, roles, scopes and password checks (no Streamlit: the login page calls these).
 
-- Four roles; what each may open or do is one table, `PERMISSIONS`.
+- Four roles; what each may open or do is one table, `PERMISSIONS`, read only through `can`
+  (the menu, each page's own check and every download ask it).
 - Passwords are hashed with argon2 (argon2-cffi); the hash never leaves this module.
 - Five wrong passwords lock an account for fifteen minutes.
 - A task-force head (role `taskforce`) sees only the compounds in their scope.
@@ -18,7 +19,9 @@ Every write goes through one `db.transaction` and lands in the audit log with it
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 import threading
 import unicodedata
 import weakref
@@ -33,23 +36,28 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from analytics.config import LOCKOUT_AFTER, LOCKOUT_MINUTES
-from analytics.errors import HotlineError, NotFound, ValidationError
+from analytics.errors import AccessDenied, HotlineError, NotFound, ValidationError
 from analytics.services.login_limits import AuditBudget
 from analytics.store import db
 from analytics.store.callerkey import keyed_digest
 
 ROLES: tuple[str, ...] = ("leader", "analyst", "taskforce", "admin")
 PAGES: frozenset[str] = frozenset(
-    {"overview", "ranking", "taskforces", "effects", "profile", "upload", "admin"}
+    {"overview", "ranking", "taskforces", "effects", "profile", "upload", "admin", "glossary", "account"}
 )
+# pages every signed-in user may open: the glossary, and their own account (own password)
+COMMON_PAGES: frozenset[str] = frozenset({"glossary", "account"})
 ACTIONS: frozenset[str] = frozenset(
     {"upload", "manage_users", "export", "log_action", "save_snapshot", "edit_registry", "review_matches"}
 )
 # Which pages each role may open and which actions it may take. Leaders read; analysts keep the
 # data; task-force heads read and log work on their own compounds only (their scope); admins do all.
+# A task-force head keeps "effects": that page shows a scoped user only their own compounds,
+# never district totals. A head has no "export": no download is ever drawn for them.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "leader": frozenset({"overview", "ranking", "taskforces", "effects", "profile", "export"}),
-    "analyst": frozenset(
+    "leader": COMMON_PAGES | {"overview", "ranking", "taskforces", "effects", "profile", "export"},
+    "analyst": COMMON_PAGES
+    | frozenset(
         {
             "overview",
             "ranking",
@@ -63,7 +71,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "review_matches",
         }
     ),
-    "taskforce": frozenset({"taskforces", "effects", "profile", "log_action"}),
+    "taskforce": COMMON_PAGES | {"taskforces", "effects", "profile", "log_action"},
     "admin": PAGES | ACTIONS,
 }
 MIN_PASSWORD_LENGTH = 8  # demo stores accept shorter ones
@@ -118,6 +126,21 @@ def can(user: User | None, action_or_page: str) -> bool:
     if user is None:
         return False
     return action_or_page in PERMISSIONS.get(user.role, frozenset())
+
+
+def roles_for(action_or_page: str) -> tuple[str, ...]:
+    """The roles that may open this page / take this action, in the order of ROLES."""
+    return tuple(role for role in ROLES if can(User("", role), action_or_page))
+
+
+def widens(old: User, new: User) -> bool:
+    """True when `new` may open or do something `old` may not, or see a compound `old` may not
+    (a scope dropped or grown): a change an administrator confirms before it is written."""
+    if not PERMISSIONS.get(new.role, frozenset()) <= PERMISSIONS.get(old.role, frozenset()):
+        return True
+    if old.compound_scope is None:
+        return False
+    return new.compound_scope is None or not set(new.compound_scope) <= set(old.compound_scope)
 
 
 def _scope_from_text(text: str | None) -> tuple[str, ...] | None:
@@ -456,24 +479,30 @@ def authenticate(
             )
             db.audit(cur, stored, "login", where or None)
             return User(stored, role, _scope_from_text(scope))
-        # a wrong password for a real account: at most LOCKOUT_AFTER per lock period, so these
-        # entries are always written (the budget is for what a stranger can repeat forever)
-        failed = int(failed or 0) + 1
-        if failed >= LOCKOUT_AFTER:
-            until = now + timedelta(minutes=LOCKOUT_MINUTES)
-            cur.execute(
-                "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", [until, stored]
-            )
-            db.audit(cur, stored, "account_locked", {"until": until.isoformat(timespec="minutes"), **where})
-        else:
-            cur.execute(
-                "UPDATE users SET failed_attempts = ?, locked_until = NULL WHERE username = ?",
-                [failed, stored],
-            )
-            db.audit(
-                cur, stored, "login_failed", {"reason": "wrong password", "failed_attempts": failed, **where}
-            )
+        _wrong_password(cur, stored, failed, now, {"reason": "wrong password", **where})
     return None
+
+
+def _wrong_password(
+    cur: duckdb.DuckDBPyConnection, stored: str, failed: int | None, now: datetime, detail: dict[str, Any]
+) -> bool:
+    """Count a wrong password for a real account inside the caller's transaction; True when it
+    locks the account now. At most LOCKOUT_AFTER per lock period, so these entries are always
+    written (the audit budget is for what a stranger can repeat forever)."""
+    failed = int(failed or 0) + 1
+    if failed >= LOCKOUT_AFTER:
+        until = now + timedelta(minutes=LOCKOUT_MINUTES)
+        cur.execute(
+            "UPDATE users SET failed_attempts = 0, locked_until = ? WHERE username = ?", [until, stored]
+        )
+        where = {k: v for k, v in detail.items() if k == "client"}
+        db.audit(cur, stored, "account_locked", {"until": until.isoformat(timespec="minutes"), **where})
+        return True
+    cur.execute(
+        "UPDATE users SET failed_attempts = ?, locked_until = NULL WHERE username = ?", [failed, stored]
+    )
+    db.audit(cur, stored, "login_failed", {**detail, "failed_attempts": failed})
+    return False
 
 
 def refuse_throttled(
@@ -502,23 +531,43 @@ def list_users(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def _same_access(role: str, scope: tuple[str, ...] | None, other: User) -> bool:
+    def key(s: tuple[str, ...] | None) -> frozenset[str] | None:
+        return None if s is None else frozenset(s)
+
+    return role == other.role and key(scope) == key(other.compound_scope)
+
+
 def set_role(
     con: duckdb.DuckDBPyConnection,
     username: str,
     role: str,
     compounds: list[str] | None = None,
     user: str | None = None,
+    expect: User | None = None,
 ) -> User:
-    """Change a user's role (and scope: required for taskforce, cleared otherwise)."""
+    """Change a user's role and scope (required for taskforce, cleared otherwise).
+
+    Nothing is written or audited when role and scope stay as they are. With `expect` (the
+    account as the administrator saw it when deciding) the change is refused if the account has
+    changed since. The audit entry keeps the old role and scope beside the new ones."""
     _check_role(role)
     with db.transaction(con) as cur:
         row = _require_user(cur, username)
         username = row[0]
-        if row[2] == "admin" and role != "admin" and _admin_count(cur) <= 1:
+        old = User(username, row[2], _scope_from_text(row[3]))
+        if expect is not None and not _same_access(expect.role, expect.compound_scope, old):
+            raise ValidationError(
+                f"用户“{username}”的角色或负责小区刚被修改过，请重新选择该用户后再试。",
+                f"The role or compounds of {username!r} changed meanwhile; pick the user again and retry.",
+            )
+        scope = _check_scope(cur, role, compounds)
+        if _same_access(role, _scope_from_text(scope), old):
+            return old
+        if old.role == "admin" and role != "admin" and _admin_count(cur) <= 1:
             raise ValidationError(
                 "不能取消最后一位管理员的管理员角色。", "Cannot demote the last administrator."
             )
-        scope = _check_scope(cur, role, compounds)
         cur.execute(
             "UPDATE users SET role = ?, compound_scope = ? WHERE username = ?", [role, scope, username]
         )
@@ -526,7 +575,13 @@ def set_role(
             cur,
             user,
             "set_role",
-            {"username": username, "old": row[2], "role": role, "compound_scope": scope},
+            {
+                "username": username,
+                "old_role": old.role,
+                "old_scope": row[3],
+                "role": role,
+                "compound_scope": scope,
+            },
         )
     return User(username, role, _scope_from_text(scope))
 
@@ -537,13 +592,14 @@ def delete_user(con: duckdb.DuckDBPyConnection, username: str, user: str | None 
         if row[2] == "admin" and _admin_count(cur) <= 1:
             raise ValidationError("不能删除最后一位管理员。", "Cannot delete the last administrator.")
         cur.execute("DELETE FROM users WHERE username = ?", [row[0]])
+        _end_sessions(cur, row[0])
         db.audit(cur, user, "delete_user", {"username": row[0], "role": row[2]})
 
 
 def reset_password(
     con: duckdb.DuckDBPyConnection, username: str, new_password: str, user: str | None = None
 ) -> None:
-    """Set a new password; also clears a lock-out."""
+    """Set a new password; also clears a lock-out and ends the user's remembered sessions."""
     _check_password(con, new_password)
     password_hash = hash_password(new_password)
     with db.transaction(con) as cur:
@@ -552,4 +608,112 @@ def reset_password(
             "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
             [password_hash, row[0]],
         )
+        _end_sessions(cur, row[0])
         db.audit(cur, user, "reset_password", {"username": row[0]})
+
+
+# --- a user's own account and sessions -----------------------------------------------------
+
+# settings key prefix of a user's session epoch: a random token replaced whenever every session
+# of that user must end (logout, a new password, deletion); session cookies are bound to it
+SESSION_EPOCH_PREFIX = "session_epoch:"
+
+
+def _end_sessions(cur: duckdb.DuckDBPyConnection, username: str) -> None:
+    """Inside the caller's transaction: no session cookie issued to `username` so far is accepted."""
+    db.set_setting(cur, SESSION_EPOCH_PREFIX + username, secrets.token_hex(16))
+
+
+def session_binding(con: duckdb.DuckDBPyConnection, username: str) -> str | None:
+    """What a session of `username` is bound to: a digest of the account's password hash and its
+    session epoch (None when there is no such account). It changes when the password changes
+    (also by an administrator's reset), on logout and when the account is deleted and made
+    again, so a cookie signed over it dies then. The password hash itself never leaves here."""
+    row = (
+        db.cursor(con)
+        .execute(
+            "SELECT u.password_hash, s.value FROM users u LEFT JOIN settings s ON s.key = ? "
+            "WHERE u.username = ?",
+            [SESSION_EPOCH_PREFIX + username, username],
+        )
+        .fetchone()
+    )
+    if row is None:
+        return None
+    return hashlib.sha256(f"{row[0]}\x1f{row[1] or ''}".encode()).hexdigest()
+
+
+def is_locked(con: duckdb.DuckDBPyConnection, username: str, now: datetime | None = None) -> bool:
+    until = db.query_one(con, "SELECT locked_until FROM users WHERE username = ?", [username])
+    return until is not None and until > (now or datetime.now())
+
+
+def logout(con: duckdb.DuckDBPyConnection, username: str) -> None:
+    """End every session of `username` (audited): their remembered session cookies stop working
+    in every browser."""
+    with db.transaction(con) as cur:
+        _end_sessions(cur, username)
+        db.audit(cur, username, "logout", None)
+
+
+def resumed(con: duckdb.DuckDBPyConnection, username: str, client: str | None = None) -> None:
+    """Record that a remembered session signed `username` in again (a reload or a pasted link)."""
+    with db.transaction(con) as cur:
+        db.audit(cur, username, "session_resumed", {"client": client} if client else None)
+
+
+def _locked_out() -> AccessDenied:
+    return AccessDenied(
+        f"原密码输错次数过多，账号已锁定 {LOCKOUT_MINUTES} 分钟，已退出登录。请稍后重新登录。",
+        f"Too many wrong passwords: the account is locked for {LOCKOUT_MINUTES} minutes and you "
+        "were logged out. Log in again later.",
+    )
+
+
+def change_password(
+    con: duckdb.DuckDBPyConnection,
+    username: str,
+    old_password: str,
+    new_password: str,
+    client: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """A user's own new password, with the same rules as `add_user`.
+
+    The old password must be right: a wrong one counts towards the lock-out as a wrong login
+    does (ValidationError; AccessDenied once the account is locked). On success every session
+    cookie issued before stops being accepted, so other browsers must log in again."""
+    now = now or datetime.now()
+    old_password = old_password or ""
+    _check_password(con, new_password)
+    where = {"client": client} if client else {}
+    row = _account(con.cursor(), username)
+    if row is None:
+        raise NotFound(f"用户“{username}”不存在。", f"User {username!r} does not exist.")
+    password_hash, _role, _scope, _failed, locked_until = row
+    if locked_until is not None and locked_until > now:
+        raise _locked_out()
+    ok = len(old_password) <= MAX_PASSWORD_LENGTH and verify(password_hash, old_password)
+    if ok and old_password == new_password:
+        raise ValidationError("新密码不能与原密码相同。", "The new password must differ from the old one.")
+    new_hash = hash_password(new_password) if ok else None
+    with db.transaction(con) as cur:
+        row = _account(cur, username)
+        if row is None:
+            raise NotFound(f"用户“{username}”不存在。", f"User {username!r} does not exist.")
+        current_hash, _role, _scope, failed, locked_until = row
+        if locked_until is not None and locked_until > now:
+            raise _locked_out()
+        if ok and current_hash == password_hash:
+            cur.execute(
+                "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
+                [new_hash, username],
+            )
+            _end_sessions(cur, username)
+            db.audit(cur, username, "change_password", where or None)
+            return
+        # the failure is written (this transaction commits) before the refusal is raised
+        locked_now = _wrong_password(cur, username, failed, now, {"reason": "wrong old password", **where})
+    if locked_now:
+        raise _locked_out()
+    raise ValidationError("原密码不正确。", "The current password is wrong.")

@@ -5,7 +5,7 @@ its result is kept in `derived_results` and read back while the data are unchang
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +14,22 @@ import numpy as np
 import pandas as pd
 
 from analytics import calendar
-from analytics.errors import ValidationError
+from analytics.errors import HotlineError, ValidationError
 from analytics.models.effects.panel import Cohort, Panel, _md, _mi
 from analytics.models.effects.result import EffectsResult, estimate
 from analytics.models.effects.stacking import check_controls
+from analytics.services.taskforces import records
 from analytics.services.taskforces.exit_rule import exit_status
 from analytics.store import db, results
 
 DEFAULT_WINDOW_MONTHS = 6  # selection window assumed when a task force has none stored
+# the comparison trend (a compound the model has no counterfactual for) is scaled on at most this
+# many months before the compound's selection window, or before its start when fewer than
+# COMPARISON_MIN_MONTHS lie before the window
+COMPARISON_PRE_MONTHS = 12
+COMPARISON_MIN_MONTHS = 3
+# where a compound's counterfactual comes from (ScopedEffects.summary["basis"])
+BASIS_MODEL, BASIS_COMPARISON, BASIS_NONE = "model", "comparison", "none"
 STORED_NAME = "effects"  # its row in derived_results (see stored_effects)
 # a stored result is stale once the code that computes it changes
 STORED_CODE = results.source_version(
@@ -239,8 +247,6 @@ def refresh_stored(con: duckdb.DuckDBPyConnection) -> None:
     or the batch interface) so its next viewer does not fit the model; quick when they are
     fresh, nothing without task forces. What the pages explain themselves (no matched tickets
     yet, a busy store) is left to them."""
-    from analytics.errors import HotlineError
-
     try:
         if not db.query_one(con, "SELECT count(*) FROM task_forces"):
             return
@@ -248,3 +254,180 @@ def refresh_stored(con: duckdb.DuckDBPyConnection) -> None:
             stored_effects(con, **kwargs)
     except HotlineError:
         pass
+
+
+# --- one head's compounds --------------------------------------------------------------------
+
+
+@dataclass
+class ScopedEffects:
+    """What the 整治成效 page shows a task-force head: their own compounds only, nothing summed
+    over the district.
+
+    series: compound_id, month, observed, expected, pi_low, pi_high (one row per compound-month;
+    the band is empty where the counterfactual is the comparison trend).
+    summary: compound_id, compound_name, start, observed_post, expected_post,
+    change_vs_expected_pct, basis (BASIS_MODEL / BASIS_COMPARISON / BASIS_NONE), cost (the
+    compound's logged cost, None when nothing is logged).
+    actions: the action log of these compounds' task forces (records.actions).
+    """
+
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: pd.DataFrame = field(default_factory=pd.DataFrame)
+    actions: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+SERIES_COLUMNS = ["compound_id", "month", "observed", "expected", "pi_low", "pi_high"]
+SUMMARY_COLUMNS = [
+    "compound_id", "compound_name", "start", "observed_post", "expected_post", "change_vs_expected_pct",
+    "basis", "cost",
+]  # fmt: skip
+
+
+def _complete_months(con: duckdb.DuckDBPyConnection, compound_ids: list[str]) -> pd.DataFrame:
+    """Valid tickets per complete month: one column per compound and `comparison` (every compound
+    that never had a task force), zero-filled; index: month starts."""
+    span = db.query_df(con, "SELECT min(created_at) AS oldest, max(created_at) AS newest FROM tickets")
+    if span.empty or pd.isna(span.at[0, "newest"]):
+        return pd.DataFrame(columns=[*compound_ids, "comparison"])
+    first = calendar.first_complete_month(span.at[0, "oldest"])
+    last = calendar.complete_month(span.at[0, "newest"])
+    if last < first:
+        return pd.DataFrame(columns=[*compound_ids, "comparison"])
+    counts = db.query_df(
+        con,
+        """SELECT CAST(date_trunc('month', created_at) AS DATE) AS month,
+                  CASE WHEN compound_id IN (SELECT unnest(?::VARCHAR[])) THEN compound_id
+                       ELSE 'comparison' END AS who,
+                  count(*) AS n
+           FROM tickets
+           WHERE is_valid AND compound_id IS NOT NULL AND created_at >= ? AND created_at < ?
+             AND (compound_id IN (SELECT unnest(?::VARCHAR[]))
+                  OR compound_id NOT IN (SELECT compound_id FROM task_forces))
+           GROUP BY ALL""",
+        [compound_ids, first.start_time, (last + 1).start_time, compound_ids],
+    )
+    months = [p.start_time for p in pd.period_range(first, last, freq="M")]
+    counts["month"] = pd.to_datetime(counts["month"])
+    wide = counts.pivot_table(index="month", columns="who", values="n", aggfunc="sum", fill_value=0)
+    return wide.reindex(index=months, columns=[*compound_ids, "comparison"], fill_value=0).fillna(0)
+
+
+def comparison_counterfactual(
+    monthly: pd.DataFrame, compound_id: str, start: dt.date, selection_start: dt.date | None = None
+) -> pd.DataFrame:
+    """A compound's months with the comparison group's trend scaled to its own level before: the
+    stand-in counterfactual when the model has none for it (too little history, a late start).
+
+    The scale is taken from months before the selection window when there are enough (the
+    ranking window is the peak that got the compound chosen, and scaling on it would credit the
+    task force with the fall that follows any peak), else from the months before the start.
+    `monthly` is `_complete_months`' frame. Columns as ScopedEffects.series; expected is empty
+    when the compound or the comparison group has no tickets in those months.
+    """
+    out = pd.DataFrame(
+        {
+            "compound_id": compound_id,
+            "month": monthly.index,
+            "observed": monthly[compound_id].to_numpy(float) if compound_id in monthly else 0.0,
+        }
+    )
+    out["expected"] = out["pi_low"] = out["pi_high"] = np.nan
+    if out.empty:
+        return out[SERIES_COLUMNS]
+    months = pd.Series(monthly.index)
+    before_start = months < pd.Timestamp(calendar.month_start(start))
+    pre = before_start
+    if selection_start is not None and not pd.isna(selection_start):
+        before_window = months < pd.Timestamp(calendar.month_start(pd.Timestamp(selection_start).date()))
+        if int(before_window.sum()) >= COMPARISON_MIN_MONTHS:
+            pre = before_window
+    pre_idx = months[pre].tail(COMPARISON_PRE_MONTHS).index
+    own = float(out.loc[pre_idx, "observed"].sum())
+    comparison = monthly["comparison"].to_numpy(float)
+    base = float(comparison[pre_idx].sum())
+    if own > 0 and base > 0:
+        out["expected"] = comparison * own / base
+    return out[SERIES_COLUMNS]
+
+
+def _post_summary(series: pd.DataFrame, first_post: dt.date) -> tuple[float, float | None, float | None]:
+    """(observed, expected, % vs expected) over the months from `first_post` that have a counterfactual."""
+    post = series[(series["month"] >= pd.Timestamp(first_post)) & series["expected"].notna()]
+    observed = float(post["observed"].sum())
+    if post.empty:
+        return float(series.loc[series["month"] >= pd.Timestamp(first_post), "observed"].sum()), None, None
+    expected = float(post["expected"].sum())
+    change = round((observed / expected - 1) * 100, 1) if expected > 0 else None
+    return observed, round(expected, 1), change
+
+
+def scoped_effects(
+    con: duckdb.DuckDBPyConnection, compound_ids: list[str] | tuple[str, ...]
+) -> ScopedEffects:
+    """The task-force compounds among `compound_ids`, each with its counterfactual: the effects
+    model's own (from the stored result, `stored_effects(by_category=False)`) where it has one,
+    else the comparison group's trend scaled to the compound (`comparison_counterfactual`).
+    Nothing here is summed over compounds outside `compound_ids`."""
+    ids = sorted({str(c) for c in compound_ids})
+    tfs = db.query_df(
+        con,
+        """SELECT t.compound_id, c.name AS compound_name, t.start_date, t.selection_start
+           FROM task_forces t LEFT JOIN compounds c USING (compound_id)
+           WHERE t.compound_id IN (SELECT unnest(?::VARCHAR[])) ORDER BY t.start_date, t.taskforce_id""",
+        [ids],
+    ).drop_duplicates("compound_id")  # a compound counts from its first task force, as in the model
+    actions = records.actions(con, compound_scope=ids)
+    if tfs.empty:
+        return ScopedEffects(
+            pd.DataFrame(columns=SERIES_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS), actions
+        )
+    try:
+        res = stored_effects(con, by_category=False)
+        model, model_summary = res.per_compound, res.per_compound_summary
+    except HotlineError:  # no estimate at all (e.g. no matched tickets before the start)
+        model, model_summary = pd.DataFrame(columns=SERIES_COLUMNS), pd.DataFrame(columns=SUMMARY_COLUMNS)
+    costs = (
+        actions.groupby("compound_id")["cost"].sum(min_count=1) if len(actions) else pd.Series(dtype=float)
+    )
+    monthly: pd.DataFrame | None = None
+    series, summary = [], []
+    for tf in tfs.itertuples(index=False):
+        start = pd.Timestamp(tf.start_date).date()
+        # as the model counts it: a task force that moves in after the 15th, from the next month
+        first_post = calendar.add_months(start, 1) if start.day > 15 else calendar.month_start(start)
+        own = model[model["compound_id"] == tf.compound_id] if len(model) else model
+        if len(own) and own["expected"].notna().any():
+            one = own.assign(month=pd.to_datetime(own["month"]))[SERIES_COLUMNS]
+            basis = BASIS_MODEL
+        else:
+            if monthly is None:
+                monthly = _complete_months(con, ids)
+            one = comparison_counterfactual(monthly, tf.compound_id, start, tf.selection_start)
+            basis = BASIS_COMPARISON if one["expected"].notna().any() else BASIS_NONE
+        observed, expected, change = _post_summary(one, first_post)
+        fitted = model_summary[model_summary["compound_id"] == tf.compound_id] if basis == BASIS_MODEL else []
+        if len(fitted):  # the model's own totals, as the leaders' table shows them
+            row = fitted.iloc[0]
+            observed, expected, change = (
+                row["observed_post"],
+                row["expected_post"],
+                row["change_vs_expected_pct"],
+            )
+        cost = costs.get(tf.compound_id)
+        series.append(one)
+        summary.append(
+            {
+                "compound_id": tf.compound_id,
+                "compound_name": tf.compound_name if isinstance(tf.compound_name, str) else tf.compound_id,
+                "start": start,
+                "observed_post": observed,
+                "expected_post": expected,
+                "change_vs_expected_pct": change,
+                "basis": basis,
+                "cost": None if cost is None or pd.isna(cost) else float(cost),
+            }
+        )
+    return ScopedEffects(
+        pd.concat(series, ignore_index=True), pd.DataFrame(summary, columns=SUMMARY_COLUMNS), actions
+    )

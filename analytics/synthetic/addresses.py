@@ -2,7 +2,9 @@
 
 A district prefix or not, the subdistrict sometimes (always where names repeat), the compound's
 name or an alias, then a building, unit and room, a gate or a spot inside; some digits come
-full-width. About 5% name only a road or nothing useful: no compound can be read from them.
+full-width. About 5% of the tickets came in without a compound: most of their addresses name only
+a road, a crossing, a shop or market, the district alone, or nothing useful; the rest garble a
+compound's name (analytics.synthetic.garbled), which an analyst can settle in the review queue.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analytics.synthetic import garbled
 from analytics.synthetic.strings import choose, digits, join, pool, where
 
 ALIAS_ADDRESS_SHARE = 0.2
@@ -40,14 +43,40 @@ ROADS = (
 )
 DISTRICT_PREFIXES = ("兰山区", "临沂市兰山区", "山东省临沂市兰山区", "")
 DISTRICT_PREFIX_P = (0.55, 0.2, 0.05, 0.2)
+# landmarks on a road that callers give instead of a compound
+SHOPS = (
+    "华联超市",
+    "农贸市场",
+    "银座商城",
+    "加油站",
+    "公交站",
+    "中心小学",
+    "幼儿园",
+    "卫生院",
+    "建材市场",
+    "烧烤城",
+    "汽车站",
+    "药店",
+    "菜市场",
+    "工地",
+)
+# the district alone
+DISTRICT_ONLY = ("兰山区", "临沂市兰山区", "山东省临沂市兰山区")
 GATES = ("东门", "西门", "南门", "北门", "门口", "东门对面", "北门口")
 INSIDE = ("小区内", "物业办公室", "地下车库", "小区广场")
 
 
 def addresses(
-    rng: np.random.Generator, tickets: pd.DataFrame, compounds: pd.DataFrame, aliases: pd.DataFrame
+    rng: np.random.Generator,
+    tickets: pd.DataFrame,
+    compounds: pd.DataFrame,
+    aliases: pd.DataFrame,
+    side: np.random.Generator,
+    garbled_table: pd.DataFrame,
 ) -> tuple[pa.Array, pa.Array]:
-    """(address, place named in the ticket text) per ticket."""
+    """(address, place named in the ticket text) per ticket. The shops, the district alone and
+    which tickets carry one of the `garbled_table` addresses (analytics.synthetic.garbled) draw
+    from `side`."""
     total = len(tickets)
     comp = tickets["comp"].to_numpy()
     names = compounds["name"].tolist()
@@ -82,24 +111,36 @@ def addresses(
     for d in range(10):
         wide = pc.replace_substring(wide, str(d), chr(0xFF10 + d))
     address = pc.replace_with_mask(address, fullwidth, wide)
-    # about 5% name only a road or nothing useful: no compound can be read from them
+    # about 5% came in without a compound: a road, a crossing, a shop, the district alone, nothing
     unmatchable = ~tickets["matchable"].to_numpy()
     k = int(unmatchable.sum())
     r1 = pool(ROADS, rng.integers(len(ROADS), size=k))
     r2 = pool(ROADS, rng.integers(len(ROADS), size=k))
     prefix_k = prefix.filter(pa.array(unmatchable))
+    vague_kind = rng.choice(4, k, p=(0.4, 0.3, 0.2, 0.1))
+    numbers = digits(rng.integers(1, 300, k))
+    # a third of the addresses that say nothing useful name the district alone
+    vague_kind = np.where((vague_kind == 3) & (side.random(k) < 1 / 3), 4, vague_kind)
     vague = choose(
-        rng.choice(4, k, p=(0.4, 0.3, 0.2, 0.1)),
+        vague_kind,
         [
             join(prefix_k, r1, "与", r2, "交汇处"),
-            join(prefix_k, r1, digits(rng.integers(1, 300, k)), "号"),
-            join(pool(compounds["subdistrict"], comp[unmatchable]), r1, "附近"),
+            join(prefix_k, r1, numbers, "号"),
+            join(prefix_k, r1, pool(SHOPS, side.integers(len(SHOPS), size=k))),
             pa.array(["未提供详细地址"] * k, pa.string()),
+            pool(DISTRICT_ONLY, side.integers(len(DISTRICT_ONLY), size=k)),
         ],
     )
+    # callers of some compounds garble its name: those addresses go to the review queue
+    which = garbled.assign(side, comp[unmatchable], garbled_table)
+    said = which >= 0
+    garbled_address = pool([*garbled_table["address"], ""], np.where(said, which, len(garbled_table)))
+    vague = where(said, garbled_address, vague)
     address = pc.replace_with_mask(address, pa.array(unmatchable), vague)
     text_place = where(kind < 3, join(place, b_s, "号楼"), place)
-    text_place = where(unmatchable, "所在小区", text_place)
+    # the text of a ticket without a compound names the place as the caller said it, or none
+    said_place = where(said, garbled_address, "所在小区")
+    text_place = pc.replace_with_mask(text_place, pa.array(unmatchable), said_place)
     return address, text_place
 
 

@@ -21,8 +21,19 @@ Ticket text, titles and addresses are built from templates x fragments, all vect
 as ingestion does, HMAC(store's caller key, sha256(salt || digits)); no number is stored, and with
 the store's key the same seed gives the same hashes (analytics.synthetic.callers).
 
+Service is uneven like a real district's: a share of tickets no unit answered, resolution and
+satisfaction that dip in the heating season and the summer peak, differ by subdistrict and
+improve a little every year (analytics.synthetic.service). About 5% of the tickets came in
+without a compound; most of their addresses name a road, a shop or the district alone, and a few
+hundred garble a compound's name (analytics.synthetic.garbled). The real matching scores those
+addresses as an upload would: the garbled ones mostly wait in the address review queue with their
+compound among the suggestions, the few it accepts outright take their compound.
+
 Everything is drawn from one random stream in a fixed order: registry, tickets, task-force
-selection and effect, ratings, evaluations, task forces, actions, then the tickets' details.
+selection and effect, ratings, evaluations, task forces, actions, then the tickets' details. The
+service rates and which tickets carry a garbled address draw from a second stream of the same
+seed, the garbled addresses themselves from a third: the ticket counts the ranking and the
+effects are estimated from do not depend on either.
 """
 
 from __future__ import annotations
@@ -33,11 +44,16 @@ from collections.abc import Callable
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analytics.errors import ValidationError
+from analytics.ingest.matching.bulk import remember_matches
+from analytics.ingest.matching.index import Registry, load_registry
+from analytics.ingest.matching.score import score_addresses
 from analytics.services.auth import hash_password, insert_user
 from analytics.store import db
-from analytics.synthetic import callers, ratings, registry, taskforces, tickets
+from analytics.synthetic import callers, garbled, ratings, registry, taskforces, tickets
 from analytics.synthetic.registry import SUBDISTRICTS
 from analytics.synthetic.taskforces import N_TASKFORCES
 from analytics.synthetic.tickets import END, N_MONTHS
@@ -52,6 +68,7 @@ DEMO_ACCOUNTS: dict[str, tuple[str, str]] = {
 }
 
 Progress = Callable[[float, str], None]
+SIDE_STREAM = 1  # the second random stream: np.random.default_rng((seed, SIDE_STREAM))
 
 
 def _insert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -59,6 +76,49 @@ def _insert(cur: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     cur.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM demo_frame")  # noqa: S608 - our names
     cur.unregister("demo_frame")
+
+
+def _registry_index(communities: pd.DataFrame, compounds: pd.DataFrame, aliases: pd.DataFrame) -> Registry:
+    """The matching's registry index of the demo registry, read from a scratch in-memory store
+    (the demo's own store sees the registry only once its one transaction commits)."""
+    scratch = duckdb.connect()
+    try:
+        for table, frame in (
+            ("subdistricts", pd.DataFrame({"subdistrict": list(SUBDISTRICTS)})),
+            ("communities", communities),
+            ("compounds", compounds[["compound_id", "name", "community", "subdistrict"]]),
+            ("compound_aliases", aliases[["compound_id", "alias"]]),
+        ):
+            scratch.register("registry_frame", frame)
+            scratch.execute(f"CREATE TABLE {table} AS SELECT * FROM registry_frame")  # noqa: S608 - our names
+            scratch.unregister("registry_frame")
+        return load_registry(scratch)
+    finally:
+        scratch.close()
+
+
+def _match_unmatched(registry: Registry, frame: pa.Table) -> tuple[pa.Table, pd.DataFrame]:
+    """Score the addresses of the tickets without a compound as an upload would: the tickets of
+    addresses the matching accepts outright take their compound; returns the tickets and the
+    scored addresses (for address_matches, which the review queue reads)."""
+    no_compound = pc.is_null(frame.column("compound_id"))
+    wanted = pc.unique(pc.filter(frame.column("address"), no_compound)).drop_null().to_pylist()
+    scored = score_addresses(registry, sorted({a.strip() for a in wanted} - {""}))
+    accepted = scored[scored["status"] == "auto"].set_index("address")
+    if accepted.empty:
+        return frame, scored
+    address = pc.utf8_trim_whitespace(frame.column("address"))
+    take = pc.and_(pc.is_in(address, pa.array(accepted.index.tolist(), pa.string())), no_compound)
+    hit = accepted.reindex(pc.filter(address, take).to_pylist())
+    for name, kind in (
+        ("compound_id", pa.string()),
+        ("match_method", pa.string()),
+        ("match_score", pa.float64()),
+    ):
+        values = pa.array(hit[name].tolist(), kind)
+        column = pc.replace_with_mask(frame.column(name).combine_chunks(), take.combine_chunks(), values)
+        frame = frame.set_column(frame.schema.get_field_index(name), name, column)
+    return frame, scored
 
 
 def build_demo(
@@ -84,6 +144,7 @@ def build_demo(
             "store. Give a new store path (--db).",
         )
     rng = np.random.default_rng(seed)
+    side = np.random.default_rng((seed, SIDE_STREAM))
     report(0.02, "生成街道、社区与小区 / registry")
     communities = registry.communities(rng)
     companies = registry.property_companies(rng)
@@ -102,9 +163,11 @@ def build_demo(
     actions = taskforces.actions(rng, task_forces)
     head_scope = ",".join(sorted(task_forces.loc[task_forces["head"] == head, "compound_id"]))
     password_hash = hash_password(DEMO_PASSWORD)
+    registry_index = _registry_index(communities, compounds, aliases)
+    garbled_table = garbled.demo_addresses(seed, compounds, aliases, registry_index)
     with db.transaction(con) as cur:
         batch_id = db.next_id(cur, "seq_batch")
-        frame = tickets.ticket_table(rng, raw, compounds, aliases, batch_id)
+        frame = tickets.ticket_table(rng, raw, compounds, aliases, batch_id, side, garbled_table)
         report(0.6, "写入数据库 / writing the store")
         db.set_setting(cur, "demo", "1")
         db.set_setting(cur, "demo_seed", str(seed))
@@ -112,6 +175,8 @@ def build_demo(
         _insert(cur, "communities", communities)
         _insert(cur, "compounds", compounds)
         _insert(cur, "compound_aliases", aliases.assign(source="registry"))
+        frame, matches = _match_unmatched(registry_index, frame)
+        remember_matches(cur, matches.assign(fresh=True))
         _insert(cur, "compound_ratings", star_ratings)
         _insert(cur, "property_evaluations", evaluations)
         cur.execute(
@@ -121,11 +186,6 @@ def build_demo(
         )
         write_tickets(cur, frame)
         report(0.85, "专班与账号 / task forces and accounts")
-        # the review queue: addresses no compound could be read from
-        cur.execute(
-            "INSERT INTO address_matches (address, status) "
-            "SELECT DISTINCT address, 'unmatched' FROM tickets WHERE compound_id IS NULL AND address IS NOT NULL"
-        )
         _insert(cur, "task_forces", task_forces)
         _insert(cur, "taskforce_actions", actions.assign(logged_at=pd.Timestamp(END)))
         for _ in range(N_TASKFORCES):  # keep the sequences past the ids used here
@@ -150,6 +210,7 @@ def build_demo(
             "tickets": len(frame),
             "tickets_per_year": round(len(frame) * 12 / N_MONTHS),
             "unmatched_tickets": frame.column("compound_id").null_count,
+            "addresses_to_review": int((matches["status"] == "review").sum()),
             "task_forces": len(task_forces),
             "leaders": int(task_forces["leader"].nunique()),
             "ratings": len(star_ratings),

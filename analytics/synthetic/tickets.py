@@ -4,9 +4,10 @@ The demo district's tickets (`draw`): a compound's expected count in a month is 
 persistent rate x category seasonality x shock x noise x a little yearly growth x the month's day
 weights, scaled to about `TICKETS_PER_YEAR`; each ticket gets a day (weekends, holidays, Spring
 Festival), an hour, a category, and a small chance of being invalid or naming no compound.
-`ticket_table` adds ids, text, titles, addresses, due and closing times, resolution,
-satisfaction, handling unit and caller. Simulated districts (`sim_ticket_frame`) place tickets
-uniformly in their month, with plainer text.
+`ticket_table` adds ids, text, titles, addresses, due and closing times, response, resolution
+and satisfaction (by month and subdistrict: analytics.synthetic.service), handling unit and
+caller. Simulated districts (`sim_ticket_frame`) place tickets uniformly in their month, with
+plainer text.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analytics.synthetic import texts
+from analytics.synthetic import service, texts
 from analytics.synthetic.addresses import DISTRICT_PREFIXES, addresses, sim_places
 from analytics.synthetic.callers import phones, repeat_roots, sim_callers
 from analytics.synthetic.categories import CATEGORIES, SIM_CATEGORIES, category_table, sim_category_cum
@@ -123,8 +124,14 @@ def ticket_table(
     compounds: pd.DataFrame,
     aliases: pd.DataFrame,
     batch_id: int,
+    side: np.random.Generator,
+    garbled_table: pd.DataFrame,
 ) -> pa.Table:
-    """The tickets table rows (with the caller's digits in `phone`, hashed on insert)."""
+    """The tickets table rows (with the caller's digits in `phone`, hashed on insert).
+
+    `side` is the demo's second random stream: the service rates and which unmatched tickets
+    carry a garbled address (`garbled_table`, analytics.synthetic.garbled) draw from it, so
+    tuning them leaves what `rng` draws (counts, times, categories, callers) as it was."""
     tickets = tickets.sort_values(["created_at", "comp"], kind="stable").reset_index(drop=True)
     total = len(tickets)
     comp = tickets["comp"].to_numpy()
@@ -142,13 +149,14 @@ def ticket_table(
     )
     ticket_id = join("LS", digits(yyyymmdd * 100000 + np.arange(total) - first_of_day + 1))
 
-    address, text_place = addresses(rng, tickets, compounds, aliases)
+    address, text_place = addresses(rng, tickets, compounds, aliases, side, garbled_table)
     category_names = [c[0] for c in CATEGORIES]
     content = texts.content(rng, cat, text_place, category_names)
     matchable = tickets["matchable"].to_numpy()
     title = texts.titles(rng, cat, pool(compounds["name"], comp), matchable, category_names)
 
-    # closing, due, satisfaction, resolution: compound propensities + category urgency
+    # closing, due, satisfaction, resolution: compound propensities + category urgency, shifted
+    # by month and subdistrict (analytics.synthetic.service, drawn from `side`)
     n_comp = len(compounds)
     resolve_p = rng.beta(*RESOLVE_BETA, n_comp)  # mean ~0.82
     repeat_p = rng.beta(*REPEAT_BETA, n_comp)
@@ -157,17 +165,18 @@ def ticket_table(
     close_hours = rng.gamma(1.4, np.where(urgent, 14.0, 55.0))
     closed = created + (close_hours * 3600).astype("timedelta64[s]")
     end = np.datetime64(END) + np.timedelta64(1, "D")
+    sub = service.subdistrict_index(compounds["subdistrict"])[comp]
+    month = tickets["month"].to_numpy()
+    unanswered = service.unanswered(side, sub, month, START.month, N_MONTHS)
     still_open = (closed >= end) & (created >= end - np.timedelta64(OPEN_AT_END_DAYS, "D"))
-    resolved = rng.random(total) < resolve_p[comp]
+    still_open |= unanswered
+    resolve_p = service.resolve_probability(side, resolve_p[comp], sub, month, START.month, N_MONTHS)
+    resolved = rng.random(total) < resolve_p
     asked = (rng.random(total) < SATISFACTION_ASKED) & ~still_open
     u = rng.random(total)
-    sat_idx = np.where(
-        resolved,
-        np.searchsorted([0.7, 0.92], u, side="right"),
-        np.searchsorted([0.15, 0.45], u, side="right"),
-    )
+    sat_idx = service.satisfaction_level(resolved, u)
     reopened = ~resolved & (rng.random(total) < 0.1) & ~still_open
-    status = np.where(still_open, 1, np.where(reopened, 2, 0))
+    status = np.where(unanswered, 3, np.where(still_open, 1, np.where(reopened, 2, 0)))
 
     # handling unit: the category's primary unit (70%) or its secondary; '{街道}' -> the office
     units = [c[4] for c in CATEGORIES]
@@ -198,7 +207,7 @@ def ticket_table(
             "satisfaction": where(asked, pool(SATISFACTION_LABELS, sat_idx), NULL_STRING),
             "satisfied": pa.array(sat_idx < 2, mask=~asked),
             "resolved": pa.array(resolved, mask=still_open),
-            "status": pool(("已办结", "办理中", "重办后办结"), status),
+            "status": pool(("已办结", "办理中", "重办后办结", service.UNRESPONDED_STATUS), status),
             "handling_unit": handling_unit,
             "is_valid": pa.array(tickets["is_valid"].to_numpy()),
             "reopened": pa.array(reopened),

@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import docx
 import pandas as pd
 import pytest
 from google.protobuf import text_format
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 from analytics.reports import briefing, exports
 from analytics.services import auth, ranking
@@ -63,6 +65,8 @@ PAGES = {
     "profile": "pages/profile.py",
     "upload": "pages/upload.py",
     "admin": "pages/admin.py",
+    "glossary": "pages/glossary.py",
+    "account": "pages/account.py",
 }
 
 
@@ -155,6 +159,10 @@ def files_text(downloads: list[tuple[str, object]]) -> dict[str, str]:
         if name.endswith(".xlsx"):
             sheets = pd.read_excel(io.BytesIO(data), sheet_name=None, header=None, engine="calamine")
             out[name] = "\n".join(df.astype(str).to_csv() for df in sheets.values())
+        elif name.endswith(".docx"):
+            doc = docx.Document(io.BytesIO(data))
+            cells = [c.text for table in doc.tables for row in table.rows for c in row.cells]
+            out[name] = "\n".join([p.text for p in doc.paragraphs] + cells)
         else:
             out[name] = data.decode("utf-8-sig")
     return out
@@ -213,6 +221,8 @@ ALLOWED: list[tuple[str, str, dict[str, str], tuple[tuple[str, str, object], ...
     ("tf1", "taskforces", {"compound": "C003"}, ()),
     ("tf1", "effects", {}, ()),
     ("tf1", "effects", {"compound": "C003"}, ()),
+    ("tf1", "account", {}, ()),
+    ("tf1", "glossary", {}, ()),
     # the other roles, every page they may open: no hash of any kind on screen or in a file
     ("leader1", "overview", {}, ()),
     ("leader1", "ranking", {}, ()),
@@ -295,6 +305,88 @@ def test_forbidden_page_is_not_in_the_menu(store, monkeypatch, username, page) -
     assert PAGES[page] not in menu_pages(at)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(PAGES[page])
+
+
+ONLY_ADMIN = "您无权打开“管理”页面：该页面仅对管理员开放。如需访问，请联系管理员。"
+ONLY_UPLOADERS = "您无权打开“数据上传”页面：该页面仅对分析员、管理员开放。如需访问，请联系管理员。"
+# (user, page address, what that address answers once the user is signed in)
+FORBIDDEN_ADDRESSES: list[tuple[str, str, str]] = [
+    ("leader1", "upload", ONLY_UPLOADERS),
+    ("leader1", "admin", ONLY_ADMIN),
+    ("analyst1", "admin", ONLY_ADMIN),
+    (
+        "tf1",
+        "overview",
+        "您无权打开“总览”页面：该页面仅对区领导、分析员、管理员开放。如需访问，请联系管理员。",
+    ),
+    (
+        "tf1",
+        "ranking",
+        "您无权打开“重点小区排名”页面：该页面仅对区领导、分析员、管理员开放。如需访问，请联系管理员。",
+    ),
+    ("tf1", "upload", ONLY_UPLOADERS),
+    ("tf1", "admin", ONLY_ADMIN),
+]
+
+
+@pytest.mark.parametrize(("username", "page", "message"), FORBIDDEN_ADDRESSES)
+def test_forbidden_address_says_who_may_open_it(
+    store, monkeypatch, downloads, username, page, message
+) -> None:
+    """A bookmark or typed address of a page the role may not open: the login form answers there,
+    and after the login the same address says which roles may open it, with nothing of the page."""
+    monkeypatch.setenv("HOTLINE_DB", str(store.path))
+    at = new_app().switch_page(PAGES[page])  # the address the browser asked for
+    login(at, username)
+    assert [e.value for e in at.error] == [message]
+    assert not at.exception
+    assert not at.dataframe and not at.metric and not at.get("plotly_chart") and not at.get("download_button")
+    assert downloads == []
+    assert menu_pages(at) and PAGES[page] not in menu_pages(at)
+    assert leaks(rendered(at), store, username) == []
+
+
+def unknown_address(at: AppTest, path: str) -> AppTest:
+    """Point the session at a page address of its own (AppTest switches pages by file only)."""
+    at.context["url"] = f"http://localhost:8501/{path}"
+    at._page_hash = calc_hash(path)  # noqa: SLF001 - the hash Streamlit gives an address
+    return at
+
+
+@pytest.mark.parametrize("username", [None, "leader1", "tf1"])
+def test_unknown_address_says_there_is_no_such_page(store, monkeypatch, username) -> None:
+    monkeypatch.setenv("HOTLINE_DB", str(store.path))
+    at = unknown_address(new_app(), "nonexistent")
+    if username is None:
+        at.run()
+        assert [ti.key for ti in at.text_input] == ["login_username", "login_password"]
+    else:
+        login(at, username)
+        assert menu_pages(at)
+        assert not at.dataframe and not at.metric
+    # Markdown: the address is shown literally (escaped), as typed
+    assert [e.value for e in at.error] == ["没有这个页面：\\/nonexistent。请从左侧菜单选择页面。"]
+    assert not at.exception
+
+
+@pytest.mark.parametrize("username", ["tf1", "leader1"])
+def test_data_line_says_how_current_the_data_are(store, monkeypatch, username) -> None:
+    monkeypatch.setenv("HOTLINE_DB", str(store.path))
+    at = login(new_app(), username)
+    con = db.connect(store.path)
+    try:
+        newest = db.query_one(con, "SELECT max(created_at) FROM tickets")
+        batch, loaded = (
+            con.cursor()
+            .execute(
+                "SELECT batch_id, loaded_at FROM ingest_batches WHERE kind = 'tickets' ORDER BY loaded_at DESC"
+            )
+            .fetchone()
+        )
+    finally:
+        con.close()
+    line = f"数据截至 {newest:%Y-%m-%d} · 最近导入 {loaded:%Y-%m-%d %H:%M}（批次 {batch}）"
+    assert line in [c.value for c in at.sidebar.caption]
 
 
 def test_logged_out_entry_shows_only_the_login(store, monkeypatch) -> None:
@@ -456,6 +548,25 @@ def test_download_buttons_only_for_roles_that_may_export(
         con.close()
 
 
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_a_head_gets_no_file_on_any_page(store, monkeypatch, downloads, page) -> None:
+    """Every page address, whether the head may open it or not: no download button, and no file
+    maker left behind on the server (a head may not export; the briefing's district totals and
+    every table stay on the screen of the head's own compounds)."""
+    monkeypatch.setenv("HOTLINE_DB", str(store.path))
+    head = auth.User("tf1", "taskforce", ("C001", "C002"))
+    if auth.can(head, page):
+        at = login(new_app(), "tf1")
+        downloads.clear()
+        at.switch_page(PAGES[page]).run()
+    else:
+        at = login(new_app().switch_page(PAGES[page]), "tf1")  # typed address
+        assert [e.value for e in at.error] and "您无权打开" in at.error[0].value
+    assert not at.exception
+    assert not at.get("download_button") and downloads == []
+    assert leaks(rendered(at), store, "tf1") == []
+
+
 def test_ticket_export_and_briefing_carry_no_caller_hash(store, tmp_path) -> None:
     con = db.connect(store.path)
     try:
@@ -494,9 +605,9 @@ COMPOUND_ID = re.compile(r"(?<![A-Za-z0-9])LS\d{4}(?!\d)")  # not inside a ticke
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory) -> tuple[Path, tuple[str, ...], dict[str, str], list[str]]:
+def demo_store(tmp_path_factory) -> tuple[Path, tuple[str, ...], dict[str, str], list[str], list[int]]:
     """(path, the demo head's scope, the other task-force compounds' id -> name, the names of
-    the head's own task-force compounds)."""
+    the head's own task-force compounds, the ids of the head's task forces)."""
     from analytics.synthetic import demo
 
     path = tmp_path_factory.mktemp("access_demo") / "demo.duckdb"
@@ -513,7 +624,8 @@ def demo_store(tmp_path_factory) -> tuple[Path, tuple[str, ...], dict[str, str],
     # names that are part of an in-scope name (阳光花园 in 阳光花园二期) cannot be told apart
     others = {c: n for c, n in names.items() if c not in scope and not any(n in m for m in mine)}
     assert len(scope) >= 1 and len(others) > 50
-    return path, scope, others, mine
+    own = [int(i) for i in ledger.loc[ledger["compound_id"].isin(scope), "taskforce_id"]]
+    return path, scope, others, mine, own
 
 
 @pytest.mark.parametrize(
@@ -521,22 +633,20 @@ def demo_store(tmp_path_factory) -> tuple[Path, tuple[str, ...], dict[str, str],
     [
         ("taskforces", ()),
         ("taskforces", ("tf_pick",)),
-        ("effects", ()),
-        ("effects", ("ef_pick",)),
+        ("effects", ()),  # a head's effects show every own compound at once, with no picker
         ("profile", ()),
     ],
 )
 def test_demo_head_sees_only_own_task_forces(demo_store, monkeypatch, downloads, page, steps) -> None:
     from analytics.synthetic import demo
 
-    path, scope, others, mine = demo_store
+    path, scope, others, mine, own = demo_store
     monkeypatch.setenv("HOTLINE_DB", str(path))
     at = new_app()
     login(at, demo.DEMO_ACCOUNTS["taskforce"][0], demo.DEMO_PASSWORD)
     at.switch_page(PAGES[page]).run()
     for key in steps:
-        box = at.selectbox(key=key)
-        box.select_index(len(box.options) - 1).run()  # the last of the head's compounds
+        at.selectbox(key=key).set_value(own[-1]).run()  # the last of the head's task forces
     assert not errors_of(at), errors_of(at)
     texts = {"page": rendered(at), **files_text(downloads)}
     shown = {where: set(COMPOUND_ID.findall(text)) for where, text in texts.items()}

@@ -22,34 +22,44 @@ from tests.fixtures.apptest import (
     menu_pages,
     new_app,
 )
+from tests.fixtures.cookies import cookie_written, signed_in_by
 
 REFUSED = text("login_failed")  # one answer for unknown, wrong and locked
 ALL_PAGES = [
+    "pages/account.py",
     "pages/admin.py",
     "pages/effects.py",
+    "pages/glossary.py",
     "pages/overview.py",
     "pages/profile.py",
     "pages/ranking.py",
     "pages/taskforces.py",
     "pages/upload.py",
 ]
+EVERYONE = ["pages/account.py", "pages/glossary.py"]  # every role: own password, the glossary
 MENUS = {
-    "leader1": [
-        "pages/effects.py",
-        "pages/overview.py",
-        "pages/profile.py",
-        "pages/ranking.py",
-        "pages/taskforces.py",
-    ],
-    "analyst1": [
-        "pages/effects.py",
-        "pages/overview.py",
-        "pages/profile.py",
-        "pages/ranking.py",
-        "pages/taskforces.py",
-        "pages/upload.py",
-    ],
-    "tf1": ["pages/effects.py", "pages/profile.py", "pages/taskforces.py"],
+    "leader1": sorted(
+        [
+            *EVERYONE,
+            "pages/effects.py",
+            "pages/overview.py",
+            "pages/profile.py",
+            "pages/ranking.py",
+            "pages/taskforces.py",
+        ]
+    ),
+    "analyst1": sorted(
+        [
+            *EVERYONE,
+            "pages/effects.py",
+            "pages/overview.py",
+            "pages/profile.py",
+            "pages/ranking.py",
+            "pages/taskforces.py",
+            "pages/upload.py",
+        ]
+    ),
+    "tf1": sorted([*EVERYONE, "pages/effects.py", "pages/profile.py", "pages/taskforces.py"]),
     "admin1": ALL_PAGES,
 }
 
@@ -260,6 +270,8 @@ def test_first_start_builds_the_demo_and_says_so(tmp_path: Path, monkeypatch) ->
     finally:
         con.close()
     assert any("演示数据" in w.value for w in at.sidebar.warning)  # on every page
+    line = [c.value for c in at.sidebar.caption if c.value.startswith("数据截至")]
+    assert len(line) == 1 and line[0].endswith(" · 演示数据（虚构）"), line
 
 
 OIDC_SECRETS = {
@@ -315,3 +327,49 @@ def test_phone_numbers_are_masked(text, shown) -> None:
     from ui.widgets import mask_phones
 
     assert mask_phones(text) == shown
+
+
+# ------------------------------------------------------------ remembered sessions, data line
+
+
+def test_login_writes_a_signed_expiring_cookie(fixture, tmp_path, monkeypatch) -> None:
+    path = copy_store(fixture, tmp_path)
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    app = login(new_app(), "tf1")
+    value, max_age = cookie_written(app)
+    assert max_age == 60 * 60  # the idle limit: the browser drops it then too
+    assert signed_in_by(path, value) == "tf1"
+    app.run()  # within the minute: the same cookie, not a new one on every click
+    assert cookie_written(app) == (value, max_age)
+
+
+def test_logout_removes_the_cookie_and_kills_every_copy(fixture, tmp_path, monkeypatch) -> None:
+    path = copy_store(fixture, tmp_path)
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    app = login(new_app(), "leader1")
+    copied, _ = cookie_written(app)
+    other_tab = login(new_app(), "leader1")
+    app.sidebar.button(key="logout_button").click().run()
+    assert menu_pages(app) == []
+    assert cookie_written(app) == ("", 0)  # removed from this browser
+    assert signed_in_by(path, copied) is None  # and a copy taken before the logout is dead
+    other_tab.run()  # the same account's other open session ends with it
+    assert menu_pages(other_tab) == []
+    assert "已在别处退出登录" in other_tab.warning[0].value
+    app.run()
+    assert cookie_written(app) is None  # removed once, not on every run of the login page
+
+
+def test_no_cookie_for_a_signed_out_session(app: AppTest) -> None:
+    app.run()
+    assert cookie_written(app) is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"), [("zh", "尚无工单数据 · 尚无导入记录"), ("en", "No tickets yet · no import yet")]
+)
+def test_data_line_without_tickets(app: AppTest, lang: str, line: str) -> None:
+    app.run()
+    app.sidebar.toggle(key="ui_lang_en").set_value(lang == "en").run()
+    login(app, "leader1")
+    assert line in [c.value for c in app.sidebar.caption]

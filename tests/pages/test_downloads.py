@@ -120,6 +120,7 @@ def test_dashboard_turns_it_off_even_without_the_config_file(store_path) -> None
 FILES = [
     ("leader1", "pages/overview.py", "上升前十_", ".csv"),  # a table's CSV (render_table)
     ("leader1", "pages/overview.py", "上升前十_", ".xlsx"),  # a table's workbook
+    ("leader1", "pages/overview.py", "月度通报_", ".docx"),  # the briefing as a Word document
     ("leader1", "pages/overview.py", "月度通报_", ".xlsx"),  # the briefing workbook
     ("leader1", "pages/overview.py", "月度通报_", ".html"),  # the printable briefing
     ("analyst1", "pages/upload.py", "import_batches", ".csv"),  # upload history

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -55,11 +57,17 @@ def with_store(path, fn):
 def test_admin_page_lists_users_and_tables(store_path) -> None:
     at = open_admin()
     assert not errors_of(at), errors_of(at)
-    users = frame_with(at, "username", "role")
-    assert sorted(users["username"]) == sorted(USERS)
-    assert "password_hash" not in users.columns
-    counts = frame_with(at, "table", "rows").set_index("table")["rows"]
-    assert counts["tickets"] == TICKETS_STORED
+    users = frame_with(at, "用户名", "角色", "负责小区", "连续失败次数", "锁定至", "创建时间")
+    assert sorted(users["用户名"]) == sorted(USERS)
+    shown = users.set_index("用户名")
+    assert shown.loc["tf1", "角色"] == "专班组长"
+    assert shown.loc["tf1", "负责小区"] == "锦绣花园、阳光家园（2 个）"
+    assert shown.loc["leader1", "负责小区"] == "全部小区"
+    assert set(shown["锁定至"]) == {"未锁定"}
+    assert all(len(v) == len("2025-01-03 10:21") for v in shown["创建时间"])  # a time, not a timestamp dump
+    assert not users.astype(str).apply(lambda col: col.str.contains("argon2|None|nan|NaT")).any().any()
+    counts = frame_with(at, "数据表", "行数").set_index("数据表")["行数"]
+    assert counts["工单"] == TICKETS_STORED
     assert at.download_button(key="ad_backup_download").proto.label.startswith("下载备份")
 
 
@@ -107,17 +115,133 @@ def test_reset_password_then_login(store_path) -> None:
     assert "pages/overview.py" in menu_pages(fresh)
 
 
+def role_pick(at: AppTest):
+    """The role form's widgets are keyed by the account they were loaded from."""
+    return next(box for box in at.selectbox if box.key.startswith("ad_role_pick_"))
+
+
+def scope_pick(at: AppTest):
+    return next(box for box in at.multiselect if box.key.startswith("ad_role_scope_"))
+
+
+def submit_role(at: AppTest) -> AppTest:
+    return next(b for b in at.form_submit_button if b.label == "修改角色").click().run()
+
+
+def pick_user(at: AppTest, username: str) -> AppTest:
+    return at.selectbox(key="ad_target").set_value(username).run()
+
+
+def access(path, username: str) -> tuple[str, tuple[str, ...] | None]:
+    user = with_store(path, lambda con: auth.get_user(con, username))
+    return user.role, user.compound_scope
+
+
+def role_changes(path) -> list[dict]:
+    rows = with_store(path, lambda con: backup.audit_log(con, action="set_role"))
+    return [json.loads(d) for d in rows["detail"]]
+
+
+@pytest.mark.parametrize(
+    ("username", "role", "scope"),
+    [("tf1", "taskforce", ["C001", "C002"]), ("leader1", "leader", []), ("admin1", "admin", [])],
+)
+def test_role_form_loads_the_chosen_users_role_and_scope(store_path, username, role, scope) -> None:
+    at = pick_user(open_admin(), "analyst1")  # another user first: switching must reload the form
+    assert (role_pick(at).value, scope_pick(at).value) == ("analyst", [])
+    pick_user(at, username)
+    assert (role_pick(at).value, scope_pick(at).value) == (role, scope)
+
+
+@pytest.mark.parametrize("username", list(USERS))
+def test_role_form_submitted_unchanged_changes_nothing(store_path, username) -> None:
+    before = with_store(store_path, db.table_counts)
+    at = submit_role(pick_user(open_admin(), username))
+    assert not errors_of(at), errors_of(at)
+    assert [i.value for i in at.info] == ["未作修改：角色和负责小区与当前相同。"]
+    assert not at.success and not at.warning
+    assert access(store_path, username) == (USERS[username][0], tuple(USERS[username][1] or ()) or None)
+    assert role_changes(store_path) == []
+    after = with_store(store_path, db.table_counts)
+    assert after["audit_log"] == before["audit_log"] + 1  # only the admin's own login
+
+
+# (user, new role, new scope, widens?, the access written)
+CHANGES = [
+    ("tf1", "taskforce", ["C001"], False, ("taskforce", ("C001",))),  # fewer compounds
+    ("analyst1", "leader", [], False, ("leader", None)),  # fewer permissions
+    ("tf1", "taskforce", ["C001", "C002", "C003"], True, ("taskforce", ("C001", "C002", "C003"))),
+    ("tf1", "leader", [], True, ("leader", None)),  # scope dropped: the whole district
+    ("leader1", "analyst", [], True, ("analyst", None)),  # uploads
+    ("leader1", "admin", [], True, ("admin", None)),
+]
+
+
+@pytest.mark.parametrize(("username", "role", "scope", "widens", "written"), CHANGES)
+def test_role_change_that_widens_waits_for_confirmation(
+    store_path, username, role, scope, widens, written
+) -> None:
+    old = access(store_path, username)
+    at = pick_user(open_admin(), username)
+    role_pick(at).set_value(role)
+    scope_pick(at).set_value(scope)
+    submit_role(at)
+    assert not errors_of(at), errors_of(at)
+    if widens:
+        assert access(store_path, username) == old and role_changes(store_path) == []  # not yet
+        assert "会扩大" in at.warning[0].value
+        at.button(key="ad_widen_confirm").click().run()
+    assert not errors_of(at), errors_of(at)
+    assert f"用户“{username}”的角色已更新。" in [s.value for s in at.success]
+    assert access(store_path, username) == written
+    change = role_changes(store_path)
+    assert len(change) == 1
+    assert (change[0]["old_role"], change[0]["role"]) == (old[0], role)
+    assert (role_pick(at).value, scope_pick(at).value) == (role, list(written[1] or ()))  # reloaded
+
+
+def test_widening_change_can_be_cancelled(store_path) -> None:
+    at = pick_user(open_admin(), "tf1")
+    role_pick(at).set_value("leader")
+    submit_role(at)
+    at.button(key="ad_widen_cancel").click().run()
+    assert [s.value for s in at.success] == ["已取消，未作修改。"]
+    assert access(store_path, "tf1") == ("taskforce", ("C001", "C002"))
+    assert role_changes(store_path) == []
+    assert not at.get("button") or "ad_widen_confirm" not in [b.key for b in at.button]
+
+
 def test_change_role_gives_new_menu_on_next_click(store_path) -> None:
     leader = new_app()
     login(leader, "leader1")
     assert "pages/upload.py" not in menu_pages(leader)
-    at = open_admin()
-    at.selectbox(key="ad_target").set_value("leader1").run()
-    at.selectbox(key="ad_role_pick").set_value("analyst")
-    next(b for b in at.form_submit_button if b.label == "修改角色").click().run()
+    at = pick_user(open_admin(), "leader1")
+    role_pick(at).set_value("analyst")
+    submit_role(at)
+    at.button(key="ad_widen_confirm").click().run()
     assert "用户“leader1”的角色已更新。" in [s.value for s in at.success]
     leader.run()  # the signed-in user's next click re-reads the role
     assert "pages/upload.py" in menu_pages(leader)
+
+
+def test_audit_log_reads_as_words(store_path) -> None:
+    at = pick_user(open_admin(), "tf1")
+    role_pick(at).set_value("leader")
+    submit_role(at)
+    at.button(key="ad_widen_confirm").click().run()
+    at.selectbox(key="ad_audit_action").set_value("set_role").run()
+    log = frame_with(at, "时间", "操作人", "操作", "详情")
+    assert log.iloc[0].tolist()[1:] == [
+        "admin1",
+        "修改角色",
+        "tf1：专班组长（2 个小区：锦绣花园、阳光家园） → 区领导（全部小区）",
+    ]
+    assert at.selectbox(key="ad_audit_action").format_func("set_role") == "修改角色"
+    at.selectbox(key="ad_audit_action").set_value("").run()
+    everything = frame_with(at, "时间", "操作人", "操作", "详情")
+    assert not everything["操作"].str.contains(r"[a-z_]{3,}").any()  # no action code left as it is
+    assert not everything["详情"].str.contains('[{}"]').any()  # no JSON
+    assert not everything["详情"].str.contains(r"\b[a-z]+_[a-z_]+\b").any()  # no field left as its code
 
 
 def test_delete_needs_confirmation(store_path) -> None:
@@ -135,12 +259,12 @@ def test_delete_needs_confirmation(store_path) -> None:
 def test_audit_log_filter(store_path) -> None:
     at = open_admin()
     at.selectbox(key="ad_audit_action").set_value("login").run()
-    log = frame_with(at, "logged_at", "action", "detail")
-    assert set(log["action"]) == {"login"}
-    assert "admin1" in set(log["user"])
+    log = frame_with(at, "时间", "操作人", "操作", "详情")
+    assert set(log["操作"]) == {"登录"}
+    assert "admin1" in set(log["操作人"])
     at.selectbox(key="ad_audit_user").set_value("fixture").run()
-    at.selectbox(key="ad_audit_action").set_value("（全部）").run()
-    assert frame_with(at, "logged_at", "action")["user"].unique().tolist() == ["fixture"]
+    at.selectbox(key="ad_audit_action").set_value("").run()  # every action
+    assert frame_with(at, "时间", "操作").loc[:, "操作人"].unique().tolist() == ["fixture"]
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,6 +16,7 @@ from tests.fixtures.apptest import (
     errors_of,
     login,
     new_app,
+    table_with,
 )
 
 PAGE = "pages/profile.py"
@@ -57,12 +62,59 @@ def test_profile_numbers(fixture, monkeypatch, username, compound, households, t
 def test_taskforce_and_rank_history(fixture, monkeypatch) -> None:
     at = open_profile(fixture, monkeypatch, "analyst1", TASKFORCE_COMPOUND)
     assert not errors_of(at), errors_of(at)
-    frames = [df.value for df in at.dataframe]
-    ledger = next(v for v in frames if "leader" in v.columns)
-    assert ledger["leader"].tolist() == ["王区长"]
-    history = next(v for v in frames if "rank" in v.columns and "snapshot_id" in v.columns)
-    assert history["rank"].tolist() == [1]  # most tickets per household of the five
+    ledger = table_with(at, "包保领导")
+    assert ledger["包保领导"].tolist() == ["王区长"]
+    assert ledger["进驻日期"].tolist() == [date(2024, 7, 1)]
+    history = table_with(at, "排名区间（90%）")
+    assert history["排名"].tolist() == [1]  # most tickets per household of the five
+    assert history["排名窗口"].tolist() == ["2024-01 至 2024-12"]
+    assert history["进入前列概率"].str.fullmatch(r"\d+\.\d%").all()
     assert "近 180 天热点问题" in [s.value for s in at.subheader]
+
+
+# the profile's tables as a report reads: Chinese headers, 是/否, dates without a midnight time,
+# no None/nan, no long decimals; the numbers are the ones the page is about
+@pytest.mark.parametrize(
+    ("header", "readable"),
+    [
+        ("重复诉求", lambda column: set(column) <= {"是", "否"}),
+        ("同一来电人再次来电", lambda column: set(column) <= {"是", "否"}),
+        ("仍未办结", lambda column: set(column) <= {"是", "否"}),
+        ("满足撤出条件", lambda column: set(column) <= {"是", "否"}),
+        (
+            "办结时间",
+            lambda column: column.str.fullmatch(r"—|\d{4}-\d{2}-\d{2} \d{2}:\d{2}").all(),
+        ),  # open: —
+        ("持续天数", lambda column: pd.api.types.is_integer_dtype(column)),
+        ("进驻前月均", lambda column: (column.round(1) == column).all()),
+        ("评定期", lambda column: column.str.fullmatch(r"\d{4}年[上下]半年").all()),
+    ],
+)
+def test_profile_tables_read_like_a_report(district, monkeypatch, header, readable) -> None:
+    monkeypatch.setenv("HOTLINE_DB", str(district.path))
+    at = new_app()
+    login(at, "analyst1")
+    at.query_params["compound"] = district.treated[0]
+    at.switch_page(PAGE).run()
+    assert not errors_of(at), errors_of(at)
+    assert readable(table_with(at, header)[header])
+    for df in at.dataframe:
+        headers = [str(c) for c in df.value.columns]
+        assert [h for h in headers if re.fullmatch(r"[a-z_]+", h)] == []
+        cells = df.value.astype(str).to_numpy().ravel().tolist()
+        assert [c for c in cells if c in ("None", "nan", "NaT", "<NA>")] == []
+        assert [c for c in cells if re.search(r"\d\.\d{3,}", c)] == []
+
+
+def test_ticket_totals_say_what_they_count(district, monkeypatch) -> None:
+    monkeypatch.setenv("HOTLINE_DB", str(district.path))
+    at = new_app()
+    login(at, "leader1")
+    at.query_params["compound"] = district.treated[0]
+    at.switch_page(PAGE).run()
+    total = next(m for m in at.metric if m.label == "工单总数")
+    assert re.fullmatch(r"\d{1,3}(,\d{3})*", total.value) and "有效工单" in total.proto.help
+    assert any(re.match(r"共 \d{1,3}(,\d{3})* 条有效工单", c.value) for c in at.caption)
 
 
 def test_no_phone_number_or_caller_hash_is_shown(fixture, monkeypatch) -> None:
@@ -102,3 +154,11 @@ def test_query_parameter_refused(fixture, monkeypatch, username, compound, messa
     assert [e.value for e in at.error] == [message]
     assert not at.exception
     assert not at.metric  # nothing of the compound leaked
+
+
+@pytest.mark.parametrize("username", ["leader1", "tf1"])
+def test_glossary_is_one_click_away(fixture, monkeypatch, username) -> None:
+    at = open_profile(fixture, monkeypatch, username)
+    assert [link.proto.label for link in at.main.get("page_link") if link.proto.page == "glossary"] == [
+        "名词解释"
+    ]

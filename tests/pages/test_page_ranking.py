@@ -1,4 +1,6 @@
-"""重点小区排名 page: the ranking matches analytics, weights, snapshots and task-force creation."""
+"""重点小区排名 page: the ranking matches analytics, the rank chart names every compound with the
+interval the ranking computes, a picked compound opens its profile, the page reads like a report,
+weights, snapshots and task-force creation."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import shutil
 
 import pytest
 
+from analytics.models.ranking.score import RANK_INTERVAL
 from analytics.reports.text import text
 from analytics.services import ranking
 from analytics.store import db
@@ -16,6 +19,10 @@ from tests.fixtures.apptest import (
     open_as,
     table_with,
 )
+from tests.fixtures.page_text import problems, store_values
+from ui.i18n import LANG_KEY
+
+CHART_ROWS = 80  # the rank chart draws the first 80 compounds
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +51,55 @@ def test_first_compound_and_intervals_match_the_ranking(app, expected):
     assert table["小区编号"].iloc[0] == expected["compound_id"].iloc[0]
     assert len(table) == len(expected)
     assert list(table["排名区间上限"].head(5)) == list(expected["rank_high"].head(5))
+    # shares as percentages with one decimal, the chance of making the list as a bar of 0-100%
+    assert list(table["重复来电占比（%）"].head(3)) == list((expected["repeat_share"].head(3) * 100).round(1))
+    p_top = next(df for df in at.dataframe if "综合得分" in df.value.columns)
+    config = json.loads(p_top.proto.columns)["进入前65名概率（%）"]
+    assert config["type_config"]["type"] == "progress" and config["type_config"]["max_value"] == 100
     assert text("rk_weights_default") in [i.value for i in at.info]
     # the rank chart draws error bars
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert fig["data"][0]["error_x"]["symmetric"] is False
+
+
+def test_the_rank_chart_names_every_compound_and_says_the_interval_the_caption_says(app, expected):
+    at = open_page(app, "leader1")
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    rows = min(CHART_ROWS, len(expected))
+    names = fig["data"][0]["y"]
+    assert names == [
+        f"{r}. {n}" for r, n in zip(expected["rank"].head(rows), expected["name"].head(rows), strict=True)
+    ]
+    assert fig["layout"]["yaxis"]["dtick"] == 1 and fig["layout"]["height"] >= 22 * rows
+    # what the ranking computes (a 90% interval) is what the title and the caption say
+    level = round((RANK_INTERVAL[1] - RANK_INTERVAL[0]) * 100)
+    assert f"{level}% 区间" in fig["layout"]["title"]["text"]
+    note = next(c.value for c in at.caption if c.value.startswith("排名区间为"))
+    assert note.startswith(f"排名区间为 {level}% 区间")
+    shown = [fig["layout"]["title"]["text"], note, *(s.proto.help for s in at.subheader)]
+    assert not any("95%" in s for s in shown)
+
+
+@pytest.mark.parametrize("table_key, row", [("rk_table_df", 2), ("rk_peer_df", 1)], ids=["ranking", "peers"])
+def test_a_compound_picked_in_a_table_opens_its_profile(app, expected, table_key, row):
+    at = open_page(app, "leader1")
+    at.session_state[table_key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert errors_of(at) == []
+    assert at.title[0].value == "小区档案"
+    assert at.query_params["compound"] == expected["compound_id"].iloc[row]
+    assert at.selectbox(key="prof_pick").value == expected["compound_id"].iloc[row]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_ranking_reads_like_a_report(app, district, lang):
+    at = open_page(app, "leader1")
+    at.toggle(key=LANG_KEY).set_value(lang == "en").run()
+    assert errors_of(at) == []
+    assert problems(at, lang, store_values(district.path)) == []
+    # a size band is worded, so no table masks it as if it were a phone number
+    peers = table_with(at, "同类组" if lang == "zh" else "Peer group")
+    assert not peers.iloc[:, 2].str.contains(r"\*").any()
 
 
 def test_changing_the_weights_changes_the_sentence(app):

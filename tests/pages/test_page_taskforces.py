@@ -1,16 +1,21 @@
-"""专班跟踪 page: the ledger by role and scope, one compound's series, logging an action."""
+"""专班跟踪 page: the ledger by role and scope, exit reviews and their reminders, this month's
+surge alerts, click-through to the 小区档案, one compound's series, logging an action."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.runtime.media_file_manager import MediaFileManager
 
 from analytics.services import effects
+from analytics.services.taskforces import records
 from analytics.store import db, results
 from tests.fixtures.apptest import (
     errors_of,
@@ -31,6 +36,39 @@ def ledger_rows(at) -> int:
 
 def metric(at, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def copy_district(district, folder: Path) -> Path:
+    path = folder / "store.duckdb"
+    shutil.copy(district.path, path)
+    return path
+
+
+def compound_names(path: Path) -> dict[str, str]:
+    con = db.connect(path)
+    try:
+        return dict(db.query_df(con, "SELECT compound_id, name FROM compounds").itertuples(index=False))
+    finally:
+        con.close()
+
+
+def pick_row(at, header: str, row: int):
+    """Pick a row of the table headed `header` as a reader's click does, and run the page
+    (AppTest offers no call for a table's selection, so the click's widget state is sent)."""
+    table = next(df for df in at.dataframe if header in df.value.columns)
+    states = at._tree.get_widget_states()  # noqa: SLF001 - the states the next run sends
+    click = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    states.widgets.append(WidgetState(id=table.proto.id, string_value=json.dumps(click)))
+    return at._run(states)  # noqa: SLF001
+
+
+def profile_links(at) -> dict[str, str]:
+    """label -> query string of every link to the 小区档案 on the page (the menu's own excluded)."""
+    return {
+        link.proto.label: link.proto.query_string
+        for link in at.main.get("page_link")
+        if link.proto.page == "profile" and link.proto.query_string
+    }
 
 
 @pytest.mark.parametrize(
@@ -191,3 +229,183 @@ def test_hot_issue_text_never_shows_raw_numbers(
         text = payload_text(name, make)
         assert "电梯困人" in text, name
         assert [n for n in RAW_NUMBERS if n in text] == [], name
+
+
+# --- the ledger reads like a report and leads to each compound's profile ------------------------
+
+
+def test_ledger_reads_like_a_report(app):
+    at = open_page(app, "leader1")
+    ledger = table_with(at, "专班编号")
+    assert set(ledger["满足撤出条件"]) <= {"是", "否"}
+    assert set(ledger["状态"]) <= {"进驻", "整改中", "已转化", "撤出"}
+    assert (ledger["进驻前月均"].round(1) == ledger["进驻前月均"]).all()
+    assert set(ledger["撤出日期"]) == {"—"}  # still in place: no date, and no "NaT"
+    assert ledger["距评估"].str.fullmatch(r"已逾期 \d+ 天|还有 \d+ 天|今天到期|已撤出").all()
+    assert "None" not in ledger.astype(str).to_numpy()
+
+
+@pytest.mark.parametrize(("username", "row"), [("leader1", 2), ("leader1", 0), ("tf1", 1)])
+def test_a_picked_ledger_row_opens_its_profile(app, username, row):
+    at = open_page(app, username)
+    wanted = table_with(at, "专班编号")["小区编号"].iloc[row]
+    at = pick_row(at, "专班编号", row)
+    assert errors_of(at) == []
+    assert at.title[0].value == "小区档案"
+    assert at.query_params["compound"] == wanted
+    assert wanted in at.header[0].value
+
+
+def test_the_chosen_compound_links_to_its_profile(app, district):
+    at = open_page(app, "tf1")
+    second = table_with(at, "专班编号").iloc[1]
+    at.selectbox(key="tf_pick").select(int(second["专班编号"])).run()
+    assert profile_links(at) == {"打开小区档案": f"compound={second['小区编号']}"}
+    assert second["小区编号"] == district.head_scope[1]
+
+
+# --- surge alerts: this month's, among the compounds on the page, each linking to its profile ---
+
+
+@pytest.fixture(scope="module")
+def surging(district, tmp_path_factory) -> Path:
+    """The district with a burst of complaints in the last month in one of tf1's compounds and
+    one of tf2's."""
+    path = copy_district(district, tmp_path_factory.mktemp("surging"))
+    con = db.connect(path)
+    try:
+        newest = pd.Timestamp(db.query_one(con, "SELECT max(created_at) FROM tickets"))
+        day = newest.to_period("M").start_time + pd.Timedelta(days=10)
+        with db.transaction(con) as cur:
+            for compound_id in (district.head_scope[0], district.treated[2]):
+                for k in range(200):
+                    cur.execute(
+                        "INSERT INTO tickets (ticket_id, created_at, content, category, compound_id, is_valid, "
+                        "batch_id) VALUES (?, ?, '楼道污水外溢', '环境卫生', ?, TRUE, 1)",
+                        [f"SURGE-{compound_id}-{k}", day + pd.Timedelta(minutes=60 * k), compound_id],
+                    )
+    finally:
+        con.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("username", "surging_rows"),
+    [
+        ("tf1", [0]),  # their own compound, not tf2's
+        ("leader1", [0, 2]),  # every task force on the page
+    ],
+)
+def test_surges_are_listed_with_reasons_and_links(surging, district, monkeypatch, username, surging_rows):
+    monkeypatch.setenv("HOTLINE_DB", str(surging))
+    at = open_page(new_app(), username)
+    assert errors_of(at) == []
+    names = compound_names(surging)
+    treated = [district.head_scope[0], district.treated[1], district.treated[2]]
+    links = {q: label for label, q in profile_links(at).items() if "本月" in label}
+    assert sorted(links) == sorted(f"compound={treated[r]}" for r in surging_rows)
+    for query, label in links.items():
+        compound_id = query.removeprefix("compound=")
+        assert label.startswith(names[compound_id]) and "主要类别：环境卫生" in label
+    help_line = next(h.proto.help for h in at.subheader if h.value == "本月异常上升")
+    assert "q 值" in help_line and "Benjamini-Hochberg" in help_line
+
+
+def test_no_surge_says_so(app):
+    at = open_page(app, "tf1")
+    assert any(c.value.endswith("这些小区没有异常上升。") for c in at.caption)
+    assert [label for label in profile_links(at) if "本月" in label] == []
+
+
+# --- exit reviews: planned dates, days left, reminders, editing -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "days", "named", "not_named", "headline"),
+    [
+        # days from today to the planned review of tf1's two task forces
+        ("tf1", (5, 60), [0], [1], "0 个专班的评估已逾期，1 个将在 14 天内到期"),
+        ("tf1", (-3, 14), [0, 1], [], "1 个专班的评估已逾期，1 个将在 14 天内到期"),
+        ("tf1", (15, 90), None, [0, 1], None),  # nothing due: no reminder at all
+        # leaders see every task force's reviews; the other four follow the rule's cycle (every
+        # exit-rule months from the start), none of them overdue
+        ("leader1", (5, 60), [0], [1], "0 个专班的评估已逾期，"),
+    ],
+)
+def test_reminders_name_the_reviews_due(
+    district, tmp_path, monkeypatch, username, days, named, not_named, headline
+):
+    path = copy_district(district, tmp_path)
+    today = dt.date.today()
+    con = db.connect(path)
+    try:
+        ledger = records.ledger(con, compound_scope=district.head_scope)
+        for compound_id, offset in zip(district.head_scope, days, strict=True):
+            tf_id = int(ledger.loc[ledger["compound_id"] == compound_id, "taskforce_id"].iloc[0])
+            records.set_review_date(con, tf_id, today + dt.timedelta(days=offset), user="analyst1")
+    finally:
+        con.close()
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    at = open_page(new_app(), username)
+    assert errors_of(at) == []
+    names = compound_names(path)
+    reminders = [w.value for w in at.warning if "撤出评估提醒" in w.value]
+    if named is None:
+        assert reminders == []
+    else:
+        (reminder,) = reminders
+        assert headline in reminder
+        for i in named:
+            when = f"已逾期 {-days[i]} 天" if days[i] < 0 else f"还有 {days[i]} 天"
+            due = today + dt.timedelta(days=days[i])
+            assert (
+                f"{names[district.head_scope[i]]}（{district.head_scope[i]}）：{when}（{due:%Y-%m-%d}）"
+                in reminder
+            )
+    for i in not_named:
+        assert all(names[district.head_scope[i]] not in r for r in reminders)
+    ledger = table_with(at, "专班编号").set_index("小区编号")
+    assert ledger.loc[district.head_scope[0], "撤出评估日期"] == today + dt.timedelta(days=days[0])
+
+
+@pytest.mark.parametrize(
+    ("username", "may_edit"), [("analyst1", True), ("admin1", True), ("leader1", False), ("tf1", False)]
+)
+def test_who_may_plan_a_review(app, username, may_edit):
+    at = open_page(app, username)
+    assert bool([d for d in at.date_input if d.key.startswith("tf_review_date_")]) is may_edit
+
+
+def test_analyst_moves_a_review_and_it_is_audited(district, tmp_path, monkeypatch):
+    path = copy_district(district, tmp_path)
+    monkeypatch.setenv("HOTLINE_DB", str(path))
+    at = open_page(new_app(), "analyst1")
+    planned = dt.date.today() + dt.timedelta(days=9)
+    at.date_input(key="tf_review_date_1").set_value(planned)  # the first task force, shown first
+    at.button(key="tf_review_save").click().run()
+    assert errors_of(at) == []
+    assert f"撤出评估日期已改为 {planned:%Y-%m-%d}。" in [s.value for s in at.success]
+    assert any("还有 9 天" in w.value for w in at.warning)  # the reminder follows at once
+    con = db.connect(path)
+    try:
+        stored = db.query_one(con, "SELECT review_date FROM task_forces WHERE taskforce_id = 1")
+        audit = db.query_df(
+            con, "SELECT \"user\", detail FROM audit_log WHERE action = 'taskforces.set_review_date'"
+        )
+    finally:
+        con.close()
+    assert stored == planned
+    assert list(audit["user"]) == ["analyst1"]
+    assert json.loads(audit["detail"].iloc[0]) == {
+        "taskforce_id": 1,
+        "from": None,
+        "to": f"{planned:%Y-%m-%d}",
+    }
+
+
+@pytest.mark.parametrize("username", ["leader1", "tf1"])
+def test_glossary_is_one_click_away(app, username):
+    at = open_page(app, username)
+    assert [link.proto.label for link in at.main.get("page_link") if link.proto.page == "glossary"] == [
+        "名词解释"
+    ]

@@ -8,6 +8,7 @@ test's temporary folder. Uses the system Chromium only; never downloads a browse
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -37,6 +38,8 @@ PAGE_TITLES = {
     "profile": "小区档案",
     "upload": "数据上传",
     "admin": "管理",
+    "glossary": "名词解释",
+    "account": "账户",
 }
 # every link and image target in the page, plotly's SVG links (xlink:href) included
 LINKS_JS = """() => Array.from(document.querySelectorAll('a, img, image')).map(e => e.getAttribute('href')
@@ -154,6 +157,99 @@ def test_forbidden_page_address_is_refused(server, browser, tmp_path, username: 
         assert not page.query_selector('[data-testid="stException"]')
     finally:
         page.close()
+
+
+def session_cookies(context) -> list[dict]:
+    return [c for c in context.cookies() if c["name"] == "hotline_session"]
+
+
+def wait_signed_in(page) -> None:
+    page.wait_for_selector(MENU_LINK, timeout=PAGE_TIMEOUT_MS)
+    wait_for_run(page)
+
+
+def wait_login_form(page) -> None:
+    page.get_by_label("用户名").wait_for(timeout=PAGE_TIMEOUT_MS)
+    wait_for_run(page)
+
+
+def test_session_survives_reload_and_pasted_link_until_logout(server, browser, tmp_path) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        log_in(page, server, "analyst1")
+        page.wait_for_function("document.cookie.includes('hotline_session=')", timeout=PAGE_TIMEOUT_MS)
+        (cookie,) = session_cookies(context)
+        assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+        assert 55 * 60 < cookie["expires"] - time.time() <= 60 * 60  # the idle limit
+        page.reload()  # F5
+        wait_signed_in(page)
+        assert page.get_by_label("用户名").count() == 0
+        pasted = context.new_page()  # a link pasted into another tab
+        pasted.goto(f"{server}/profile?compound=C002")
+        wait_signed_in(pasted)
+        assert "阳光家园（C002）" in pasted.locator("h2").first.inner_text()
+        page.screenshot(path=str(tmp_path / "reloaded.png"), full_page=True)
+        page.locator(SIDEBAR).get_by_role("button", name="退出登录").click()
+        wait_login_form(page)
+        page.wait_for_function("!document.cookie.includes('hotline_session=')", timeout=PAGE_TIMEOUT_MS)
+        assert session_cookies(context) == []
+        page.reload()
+        wait_login_form(page)
+        assert page.locator(MENU_LINK).count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda value: value[:-1] + ("0" if value[-1] != "0" else "1"),  # another signature
+        lambda value: "dGYx" + value[value.index("|") :],  # another user's name: tf1
+    ],
+)
+def test_tampered_cookie_does_not_sign_in(server, browser, tamper) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    try:
+        log_in(page, server, "leader1")
+        page.wait_for_function("document.cookie.includes('hotline_session=')", timeout=PAGE_TIMEOUT_MS)
+        (cookie,) = session_cookies(context)
+        context.clear_cookies()
+        context.add_cookies([{**cookie, "value": tamper(cookie["value"])}])
+        page.reload()
+        wait_login_form(page)
+        assert page.locator(MENU_LINK).count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("nonexistent", "没有这个页面：/nonexistent"),
+        ("admin", "您无权打开“管理”页面：该页面仅对管理员开放。"),
+        ("upload", "您无权打开“数据上传”页面：该页面仅对分析员、管理员开放。"),
+    ],
+)
+def test_typed_address_says_why_there_is_no_page(server, browser, tmp_path, path: str, message: str) -> None:
+    """A signed-in leader types an address: the answer stands on that address, in Chinese, and
+    Streamlit's own "Page not found" notice (in English) never shows."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        log_in(page, server, "leader1")
+        page.wait_for_function("document.cookie.includes('hotline_session=')", timeout=PAGE_TIMEOUT_MS)
+        page.goto(f"{server}/{path}")
+        wait_signed_in(page)
+        page.screenshot(path=str(tmp_path / f"typed_{path}.png"), full_page=True)
+        body = page.inner_text("body")
+        assert message in body
+        assert "Page not found" not in body and "not found" not in body.lower()
+        assert page.url.rstrip("/").endswith(f"/{path}")
+        assert not page.query_selector('[data-testid="stException"]')
+    finally:
+        context.close()
 
 
 def test_hostile_names_stay_text_in_the_browser(server, browser) -> None:

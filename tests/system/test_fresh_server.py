@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from analytics.store import db
 from tests.fixtures.apptest import PASSWORD, Fixture, build_fixture_store
 from tests.fixtures.live_server import (
     CHROMIUM,
@@ -52,13 +54,18 @@ WATCH_JS = """(() => {
   const names = %s;
   window.__scriptNames = [];
   window.__progressShown = false;
+  window.__progressTexts = [];
   const check = () => {
     if (document.querySelector('[data-testid="stSidebarNav"]')) window.__scriptNames.push('stSidebarNav');
     for (const a of document.querySelectorAll('[data-testid="stSidebar"] a')) {
       const label = a.innerText.trim().split('\\n').pop().trim();
       if (names.includes(label)) window.__scriptNames.push(label);
     }
-    if (document.querySelector('[data-testid="stProgress"]')) window.__progressShown = true;
+    const bar = document.querySelector('[data-testid="stProgress"]');
+    if (bar) {
+      window.__progressShown = true;
+      window.__progressTexts.push(bar.innerText.trim());
+    }
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true, characterData: true});
 })();""" % json.dumps(SCRIPT_NAMES)  # noqa: UP031 - braces of the script stay literal
@@ -129,27 +136,37 @@ def test_first_request_to_a_page_address_asks_for_the_login(fixture, page, tmp_p
         assert script_names_seen(page) == []
 
 
-def test_browser_reconnecting_after_a_restart_asks_for_the_login(fixture, page, tmp_path) -> None:
+def test_browser_reconnecting_after_a_restart_is_still_signed_in(fixture, page, tmp_path) -> None:
+    """The remembered session (a signed cookie) outlives the server process: the reconnected
+    page runs /upload again inside the shell, signed in, never as a bare script."""
     port = free_port()
     with running_server(fixture.path, tmp_path / "before.log", port=port) as base:
         page.goto(f"{base}/upload")
         wait_for_login_form(page)
         sign_in(page, "analyst1")
         assert headings(page) == [UPLOAD_TITLE]
+        page.wait_for_function("document.cookie.includes('hotline_session=')", timeout=PAGE_TIMEOUT_MS)
     with running_server(fixture.path, tmp_path / "after.log", port=port):
         # the page still shows the old session; a click on its menu runs /upload again, once the
         # page has reconnected (a click before that is lost, so it is repeated)
-        login_form = page.get_by_label("用户名")
         for _ in range(RECONNECT_TRIES):
             page.locator(SIDEBAR).get_by_role("link", name=UPLOAD_TITLE).click()
             with contextlib.suppress(PlaywrightTimeout):
-                login_form.wait_for(timeout=RECONNECT_WAIT_MS)
+                page.wait_for_selector(
+                    '[data-testid="stApp"][data-test-script-state="running"]', timeout=RECONNECT_WAIT_MS
+                )
                 break
-        wait_for_login_form(page)
+        wait_for_run(page)
         page.screenshot(path=str(tmp_path / "reconnected_upload.png"), full_page=True)
-        assert headings(page) == [APP_TITLE]
-        assert page.locator(MENU_LINK).count() == 0
+        assert headings(page) == [UPLOAD_TITLE]
+        assert page.locator(MENU_LINK).count() > 0 and page.get_by_label("用户名").count() == 0
         assert script_names_seen(page) == []
+    con = db.connect(fixture.path)  # the new process signed the browser in again (not a stale page)
+    try:
+        resumed = db.query_df(con, "SELECT \"user\" FROM audit_log WHERE action = 'session_resumed'")
+    finally:
+        con.close()
+    assert "analyst1" in set(resumed["user"])
 
 
 def test_first_start_builds_the_demo_without_script_names(page, tmp_path) -> None:
@@ -159,5 +176,10 @@ def test_first_start_builds_the_demo_without_script_names(page, tmp_path) -> Non
         wait_for_login_form(page, DEMO_TIMEOUT_MS)
         page.screenshot(path=str(tmp_path / "demo_built.png"), full_page=True)
         assert page.evaluate("window.__progressShown")  # watched while the demo was being built
+        shown = {text for text in page.evaluate("window.__progressTexts") if text}
+        # in the reader's language only: Chinese steps, no "生成工单 / tickets"
+        assert shown and all(
+            text.startswith("首次启动") and not re.search("[A-Za-z]", text) for text in shown
+        ), shown
         assert headings(page) == [APP_TITLE]
         assert script_names_seen(page) == []

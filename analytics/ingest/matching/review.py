@@ -21,10 +21,10 @@ from analytics.store.db import audit, query_df, query_one, transaction
 def review_queue(
     con: duckdb.DuckDBPyConnection, limit: int = 100, include_unmatched: bool = False
 ) -> pd.DataFrame:
-    """Addresses waiting for an analyst, the ones with most tickets first.
+    """Addresses waiting for an analyst, the ones that settle most tickets first.
 
-    Columns: address, tickets, match_score, status, candidates (list of
-    {compound_id, name, score}, best first).
+    Columns: address, tickets (the tickets confirming it would move), match_score, status,
+    candidates (list of {compound_id, name, score}, best first).
     """
     statuses = ["review", "unmatched"] if include_unmatched else ["review"]
     # masked as shown; stored addresses are masked already (ingest, migration 004), so the
@@ -48,6 +48,23 @@ def review_queue(
     frame["tickets"] = frame["tickets"].astype("int64")
     frame["candidates"] = [json.loads(c) if c else [] for c in frame["candidates"]]
     return frame
+
+
+def review_totals(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """The whole review queue at a glance: {"addresses": waiting, "tickets": the tickets those
+    addresses would settle (each confirmed address moves every ticket it carries)}."""
+    row = (
+        con.cursor()
+        .execute(
+            """
+        SELECT count(DISTINCT m.address), count(t.ticket_id)
+        FROM address_matches m LEFT JOIN tickets t ON trim(t.address) = m.address
+        WHERE m.status = 'review'
+        """
+        )
+        .fetchone()
+    )
+    return {"addresses": int(row[0] or 0), "tickets": int(row[1] or 0)}
 
 
 def _alias_for(address: str) -> str:

@@ -1,7 +1,8 @@
 """Ticket uploads: read -> map -> validate -> dedup -> load, one batch, all or nothing.
 
 Public interface: `ingest_file` and its `IngestResult`, `preview_file` and its `Preview`, and the
-upload history: `batches`, `rejected_rows`, `undo_batch`.
+upload history: `batches`, `rejected_rows`, `rejected_table` (a batch's rejected rows in the
+file's own columns, ready to fix and upload again), `undo_batch`.
 
 How a file flows (so a 500 MB export never sits in pandas):
 
@@ -30,9 +31,18 @@ when bytes in it could not be decoded (a file mixing encodings), a mapped cell i
 Excel allows (MAX_CELL_CHARS), or it fails a rule of REJECT_RULES (`clean`).
 """
 
-from analytics.ingest.pipeline.history import batches, rejected_rows, undo_batch
+from analytics.ingest.pipeline.history import batches, rejected_rows, rejected_table, undo_batch
 from analytics.ingest.pipeline.preview import Preview, preview_file
 from analytics.ingest.pipeline.result import IngestResult
 from analytics.ingest.pipeline.run import ingest_file
 
-__all__ = ["IngestResult", "Preview", "batches", "ingest_file", "preview_file", "rejected_rows", "undo_batch"]
+__all__ = [
+    "IngestResult",
+    "Preview",
+    "batches",
+    "ingest_file",
+    "preview_file",
+    "rejected_rows",
+    "rejected_table",
+    "undo_batch",
+]

@@ -134,7 +134,8 @@ def _parse_clean(
                {keys["category_raw"]} AS category_raw,
                {keys["address"]} AS address,
                {keys["compound_value"]} AS compound_value,
-               CASE WHEN {c("caller_phone")} IS NOT NULL THEN {caller_hash} END AS caller_hash,
+               CASE WHEN {c("caller_phone")} IS NOT NULL AND NOT {columns.sql_is_mask(c("caller_phone"))}
+                    THEN {caller_hash} END AS caller_hash,
                {label} AS satisfaction,
                {satisfied} AS satisfied,
                {columns.sql_flag(c("resolved"), clean=True)} AS resolved,
@@ -159,9 +160,11 @@ def _parse_clean(
 
 def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> None:
     """rejected rows as JSON objects of the raw cells: name columns left out, phone columns
-    masked whole, phone and ID numbers in every other cell masked."""
+    masked whole, ticket ids and times as the file has them (the analyst finds and fixes the row
+    by them), phone and ID numbers in every other cell masked."""
     names = set(columns.caller_name_headers(headers))
     phones = set(columns.phone_headers(headers, mapping))
+    verbatim = set(columns.verbatim_headers(headers, mapping))
     parts: list[str] = []
     params: list[str] = []
     for i, h in enumerate(headers):
@@ -170,7 +173,7 @@ def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: 
         value = f"r.c{i}"
         if h in phones:  # whatever its spelling, a phone cell is a phone: none of it is kept
             value = f"CASE WHEN trim(coalesce(r.c{i}, '')) = '' THEN r.c{i} ELSE '{privacy.MASK}' END"
-        else:
+        elif h not in verbatim:
             value = privacy.sql_mask_personal(value)
         cut = MAX_REJECTED_CELL_CHARS
         value = f"CASE WHEN length({value}) > {cut} THEN left({value}, {cut}) || '…' ELSE {value} END"

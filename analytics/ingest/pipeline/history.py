@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from analytics import privacy
 from analytics.errors import NotFound, ValidationError
+from analytics.ingest.pipeline import rejected
 from analytics.ingest.pipeline.write import TICKET_COLUMNS
 from analytics.store import db
 
@@ -23,14 +24,44 @@ def batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def _batch_layout(con: duckdb.DuckDBPyConnection, batch_id: int) -> tuple[dict[str, str], int]:
+    """(the batch's mapping, its header row) as stored with it."""
+    row = db.query_df(con, "SELECT mapping, header_row FROM ingest_batches WHERE batch_id = ?", [batch_id])
+    if row.empty:
+        return {}, 1
+    try:
+        mapping = json.loads(row.loc[0, "mapping"] or "{}")
+    except ValueError:
+        mapping = {}
+    header_row = row.loc[0, "header_row"]
+    return (mapping if isinstance(mapping, dict) else {}), (1 if pd.isna(header_row) else int(header_row))
+
+
 def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: int) -> pd.DataFrame:
-    """row_number, reason, raw (JSON, phones masked) of one batch's rejected rows."""
-    return db.query_df(
+    """row_number, reason, raw (JSON of the file's cells, phone and ID numbers masked; ticket ids
+    and times as the file had them) of one batch's rejected rows."""
+    rows = db.query_df(
         con,
-        f"SELECT row_number, reason, {privacy.sql_mask_personal('raw')} AS raw FROM rejected_rows "  # noqa: S608
-        "WHERE batch_id = ? ORDER BY row_number",
+        "SELECT row_number, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY row_number",
         [batch_id],
     )
+    mapping, _ = _batch_layout(con, batch_id)
+    rows["raw"] = [
+        json.dumps(rejected.masked_cells(raw, mapping), ensure_ascii=False) if raw is not None else None
+        for raw in rows["raw"]
+    ]
+    return rows
+
+
+def rejected_table(con: duckdb.DuckDBPyConnection, batch_id: int) -> pd.DataFrame:
+    """One batch's rejected rows in the file's own columns (see `rejected.expand`)."""
+    mapping, header_row = _batch_layout(con, batch_id)
+    rows = db.query_df(
+        con,
+        "SELECT row_number, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY row_number",
+        [batch_id],
+    )
+    return rejected.expand(rows, header_row, mapping)
 
 
 def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, user: str | None = None) -> dict[str, Any]:

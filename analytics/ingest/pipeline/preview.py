@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from analytics import privacy
 from analytics.ingest import columns
 from analytics.ingest.readers.table import read_table
 
@@ -20,8 +22,25 @@ class Preview:
     mapping: dict[str, str]
     missing_required: list[str]
     unmapped_headers: list[str]
-    rows: pd.DataFrame
+    rows: pd.DataFrame  # as read, callers' names left out: use `shown` for the screen
     dropped_headers: list[str] = field(default_factory=list)  # caller names: never stored
+
+    def shown(self, mapping: Mapping[str, str | None] | None = None) -> pd.DataFrame:
+        """The rows fit for the screen: a phone column masked whole, phone and ID numbers masked
+        in every other cell, except the ticket id and time columns of `mapping` (the analyst's
+        current choice; by default the suggested one), which show as the file has them so the
+        two required fields can be checked."""
+        mapping = self.mapping if mapping is None else mapping
+        chosen = {k: v for k, v in mapping.items() if v}
+        phones = set(columns.phone_headers(self.rows.columns, chosen))
+        verbatim = set(columns.verbatim_headers(self.rows.columns, chosen))
+        out = self.rows.copy()
+        for col in out.columns:
+            if col in phones:
+                out[col] = out[col].map(lambda v: privacy.MASK if isinstance(v, str) and v.strip() else v)
+            elif col not in verbatim:
+                out[col] = out[col].map(privacy.mask_personal)
+        return out
 
 
 def preview_file(

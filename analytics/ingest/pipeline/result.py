@@ -8,6 +8,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
+from analytics.ingest.pipeline import rejected
+
 
 @dataclass
 class IngestResult:
@@ -26,6 +30,15 @@ class IngestResult:
     dry_run: bool = False
     # columns left out as personal data (callers' names): read, never stored
     dropped_personal_columns: list[str] = field(default_factory=list)
+    # the header's row in the file: data row n is file row header_row + n
+    header_row: int = 1
+    # the rejected rows as the check or the import found them (row_number, reason, raw), at most
+    # REJECTED_SHOWN of them: the check lists them before anything is written
+    rejected_rows: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def rejected_table(self) -> pd.DataFrame:
+        """The rejected rows in the file's own columns (see `rejected.expand`)."""
+        return rejected.expand(self.rejected_rows, self.header_row, self.mapping)
 
     def as_json(self) -> dict[str, Any]:
         """The batch interface's line: an updated ticket is a re-sent ticket, so it counts among

@@ -8,20 +8,41 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from analytics.ingest import columns
 from analytics.ingest.pipeline.clean import _clean, _parse_clean, _rejected_json
 from analytics.ingest.pipeline.final import _compounds, _counts, _final
 from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
 from analytics.ingest.pipeline.side import _load_predictor, _side_matching, _side_prediction
-from analytics.ingest.pipeline.stage import Progress, _stage, _staging
+from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, renumber_rows
 from analytics.ingest.pipeline.write import _classify_sql, _commit
 from analytics.ingest.readers.encoding import MIXED_ENCODING
 from analytics.store import callerkey, db
 
+# rejected rows an upload hands back with its result (all of them are stored with the batch)
+REJECTED_SHOWN = 10_000
+
 
 def _noop(_fraction: float, _message: str) -> None:
     return None
+
+
+def _number_rejected(stg: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
+    """Give the rejected rows the row numbers the file itself has (see `renumber_rows`)."""
+    if staged.csv_source is None:
+        return
+    numbers = [int(r[0]) for r in stg.execute("SELECT row_number FROM rejected").fetchall()]
+    moved = {k: v for k, v in renumber_rows(staged, numbers).items() if k != v}
+    if not moved:
+        return
+    stg.register("renumbered", pd.DataFrame({"rn": list(moved), "file_rn": list(moved.values())}))
+    try:
+        stg.execute(
+            "UPDATE rejected SET row_number = r.file_rn FROM renumbered r WHERE rejected.row_number = r.rn"
+        )
+    finally:
+        stg.unregister("renumbered")
 
 
 def ingest_file(
@@ -58,6 +79,7 @@ def ingest_file(
             try:
                 _parse_clean(stg, present, salt or "", caller_keys)
                 _rejected_json(stg, staged.headers, merged)
+                _number_rejected(stg, staged)
                 stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
                 progress(0.5, "匹配小区与分类")
                 _compounds(stg, con, *matched.result())  # while the prediction runs
@@ -85,6 +107,10 @@ def ingest_file(
                 reasons=reasons,
                 dry_run=dry_run,
                 dropped_personal_columns=columns.caller_name_headers(staged.headers),
+                header_row=staged.header_row,
+                rejected_rows=stg.execute(
+                    f"SELECT row_number, reason, raw FROM rejected ORDER BY row_number LIMIT {REJECTED_SHOWN}"  # noqa: S608
+                ).df(),
             )
             progress(0.7, "写入数据库")
             if dry_run:

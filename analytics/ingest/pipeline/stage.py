@@ -42,6 +42,12 @@ class _Staged:
     encoding: str | None
     sheet: str | None
     rows_read: int
+    # the header's row as a spreadsheet shows the file: data row `rn` is file row header_row + rn
+    header_row: int = 1
+    # a CSV read by DuckDB's reader, which passes over empty lines without counting them: rn of a
+    # file with empty lines between its rows must be renumbered (`renumber_rows`)
+    csv_source: Path | None = None
+    csv_delimiter: str = ","
 
 
 def _csv_error(path: Path, detail: str) -> FileRejected:
@@ -54,8 +60,9 @@ def _csv_error(path: Path, detail: str) -> FileRejected:
 
 def _load_csv(
     stg: duckdb.DuckDBPyConnection, path: Path, kind: FileKind, workdir: Path
-) -> tuple[list[str], str | None]:
-    """Stage a CSV as table `raw`; returns (headers, the encoding actually used).
+) -> tuple[list[str], str | None, int, Path | None]:
+    """Stage a CSV as table `raw`; returns (headers, the encoding actually used, the header's
+    record number, the UTF-8 source DuckDB read or None when Python's csv module numbered the rows).
 
     DuckDB's reader first (fast, strict, then lenient about ragged rows); when it gives up (a
     line over its size limit, bytes in another encoding) the same rows go through Python's csv
@@ -123,11 +130,11 @@ def _load_csv(
                 encoding = transcode_to_utf8(path, MIXED_ENCODING, source)
                 stg.execute("DROP TABLE IF EXISTS raw")
                 _load_csv_rows(stg, path, source, header_at, width, kind.delimiter or ",")
-            return headers, encoding
+            return headers, encoding, header_at + 1, None
     keep = ", ".join(f"c{i}" for i in range(width))
     stg.execute(f"CREATE TABLE raw AS SELECT CAST(rowid + 1 AS BIGINT) AS rn, {keep} FROM raw_csv")  # noqa: S608
     stg.execute("DROP TABLE raw_csv")
-    return headers, encoding
+    return headers, encoding, header_at + 1, source
 
 
 def _load_csv_rows(
@@ -165,8 +172,8 @@ def _load_csv_rows(
 
 def _load_workbook(
     stg: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, progress: Progress
-) -> tuple[str, list[str]]:
-    name, headers, rows = iter_sheet_rows(path, sheet)
+) -> tuple[str, list[str], int]:
+    name, headers, rows, header_row = iter_sheet_rows(path, sheet)
     width = len(headers)
     names = [f"c{i}" for i in range(width)]
     stg.execute(
@@ -194,7 +201,7 @@ def _load_workbook(
         stg.unregister("chunk")
         loaded += len(chunk)
         progress(0.1, f"已读取 {loaded} 行")
-    return name, headers
+    return name, headers, header_row
 
 
 def _stage(
@@ -204,11 +211,12 @@ def _stage(
     kind = file_kind(path)
     progress(0.02, "读取文件")
     encoding = kind.encoding
+    csv_source = None
     if kind.kind == "csv":
-        headers, encoding = _load_csv(stg, path, kind, workdir)
+        headers, encoding, header_row, csv_source = _load_csv(stg, path, kind, workdir)
         sheet_name = None
     else:
-        sheet_name, headers = _load_workbook(stg, path, sheet, progress)
+        sheet_name, headers, header_row = _load_workbook(stg, path, sheet, progress)
     # the same notion of blank as _is_blank (str.strip), whichever reader staged the rows
     blank = " AND ".join(f"trim(coalesce(c{i}, ''), {BLANK_CHARS_SQL}) = ''" for i in range(len(headers)))
     stg.execute(f"DELETE FROM raw WHERE {blank}")  # noqa: S608 - generated identifiers
@@ -217,7 +225,52 @@ def _stage(
         raise FileRejected(
             f"文件「{path.name}」只有表头，没有数据行。", f"File '{path.name}' has a header but no data rows."
         )
-    return _Staged(headers, encoding, sheet_name, rows_read)
+    return _Staged(headers, encoding, sheet_name, rows_read, header_row, csv_source, kind.delimiter or ",")
+
+
+# an empty line anywhere (in a quoted cell too: then the count below finds none), in LF, CRLF or
+# CR files; bytes.find is a fast substring search, far quicker than a regular expression here
+_EMPTY_LINES = (b"\n\n", b"\n\r\n", b"\r\r")
+_SCAN_BYTES = 8 << 20
+
+
+def _has_empty_line(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        tail = b""
+        while chunk := fh.read(_SCAN_BYTES):
+            window = tail + chunk
+            if any(mark in window for mark in _EMPTY_LINES):
+                return True
+            tail = chunk[-2:]
+    return False
+
+
+def renumber_rows(staged: _Staged, numbers: list[int]) -> dict[int, int]:
+    """{rn: the data row as the file counts it} for the given rn of a CSV that DuckDB read.
+
+    DuckDB's reader passes over empty lines, so its k-th row is the k-th record that is not an
+    empty line, while a spreadsheet (and the analyst) counts every line. Only the rows asked for
+    (rejected ones, so few) are looked up, and only when the file has an empty line at all.
+    """
+    wanted = set(numbers)
+    if staged.csv_source is None or not wanted or not _has_empty_line(staged.csv_source):
+        return {n: n for n in wanted}
+    found: dict[int, int] = {}
+    last = max(wanted)
+    with open(staged.csv_source, encoding="utf-8-sig", newline="", errors="replace") as fh:
+        records = csv.reader(fh, delimiter=staged.csv_delimiter)
+        for _ in itertools.islice(records, staged.header_row):
+            pass
+        k = 0
+        for number, record in enumerate(records, 1):
+            if not record:  # an empty line: a spreadsheet row, not a DuckDB row
+                continue
+            k += 1
+            if k in wanted:
+                found[k] = number
+            if k >= last:
+                break
+    return {n: found.get(n, n) for n in wanted}
 
 
 @contextlib.contextmanager

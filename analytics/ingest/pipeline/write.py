@@ -106,12 +106,14 @@ def _commit(
         )
         cur.execute(
             """INSERT INTO ingest_batches (batch_id, kind, file_name, sha256, "user", loaded_at, rows_read,
-                   inserted, updated, duplicates, rejected, unmatched, mapping, encoding, sheet, status)
-               VALUES (?, 'tickets', ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, 'committed')""",
+                   inserted, updated, duplicates, rejected, unmatched, mapping, encoding, sheet, status,
+                   header_row)
+               VALUES (?, 'tickets', ?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, 'committed', ?)""",
             [
                 batch_id, result.file, sha, user, result.rows_read, result.inserted, result.updated,
                 result.duplicates, result.rejected, result.unmatched,
                 json.dumps(result.mapping, ensure_ascii=False), result.encoding, result.sheet,
+                result.header_row,
             ],
         )  # fmt: skip
         result.batch_id = batch_id

@@ -166,8 +166,11 @@ def _pick_sheet(wb: python_calamine.CalamineWorkbook, sheet: str | None, path: s
     raise _reject("所有工作表都是空的。", "has no sheet with data.", path)
 
 
-def iter_sheet_rows(path: str | Path, sheet: str | None = None) -> tuple[str, list[str], Iterator[list[str]]]:
-    """(sheet name, headers, iterator over data rows as lists of str) of a workbook.
+def iter_sheet_rows(
+    path: str | Path, sheet: str | None = None
+) -> tuple[str, list[str], Iterator[list[str]], int]:
+    """(sheet name, headers, iterator over data rows as lists of str, the header's row number as
+    Excel shows it) of a workbook.
 
     Rows after the header are yielded as they come, blank rows included (the caller numbers
     rows as the analyst sees them in Excel and then skips blanks); the empty tail some exports
@@ -212,7 +215,8 @@ def iter_sheet_rows(path: str | Path, sheet: str | None = None) -> tuple[str, li
                 path,
             ) from None
 
-    return name, headers, data()
+    # calamine's rows start at the sheet's first row, blank or not
+    return name, headers, data(), h + 1
 
 
 def _flush(pending: list[list[str]], row: list[str], width: int) -> Iterator[list[str]]:

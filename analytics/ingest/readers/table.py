@@ -42,7 +42,7 @@ def read_table(path: str | Path, sheet: str | None = None, max_rows: int | None 
     """A whole (small) table as strings; `max_rows` stops early for previews."""
     kind = _file_kind(path)
     if kind.kind in ("xlsx", "xls"):
-        name, headers, rows = iter_sheet_rows(path, sheet)
+        name, headers, rows, _header_row = iter_sheet_rows(path, sheet)
         kind.sheets = list(_workbook(path).sheet_names)
         data = _take(rows, len(headers), max_rows)
         frame = pd.DataFrame(data, columns=headers, dtype=str)

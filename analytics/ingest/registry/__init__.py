@@ -10,6 +10,8 @@ households) updates just what it carries.
 - `values`: the value rules of registry files (types, years, coordinates, aliases, periods, stars)
 - `files`: reading a registry file, mapping its headers, the batch record and the result
 - `compounds`: importing the compound registry; adding an alias
+- `edit`: editing one compound in place, and the registry's history (one numbered, audited
+  version per change, by an edit or a registry file)
 - `ratings`: importing star ratings and property evaluations
 - `queries`: the lookups the pages use (compound table, search, one compound, the tree)
 """

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics.errors import NotFound, ValidationError
 from analytics.ingest.columns import COMPOUND_FIELDS
+from analytics.ingest.registry.edit import record_versions
 from analytics.ingest.registry.files import (
     RegistryResult,
     _fmt,
@@ -185,6 +186,7 @@ def import_compounds(
     records: list[dict[str, Any]] = []
     alias_updates: dict[str, list[str]] = {}
     changes: list[tuple[str, str, str | None, str | None]] = []
+    versions: dict[str, dict[str, list[str | None]]] = {}  # the registry's history (edit.record_versions)
     added = updated = unchanged = 0
     for row in good:
         cid = row["compound_id"]
@@ -205,6 +207,7 @@ def import_compounds(
                 updated += 1
                 changes += row_changes
                 records.append({"compound_id": cid, **merged})
+                versions[cid] = {f: [old_value, new_value] for _, f, old_value, new_value in row_changes}
             else:
                 unchanged += 1
         else:
@@ -212,6 +215,9 @@ def import_compounds(
             records.append({"compound_id": cid, **{f: row[f] for f in COMPARED_FIELDS}})
             if row["aliases"]:
                 alias_updates[cid] = row["aliases"]
+            versions[cid] = {
+                f: [None, _fmt(row[f])] for f in (*COMPARED_FIELDS, "aliases") if _fmt(row[f]) is not None
+            }
 
     rejected = _rejected_frame(bad)
     counts = {"rows_read": len(table.frame), "added": added, "updated": updated, "rejected": len(bad)}
@@ -257,6 +263,7 @@ def import_compounds(
                 )
                 cur.unregister("alias_df")
         batch_id = _write_batch(cur, "compounds", table, user, cols, counts, rejected)
+        record_versions(cur, versions, user, "import", batch_id)
         db.audit(
             cur,
             user,

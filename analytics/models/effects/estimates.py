@@ -21,7 +21,10 @@ Z95 = 1.959963984540054
 def _pct(log_effect: float | None) -> float | None:
     if log_effect is None or not math.isfinite(log_effect):
         return None
-    return round((math.exp(log_effect) - 1) * 100, 1)
+    try:
+        return round((math.exp(log_effect) - 1) * 100, 1)
+    except OverflowError:  # a category with almost no tickets on one side: no percent to give
+        return None
 
 
 def _ratio_pct(num: float, den: float) -> float | None:

@@ -14,4 +14,6 @@ AREAS = (
     "charts",
     "briefing",
     "values",
+    "account",
+    "glossary",
 )

@@ -10,6 +10,22 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "demo_building": ("首次启动：正在生成演示数据……", "First start: building the demo district…"),
     "demo_built": ("演示数据已生成。", "Demo district ready."),
+    # the steps of the demo build, shown under its progress bar
+    "demo_step_registry": (
+        "首次启动：正在生成街道、社区与小区……",
+        "First start: building subdistricts, communities and compounds…",
+    ),
+    "demo_step_tickets": ("首次启动：正在生成工单……", "First start: generating tickets…"),
+    "demo_step_text": (
+        "首次启动：正在生成工单内容与地址……",
+        "First start: writing ticket text and addresses…",
+    ),
+    "demo_step_store": ("首次启动：正在写入数据库……", "First start: writing the store…"),
+    "demo_step_taskforces": (
+        "首次启动：正在生成专班与演示账号……",
+        "First start: task forces and demo accounts…",
+    ),
+    "demo_step_done": ("首次启动：完成。", "First start: done."),
     "language": ("English", "English"),
     "signed_in_as": ("当前用户：{user}", "Signed in: {user}"),
     "role": ("角色：{role}", "Role: {role}"),
@@ -24,6 +40,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Your role may not open this page. Ask an administrator for access.",
     ),
     "not_logged_in": ("请先登录。", "Please log in first."),
+    "session_ended": (
+        "您的账号已在别处退出登录或修改了密码，请重新登录。",
+        "Your account logged out elsewhere or its password changed; please log in again.",
+    ),
     "unexpected_error": (
         "页面出现意外错误，已记录。请刷新页面重试；如问题持续，请联系管理员。",
         "Something unexpected went wrong and was logged. Reload the page; if it persists, "
@@ -69,6 +89,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "page_profile": ("小区档案", "Compound profile"),
     "page_upload": ("数据上传", "Data upload"),
     "page_admin": ("管理", "Administration"),
+    "page_glossary": ("名词解释", "Glossary"),
+    "page_account": ("账户", "My account"),
+    # a page address the user may not open, or one that does not exist
+    "page_forbidden": (
+        "您无权打开“{page}”页面：该页面仅对{roles}开放。如需访问，请联系管理员。",
+        "You may not open the page “{page}”: it is open to {roles} only. Ask an administrator for access.",
+    ),
+    "page_unknown": (
+        "没有这个页面：{path}。请从左侧菜单选择页面。",
+        "There is no page {path}. Choose a page from the menu on the left.",
+    ),
+    "roles_sep": ("、", ", "),
+    # how current the data are, on every page
+    "data_as_of": ("数据截至 {date}", "Data up to {date}"),
+    "data_no_tickets": ("尚无工单数据", "No tickets yet"),
+    "data_last_import": ("最近导入 {at}（批次 {batch}）", "last import {at} (batch {batch})"),
+    "data_no_import": ("尚无导入记录", "no import yet"),
+    "data_demo": ("演示数据（虚构）", "demo data (made up)"),
     "placeholder": ("本页面正在建设中。", "This page is being built."),
     # common numbers
     "kpi_tickets": ("工单总数", "Tickets"),

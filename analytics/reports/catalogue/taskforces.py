@@ -10,13 +10,71 @@ TEXT: dict[str, tuple[str, str]] = {
     "tf_n_exit": ("满足撤出条件", "Meet the exit rule"),
     "tf_before": ("进驻前月均工单", "Monthly tickets before"),
     "tf_after": ("进驻后月均工单", "Monthly tickets since"),
+    "tf_before_help": (
+        "各专班小区进驻前 12 个月的月均有效工单（再按专班平均）；整治成效页的同比比较的是进驻后与前一年同期，口径不同。",
+        "Valid tickets per month in the 12 months before each start, averaged over task forces; the Effects page compares the months after the start with a year earlier, so its figures differ.",
+    ),
+    "tf_after_help": (
+        "进驻以来已完整的月份（最多 12 个月）的月均有效工单，未扣除季节和高峰回落。",
+        "Valid tickets per month in the complete months since the start (at most 12), not net of season or the fall after a peak.",
+    ),
+    "tf_exit_help": (
+        "撤出条件：月工单连续若干个完整月低于目标（默认为被选中时月均的一半），才可撤出。",
+        "Exit rule: monthly tickets must stay below the target (by default half the monthly mean when selected) for a number of complete months in a row.",
+    ),
+    # exit reviews
+    "tf_reminder": (
+        "**撤出评估提醒**：{overdue} 个专班的评估已逾期，{due} 个将在 {days} 天内到期。",
+        "**Exit reviews**: {overdue} overdue, {due} due within {days} days.",
+    ),
+    "tf_reminder_item": ("{name}：{when}（{date}）", "{name}: {when} ({date})"),
+    "tf_reminder_more": ("另有 {n} 个，见下方台账。", "{n} more in the ledger below."),
+    "tf_demo_calendar": (
+        "演示数据：撤出评估的剩余天数按演示数据的截止日 {date} 计算。",
+        "Demo data: days to each exit review count from the demo's last day, {date}.",
+    ),
+    "tf_review_overdue": ("已逾期 {n} 天", "overdue by {n} days"),
+    "tf_review_in": ("还有 {n} 天", "in {n} days"),
+    "tf_review_today": ("今天到期", "due today"),
+    "tf_review_closed": ("已撤出", "withdrawn"),
+    "tf_review_line": ("撤出评估日期：{date}（{when}；{basis}）", "Exit review: {date} ({when}; {basis})"),
+    "tf_review_set": ("已设定", "set"),
+    "tf_review_rule": ("按撤出规则推算：进驻后 {k} 个月", "by the exit rule: {k} months after the start"),
+    "tf_review_date": ("撤出评估日期", "Exit review date"),
+    "tf_review_save": ("保存评估日期", "Save review date"),
+    "tf_review_saved": ("撤出评估日期已改为 {date}。", "Exit review moved to {date}."),
+    "tf_review_reset": ("恢复按规则推算", "Back to the rule's date"),
+    "tf_review_reset_done": (
+        "撤出评估日期已恢复为按规则推算。",
+        "The exit review is back to the rule's date.",
+    ),
+    # surge alerts among the compounds on the page
+    "tf_surges": ("本月异常上升", "Surges this month"),
+    "tf_surges_help": (
+        "与本小区同季节的往年水平相比显著偏高的小区。q 值是按 Benjamini-Hochberg 方法校正后的误报概率，"
+        "只列出 q 值不超过 5% 的，平均而言误报不超过 5%。",
+        "Compounds well above their own seasonal level. The q value is the false-alarm probability after the Benjamini-Hochberg correction; "
+        "only those with q at most 5% are listed, so on average at most 5% of them are false alarms.",
+    ),
+    "tf_surges_month": (
+        "{month}：{n} 个小区异常上升，点击查看小区档案。",
+        "{month}: {n} compounds surged; click for the compound profile.",
+    ),
+    "tf_surges_none": ("{month}：这些小区没有异常上升。", "{month}: none of these compounds surged."),
+    "tf_surges_unavailable": ("暂不能检测异常上升：{reason}", "Surges cannot be checked yet: {reason}"),
+    "tf_surge_item": ("{name}：{reason}", "{name}: {reason}"),
+    "tf_open_profile": ("打开小区档案", "Open the compound profile"),
     "tf_ledger": ("专班台账", "Task-force ledger"),
+    "tf_ledger_click": (
+        "点选台账中的一行，打开该小区的档案。",
+        "Pick a row of the ledger to open that compound's profile.",
+    ),
     "tf_empty": (
         "暂无专班。分析员可在“重点小区排名”页由排名快照创建专班。",
         "No task forces yet. Analysts create them from a ranking snapshot on the Ranking page.",
     ),
     "tf_pick": ("选择小区", "Compound"),
-    "tf_series": ("月度工单与反事实区间", "Monthly tickets and counterfactual band"),
+    "tf_series_of": ("{name} · 月度工单与反事实区间", "{name} · monthly tickets and counterfactual band"),
     "tf_cf_caveat": (
         "虚线为若无专班的预计工单（反事实），阴影为其 95% 区间；实际值落在区间内说明变化可能只是正常波动。",
         "The dashed line is what tickets would have been without the task force (counterfactual), the band its 95% interval; actual values inside the band may be ordinary fluctuation.",
@@ -56,6 +114,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "tf_ledger_target": ("撤出目标（件/月）", "Exit target / month"),
     "tf_ledger_months_below": ("连续低于目标月数", "Months below target"),
     "tf_ledger_meets_exit_rule": ("满足撤出条件", "Meets exit rule"),
+    "tf_ledger_review_date": ("撤出评估日期", "Exit review"),
+    "tf_ledger_review_date_help": (
+        "计划评估能否撤出的日期：导入文件或分析员设定的日期，否则为进驻日期加撤出规则的月数。",
+        "When the exit is to be reviewed: the date from the import file or set by an analyst, else the start plus the exit rule's months.",
+    ),
+    "tf_ledger_review_due": ("距评估", "Review due"),
+    "tf_ledger_tickets_before_monthly_help": (
+        "进驻前 12 个月的月均有效工单。",
+        "Valid tickets per month in the 12 months before the start.",
+    ),
+    "tf_ledger_tickets_after_monthly_help": (
+        "进驻以来已完整的月份（最多 12 个月）的月均有效工单。",
+        "Valid tickets per month in the complete months since the start (at most 12).",
+    ),
     # hot columns
     "tf_hot_category": ("类别", "Category"),
     "tf_hot_tickets": ("工单数", "Tickets"),
@@ -63,6 +135,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "tf_hot_first_seen": ("首次", "First seen"),
     "tf_hot_last_seen": ("最近", "Last seen"),
     "tf_hot_still_open": ("仍未办结", "Still open"),
+    "tf_hot_days_active": ("持续天数", "Days active"),
+    "tf_hot_open_tickets": ("未办结工单", "Open tickets"),
     "tf_hot_sample_text": ("最近一条内容", "Latest text"),
     # action columns
     "tf_action_date": ("日期", "Date"),

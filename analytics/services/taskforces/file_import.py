@@ -53,7 +53,8 @@ def import_taskforces(
     """Load a task-force list (CSV/XLSX) into the ledger, all or nothing.
 
     Headers: 小区编号 and/or 小区名称, 包保领导, 进驻日期 (required); 专班组长, 撤出日期, 选定窗口
-    (optional, e.g. 2022-07:2022-12 — a row's own window wins over `selection_window`).
+    (optional, e.g. 2022-07:2022-12 — a row's own window wins over `selection_window`),
+    撤出评估日期 (optional: the planned exit review; without it the exit rule's date applies).
     Rows naming an unknown compound or carrying a bad date are kept in rejected_rows with a
     Chinese reason and reported; the others are inserted, or update the task force with the same
     compound and start date. Returns {"file", "rows_read", "inserted", "updated", "rejected",
@@ -100,8 +101,19 @@ def import_taskforces(
         end = parse_date(end_text) if end_text else None
         if end_text and end is None:
             reasons.append(f"撤出日期「{end_text}」无法识别")
+        review_text = col("review_date")[idx]
+        review = parse_date(review_text) if review_text else None
+        if review_text and review is None:
+            reasons.append(f"撤出评估日期「{review_text}」无法识别")
+        if start and review and review < start:
+            reasons.append("撤出评估日期早于进驻日期")
         latest = dt.date(dt.date.today().year + PLAUSIBLE_YEARS_AHEAD, 12, 31)
-        for label, day, text in (("进驻日期", start, start_text), ("撤出日期", end, end_text)):
+        checked = (
+            ("进驻日期", start, start_text),
+            ("撤出日期", end, end_text),
+            ("撤出评估日期", review, review_text),
+        )
+        for label, day, text in checked:
             if day is not None and not EARLIEST_PLAUSIBLE <= day <= latest:
                 reasons.append(f"{label}「{text}」超出合理范围")
         if start and end and end < start:
@@ -126,6 +138,7 @@ def import_taskforces(
                 "start": start,
                 "end": end,
                 "window": window,
+                "review": review,
             }
         )
 
@@ -143,6 +156,7 @@ def import_taskforces(
                 row["end"],
                 row["window"],
                 None,
+                row["review"],
             )
             inserted += new
             updated += not new

@@ -30,8 +30,11 @@ def _upsert(
     end: dt.date | None,
     window: tuple[dt.date, dt.date] | None,
     snapshot_id: int | None,
+    review: dt.date | None = None,
 ) -> tuple[int, bool]:
-    """Insert or update the task force for compound+start; returns (taskforce_id, inserted)."""
+    """Insert or update the task force for compound+start; returns (taskforce_id, inserted).
+
+    review: the planned exit-review date from an import file (None keeps the one stored)."""
     existing = cur.execute(
         "SELECT taskforce_id, target_monthly FROM task_forces WHERE compound_id = ? AND start_date = ?",
         [compound_id, start],
@@ -45,16 +48,16 @@ def _upsert(
                    status = CASE WHEN ? IS NOT NULL THEN ? ELSE status END,
                    snapshot_id = coalesce(?, snapshot_id),
                    selection_start = coalesce(?, selection_start), selection_end = coalesce(?, selection_end),
-                   target_monthly = coalesce(target_monthly, ?)
+                   target_monthly = coalesce(target_monthly, ?), review_date = coalesce(?, review_date)
                WHERE taskforce_id = ?""",
-            [leader, head, end, end, STATUS_CLOSED, snapshot_id, sel[0], sel[1], target, tf_id],
+            [leader, head, end, end, STATUS_CLOSED, snapshot_id, sel[0], sel[1], target, review, tf_id],
         )
         return tf_id, False
     tf_id = db.next_id(cur, "seq_taskforce")
     cur.execute(
         """INSERT INTO task_forces (taskforce_id, compound_id, leader, head, start_date, end_date, status,
-               snapshot_id, selection_start, selection_end, target_monthly, exit_months)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               snapshot_id, selection_start, selection_end, target_monthly, exit_months, review_date)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             tf_id,
             compound_id,
@@ -68,6 +71,7 @@ def _upsert(
             sel[1],
             target,
             EXIT_MONTHS,
+            review,
         ],
     )
     return tf_id, True
@@ -165,14 +169,25 @@ def log_action(
     return action_id
 
 
-def actions(con: duckdb.DuckDBPyConnection, taskforce_id: int | None = None) -> pd.DataFrame:
-    """The action log (newest first), for one task force or all."""
-    sql = """SELECT a.action_id, a.taskforce_id, t.compound_id, a.date, a.action, a.cost, a."user", a.logged_at
-             FROM taskforce_actions a JOIN task_forces t USING (taskforce_id)"""
+def actions(
+    con: duckdb.DuckDBPyConnection,
+    taskforce_id: int | None = None,
+    compound_scope: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """The action log (newest first), for one task force, the task forces of `compound_scope`
+    (a list or a comma-separated string) or all."""
+    sql = """SELECT a.action_id, a.taskforce_id, t.compound_id, c.name AS compound_name, a.date, a.action,
+                    a.cost, a."user", a.logged_at
+             FROM taskforce_actions a JOIN task_forces t USING (taskforce_id)
+             LEFT JOIN compounds c USING (compound_id) WHERE 1 = 1"""
     params: list[Any] = []
     if taskforce_id is not None:
-        sql += " WHERE a.taskforce_id = ?"
+        sql += " AND a.taskforce_id = ?"
         params.append(int(taskforce_id))
+    scope = _scope_list(compound_scope)
+    if scope is not None:
+        sql += " AND t.compound_id IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(scope)
     return db.query_df(con, sql + " ORDER BY a.date DESC, a.action_id DESC", params)
 
 
@@ -243,6 +258,41 @@ def set_target(
         )
 
 
+def set_review_date(
+    con: duckdb.DuckDBPyConnection,
+    taskforce_id: int,
+    review_date: dt.date | str | None,
+    user: str | None = None,
+) -> None:
+    """Plan a task force's exit review for `review_date`; None goes back to the exit rule's date
+    (start plus its months, see deadlines). The old and new dates go to the audit log."""
+    tf = _require_taskforce(con, taskforce_id)
+    day = None
+    if review_date is not None:
+        day = parse_date(review_date)
+        if day is None:
+            raise ValidationError(f"日期「{review_date}」无法识别。", f"'{review_date}' is not a date.")
+        start = pd.Timestamp(tf["start_date"]).date()
+        if day < start:
+            raise ValidationError(
+                f"撤出评估日期（{day}）不能早于进驻日期（{start}）。",
+                f"The exit review ({day}) cannot come before the start ({start}).",
+            )
+    old = tf["review_date"]
+    with db.transaction(con) as cur:
+        cur.execute("UPDATE task_forces SET review_date = ? WHERE taskforce_id = ?", [day, int(taskforce_id)])
+        db.audit(
+            cur,
+            user,
+            "taskforces.set_review_date",
+            {
+                "taskforce_id": int(taskforce_id),
+                "from": None if old is None or pd.isna(old) else str(pd.Timestamp(old).date()),
+                "to": None if day is None else str(day),
+            },
+        )
+
+
 def _scope_list(scope: str | Iterable[str] | None) -> list[str] | None:
     if scope is None:
         return None
@@ -264,7 +314,8 @@ def ledger(
     or a comma-separated string, as stored for a task-force head) restricts to those compounds.
     """
     sql = """SELECT t.taskforce_id, t.compound_id, c.name AS compound_name, c.community, t.leader, t.head,
-                    t.start_date, t.end_date, t.status, t.selection_start, t.selection_end, t.snapshot_id
+                    t.start_date, t.end_date, t.status, t.selection_start, t.selection_end, t.snapshot_id,
+                    t.review_date
              FROM task_forces t LEFT JOIN compounds c USING (compound_id) WHERE 1 = 1"""
     params: list[Any] = []
     if leader:

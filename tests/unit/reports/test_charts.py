@@ -164,8 +164,9 @@ def test_treemap_keeps_same_named_compounds_apart_and_totals_add_up():
     fig = charts.treemap_figure(_compounds())
     tm = fig.data[0]
     ids = list(tm.ids)
-    # two 甲小区 in different communities are two leaves
-    assert sum(1 for i in ids if i.endswith("/甲小区")) == 2
+    # two 甲小区 in different communities are two leaves, each knowing its compound
+    leaves = [(i, k) for i, label, k in zip(ids, tm.labels, tm.customdata, strict=True) if label == "甲小区"]
+    assert sorted(k for _, k in leaves) == ["C1", "C4"]
     assert tm.values[ids.index("全区")] == 100
     assert tm.values[ids.index("全区/东街道")] == 90
     assert "全区/未知" in ids
@@ -226,6 +227,13 @@ def test_effects_comparison_shows_all_three_with_intervals():
     assert list(bar.x) == ["简单同比", "安慰剂（无专班年份同规则）", "调整后效应"]
     assert list(bar.error_y.array) == [0, 5, 15]
     assert list(bar.error_y.arrayminus) == [0, 5, 8]
+    # each figure is written under its bar's name, never on the bar where its interval runs
+    assert bar.text is None
+    assert [t.split("<br>")[1] for t in fig.layout.xaxis.ticktext] == [
+        "<b>-46.3%</b>",
+        "<b>-25.0%</b>",
+        "<b>-12.0%</b>",
+    ]
 
 
 def test_counterfactual_band_line_and_start():
@@ -264,4 +272,6 @@ def test_stars_one_bar_per_rating_with_interval():
     bar = fig.data[0]
     assert list(bar.x) == ["1★", "3★", "5★"]
     assert list(bar.error_y.array) == [1.0, 0.5, 0.25]
-    assert list(bar.text) == ["4个小区", "10个小区", "2个小区"]
+    # the counts sit under the axis, where no interval line crosses them
+    assert bar.text is None
+    assert list(fig.layout.xaxis.ticktext) == ["1★<br>4个小区", "3★<br>10个小区", "5★<br>2个小区"]

@@ -79,9 +79,8 @@ def test_values_kept_in_chinese_below_the_reports_have_english(kind, values):
 
 def test_funnel_zones_in_the_catalogue_are_the_ones_the_model_gives():
     source = Path(funnel.__file__).read_text(encoding="utf-8")
-    zones = {
-        k[2:] for k in CATALOGUE if k.startswith("v_") and ("上限" in k or "下限" in k or k == "v_正常范围")
-    }
+    zones = {k[2:] for k in CATALOGUE if re.fullmatch(r"v_(高于|低于)[\d.]+%(上限|下限)|v_正常范围", k)}
+    assert len(zones) == 5
     assert all(f'"{zone}"' in source for zone in zones)
 
 

@@ -1,4 +1,5 @@
-"""The demo district: sizes, determinism, and the planted effect vs the naive drop."""
+"""The demo district: sizes, determinism, the planted effect vs the naive drop, service rates
+that move like a real district's, and an address review queue with something to review."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import holidays
 import pytest
 
 from analytics.errors import ValidationError
+from analytics.ingest.matching.index import load_registry
+from analytics.ingest.matching.review import review_queue
+from analytics.metrics.rates import service_rates
 from analytics.services import auth
 from analytics.store import callerkey, db
-from analytics.synthetic import demo, registry, taskforces
+from analytics.synthetic import addresses, demo, garbled, registry, taskforces
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +29,7 @@ CONTENT_TABLES = (
     "property_evaluations",
     "task_forces",
     "taskforce_actions",
+    "address_matches",
 )
 BEFORE = ("2022-07-01", "2023-07-01")  # the year before the task forces moved in
 AFTER = ("2023-07-01", "2024-07-01")  # the year after
@@ -229,3 +234,93 @@ def test_different_seed_different_store(tmp_path):
         hashes.append({t: content_hash(con, t) for t in ("tickets", "compounds", "task_forces")})
         con.close()
     assert all(hashes[0][t] != hashes[1][t] for t in hashes[0])
+
+
+def test_service_rates_vary_like_a_real_district(built):
+    """No 响应率 of 100.0% in every month: response, resolution and satisfaction move by month
+    and subdistrict, within the ranges districts publish."""
+    con, _, _ = built
+    months = service_rates(con, group_by="month").set_index("key")
+    response = months["response_rate"]
+    assert response.between(0.95, 0.999).all()
+    assert (response < 0.995).mean() >= 0.8  # below 99.5% in most months
+    assert response.round(3).nunique() >= 15 and response.max() - response.min() >= 0.01
+    resolution = months["resolution_rate"]
+    assert resolution.between(0.8, 0.95).all() and resolution.max() - resolution.min() >= 0.03
+    assert months["satisfaction_rate"].between(0.8, 0.95).all()
+    # the heating season's peak months resolve fewer tickets than the calm spring and autumn
+    moy = resolution.index.str[5:]
+    assert (
+        resolution[moy.isin(["12", "01"])].mean()
+        < resolution[moy.isin(["04", "05", "09", "10"])].mean() - 0.02
+    )
+    subdistricts = service_rates(con, group_by="subdistrict").dropna(subset=["key"]).set_index("key")
+    assert set(registry.SUBDISTRICTS) <= set(subdistricts.index)
+    spread = subdistricts.loc[list(registry.SUBDISTRICTS)]
+    assert spread["response_rate"].max() - spread["response_rate"].min() >= 0.005
+    assert spread["resolution_rate"].max() - spread["resolution_rate"].min() >= 0.03
+
+
+@pytest.fixture(scope="module")
+def garbled_truth(built):
+    """The demo's garbled addresses with the compound each one means, and the review queue."""
+    con, _, _ = built
+    compounds = db.query_df(con, "SELECT * FROM compounds ORDER BY compound_id")
+    aliases = db.query_df(con, "SELECT alias, compound_id FROM compound_aliases WHERE source = 'registry'")
+    truth = garbled.demo_addresses(0, compounds, aliases, load_registry(con)).set_index("address")
+    queue = review_queue(con, limit=100_000)
+    return truth, queue
+
+
+def test_review_queue_suggests_the_compound_a_garbled_address_means(garbled_truth):
+    """A few hundred addresses that near-match a compound wait for review, each settling several
+    tickets, and the right compound is among the suggestions for most of them."""
+    truth, queue = garbled_truth
+    near = queue[queue["address"].isin(truth.index)]
+    assert len(near) >= 200
+    assert near["tickets"].sum() >= 2000 and near["tickets"].median() >= 3
+    suggested = [
+        truth.loc[a, "compound_id"] in [c["compound_id"] for c in cands]
+        for a, cands in zip(near["address"], near["candidates"], strict=True)
+    ]
+    first = [
+        bool(cands) and cands[0]["compound_id"] == truth.loc[a, "compound_id"]
+        for a, cands in zip(near["address"], near["candidates"], strict=True)
+    ]
+    assert sum(suggested) / len(near) >= 0.75
+    assert sum(first) / len(near) >= 0.5
+    # the ones most tickets hang on come first, so garbled names fill the top of the queue
+    assert queue["address"].head(50).isin(truth.index).sum() >= 15
+
+
+def test_unmatched_addresses_include_the_unmatchable(built, garbled_truth):
+    """Roads, crossings, shops and the district alone stay without a compound; only garbled
+    names are ever taken for a compound, and then for the right one."""
+    con, _, _ = built
+    truth, _ = garbled_truth
+    vague = db.query_df(
+        con,
+        "SELECT address, count(*) AS n, count(compound_id) AS matched FROM tickets "
+        "WHERE address IN (SELECT unnest(?)) OR address LIKE '%交汇处' OR address = '未提供详细地址' GROUP BY 1",
+        [list(addresses.DISTRICT_ONLY)],
+    )
+    assert set(addresses.DISTRICT_ONLY) <= set(vague["address"])
+    assert vague["n"].sum() > 10_000 and vague["matched"].sum() == 0
+    shops = db.query_one(
+        con,
+        "SELECT count(*) FROM tickets WHERE compound_id IS NULL AND regexp_matches(address, ?)",
+        ["(" + "|".join(addresses.SHOPS) + ")$"],
+    )
+    assert shops > 1000
+    taken = db.query_df(
+        con, "SELECT address, compound_id FROM address_matches WHERE status = 'auto'"
+    ).set_index("address")
+    assert taken.index.isin(truth.index).all()
+    assert (taken["compound_id"] == truth.loc[taken.index, "compound_id"]).all()
+    # tickets of accepted addresses carry their compound, as an upload would have left them
+    moved = db.query_one(
+        con,
+        "SELECT count(*) FROM tickets t JOIN address_matches m ON m.address = trim(t.address) "
+        "WHERE m.status = 'auto' AND t.compound_id IS DISTINCT FROM m.compound_id",
+    )
+    assert moved == 0
