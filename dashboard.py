@@ -40,6 +40,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
     ("account", "pages/account.py", ":material/account_circle:"),
 )
 LOGIN_PATH = "login"
+HOME_PATH = "home"  # registered for the root while signed in; the root itself is its address
 
 
 def allowed_pages(user: auth.User) -> list[st.Page]:
@@ -85,6 +86,16 @@ def to_landing(landing: st.Page) -> Callable[[], None]:
         st.switch_page(landing)
 
     return go
+
+
+def landing_here(script: str) -> Callable[[], None]:
+    """The site root while signed in: the landing page's script, run in place (Streamlit lets
+    only the page st.navigation returned run)."""
+
+    def show() -> None:
+        shell.run_script(ROOT / script)
+
+    return show
 
 
 def unknown_address(known: set[str]) -> str | None:
@@ -185,7 +196,7 @@ def main() -> None:
     except HotlineError as exc:
         st.error(t("store_error", msg=error_text(exc)))
         st.stop()
-    known = {key for key, _, _ in PAGES} | {LOGIN_PATH}
+    known = {key for key, _, _ in PAGES} | {LOGIN_PATH, HOME_PATH}
     unknown = unknown_address(known)
     if user is None:
         # The login form answers at every page address, so a bookmark such as
@@ -207,7 +218,12 @@ def main() -> None:
             hidden.append(st.Page(to_landing(pages[0]), title=t("login_title"), url_path=LOGIN_PATH))
         if unknown:
             hidden.append(st.Page(unknown_page(unknown), title=t("app_title"), url_path=unknown))
-        page = st.navigation(pages + hidden, position="hidden")
+        # the site root shows the landing page in place; every page, the landing one included,
+        # keeps its own address (a default page would answer only at the root, and its own
+        # address would end in "page not found")
+        landing = next(script for key, script, _ in PAGES if auth.can(user, key))
+        home = st.Page(landing_here(landing), title=pages[0].title, url_path=HOME_PATH, default=True)
+        page = st.navigation([home, *pages, *hidden], position="hidden")
         menu(pages)
     sidebar(con, user)
     try:

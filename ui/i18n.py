@@ -7,6 +7,7 @@ Every string comes from the one catalogue, `analytics.reports.text.CATALOGUE`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,8 @@ from analytics.reports import text
 from analytics.safe_text import markdown_literal
 
 LANG_KEY = "ui_lang_en"  # the sidebar toggle's key: True = English
+LANG_COOKIE = "hotline_lang"  # "en" or "zh": not personal, not signed
+LANG_COOKIE_DAYS = 365
 
 
 def lang() -> str:
@@ -53,5 +56,15 @@ def labelled(df: pd.DataFrame, prefix: str, columns: Sequence[str]) -> pd.DataFr
 
 
 def language_switch() -> None:
-    """The sidebar toggle; its state is kept across pages by its key."""
+    """The sidebar toggle; its state is kept across pages by its key, and across reloads by a
+    cookie (a new session starts in the language the browser last chose)."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = st.context.cookies.get(LANG_COOKIE) == "en"
     st.sidebar.toggle(text.text("language"), key=LANG_KEY)
+    chosen = json.dumps("en" if st.session_state[LANG_KEY] else "zh")
+    # the same script on every run: the browser runs it again only when the choice changes
+    st.sidebar.html(
+        f'<script>document.cookie = "{LANG_COOKIE}=" + {chosen} + '
+        f'"; Path=/; Max-Age={LANG_COOKIE_DAYS * 86400}; SameSite=Strict";</script>',
+        unsafe_allow_javascript=True,
+    )

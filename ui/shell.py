@@ -47,6 +47,12 @@ def inside() -> bool:
     return bool(getattr(_run, "inside", False))
 
 
+def run_script(path: Path) -> None:
+    """Run a page script in the current page run, as Streamlit runs one: a fresh namespace."""
+    code = compile(path.read_bytes(), str(path), "exec")
+    exec(code, {"__name__": "__main__", "__file__": str(path)})  # noqa: S102 - the project's own page script
+
+
 def run_shell() -> NoReturn:
     """Run dashboard.py in place of a page run it did not make, then end that run."""
     code = compile(ENTRY.read_bytes(), str(ENTRY), "exec")

@@ -252,6 +252,43 @@ def test_typed_address_says_why_there_is_no_page(server, browser, tmp_path, path
         context.close()
 
 
+@pytest.mark.parametrize(("path", "title"), [("overview", "总览"), ("ranking", "重点小区排名"), ("", "总览")])
+def test_every_page_answers_at_its_own_address(server, browser, path: str, title: str) -> None:
+    """The landing page too: a bookmark of /overview opens the overview, not a "Page not found"."""
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    try:
+        log_in(page, server, "leader1")
+        page.wait_for_function("document.cookie.includes('hotline_session=')", timeout=PAGE_TIMEOUT_MS)
+        page.goto(f"{server}/{path}")
+        wait_signed_in(page)
+        assert page.locator("h1").first.inner_text() == title
+        assert "Page not found" not in page.inner_text("body")
+        assert page.url.rstrip("/") == f"{server}/{path}".rstrip("/")
+    finally:
+        context.close()
+
+
+def test_the_chosen_language_survives_a_reload(server, browser) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(server)
+        wait_login_form(page)
+        page.locator(SIDEBAR).get_by_text("English").click()
+        page.get_by_label("User name").wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.get_by_label("User name").fill("leader1")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        wait_signed_in(page)
+        assert page.locator("h1").first.inner_text() == "Overview"
+        page.goto(f"{server}/ranking")
+        wait_signed_in(page)
+        assert page.locator("h1").first.inner_text() == "Compound ranking"
+    finally:
+        context.close()
+
+
 def test_hostile_names_stay_text_in_the_browser(server, browser) -> None:
     """Compounds whose names are Markdown links, external images, LaTeX and HTML: the overview
     and the ranking show them as text; the browser never asks the attacker's host for anything."""
