@@ -26,27 +26,43 @@ from ui.widgets import unexpected_error
 
 ROOT = Path(__file__).resolve().parent  # pages/ is found from here, whichever script Streamlit started
 
-# (page key for auth.can, script, icon). The order is the menu order; the first allowed page is
+# (page key for auth.can, script). The order is the menu order; the first allowed page is
 # where a user lands after logging in.
-PAGES: tuple[tuple[str, str, str], ...] = (
-    ("overview", "pages/overview.py", ":material/dashboard:"),
-    ("ranking", "pages/ranking.py", ":material/format_list_numbered:"),
-    ("taskforces", "pages/taskforces.py", ":material/groups:"),
-    ("effects", "pages/effects.py", ":material/trending_down:"),
-    ("profile", "pages/profile.py", ":material/home_work:"),
-    ("upload", "pages/upload.py", ":material/upload_file:"),
-    ("admin", "pages/admin.py", ":material/admin_panel_settings:"),
-    ("glossary", "pages/glossary.py", ":material/menu_book:"),
-    ("account", "pages/account.py", ":material/account_circle:"),
+PAGES: tuple[tuple[str, str], ...] = (
+    ("overview", "pages/overview.py"),
+    ("ranking", "pages/ranking.py"),
+    ("taskforces", "pages/taskforces.py"),
+    ("effects", "pages/effects.py"),
+    ("profile", "pages/profile.py"),
+    ("upload", "pages/upload.py"),
+    ("admin", "pages/admin.py"),
+    ("glossary", "pages/glossary.py"),
+    ("account", "pages/account.py"),
 )
+# Streamlit draws an expander's arrow and the sidebar's collapse buttons with an icon font's
+# ligatures: their names ("keyboard_arrow_right") are text that screen readers, copy and paste
+# and text extraction see. The arrows are drawn by CSS instead (generated content is not text).
+CHROME_STYLE = """<style>
+[data-testid="stExpander"] summary [data-testid="stIconMaterial"],
+[data-testid="stSidebarCollapseButton"] [data-testid="stIconMaterial"],
+[data-testid="stExpandSidebarButton"] [data-testid="stIconMaterial"] { display: none; }
+[data-testid="stExpander"] summary :has(> [data-testid="stIconMaterial"])::before {
+  content: "▸"; font-size: 1.25rem; line-height: 1;
+}
+[data-testid="stExpander"] details[open] > summary :has(> [data-testid="stIconMaterial"])::before {
+  content: "▾";
+}
+[data-testid="stSidebarCollapseButton"] button::before { content: "«"; font-size: 1.3em; }
+[data-testid="stExpandSidebarButton"]::before { content: "»"; font-size: 1.3em; }
+</style>"""
 LOGIN_PATH = "login"
 HOME_PATH = "home"  # registered for the root while signed in; the root itself is its address
 
 
 def allowed_pages(user: auth.User) -> list[st.Page]:
     return [
-        st.Page(ROOT / script, title=t(f"page_{key}"), icon=icon, url_path=key)
-        for key, script, icon in PAGES
+        st.Page(ROOT / script, title=t(f"page_{key}"), url_path=key)
+        for key, script in PAGES
         if auth.can(user, key)
     ]
 
@@ -173,7 +189,7 @@ def data_line() -> str:
 def sidebar(con, user: auth.User | None) -> None:
     language_switch()
     if store.is_demo():
-        st.sidebar.warning(t("demo_badge"), icon=":material/science:")
+        st.sidebar.warning(t("demo_badge"))
     if user is not None:
         st.sidebar.markdown(t("signed_in_as", user=markdown_literal(user.username)))
         st.sidebar.markdown(t("role", role=role_name(user.role)))
@@ -189,6 +205,7 @@ def main() -> None:
     # as in .streamlit/config.toml, whatever configuration the server was started with:
     # tables leave only through the audited download buttons, never the table toolbar
     st.set_option("client.disableDataExport", True)
+    st.html(CHROME_STYLE)
     try:
         con = store.get_connection()
         store.ensure_demo(con)
@@ -196,13 +213,13 @@ def main() -> None:
     except HotlineError as exc:
         st.error(t("store_error", msg=error_text(exc)))
         st.stop()
-    known = {key for key, _, _ in PAGES} | {LOGIN_PATH, HOME_PATH}
+    known = {key for key, _ in PAGES} | {LOGIN_PATH, HOME_PATH}
     unknown = unknown_address(known)
     if user is None:
         # The login form answers at every page address, so a bookmark such as
         # /profile?compound=C001 survives the login instead of ending on "page not found".
         login_pages = [st.Page(login_page, title=t("login_title"), url_path=LOGIN_PATH, default=True)]
-        login_pages += [st.Page(login_page, title=t(f"page_{key}"), url_path=key) for key, _, _ in PAGES]
+        login_pages += [st.Page(login_page, title=t(f"page_{key}"), url_path=key) for key, _ in PAGES]
         if unknown:
             login_pages.append(st.Page(unknown_login(unknown), title=t("login_title"), url_path=unknown))
         page = st.navigation(login_pages, position="hidden")
@@ -211,7 +228,7 @@ def main() -> None:
         # not in the menu: what the other addresses answer
         hidden = [
             st.Page(refused_page(key), title=t(f"page_{key}"), url_path=key)
-            for key, _, _ in PAGES
+            for key, _ in PAGES
             if not auth.can(user, key)
         ]
         if shell.requested_path() == LOGIN_PATH:  # typed or reloaded at the login address
@@ -221,7 +238,7 @@ def main() -> None:
         # the site root shows the landing page in place; every page, the landing one included,
         # keeps its own address (a default page would answer only at the root, and its own
         # address would end in "page not found")
-        landing = next(script for key, script, _ in PAGES if auth.can(user, key))
+        landing = next(script for key, script in PAGES if auth.can(user, key))
         home = st.Page(landing_here(landing), title=pages[0].title, url_path=HOME_PATH, default=True)
         page = st.navigation([home, *pages, *hidden], position="hidden")
         menu(pages)

@@ -109,7 +109,7 @@ res = store.cached(effects.stored_effects)
 st.subheader(t("ef_summary"), help=t("ef_summary_help"))
 st.info(effects_text.summary(res, lang()))
 if res.crosses_zero:
-    st.warning(t("ef_crosses"), icon=":material/warning:")
+    st.warning(t("ef_crosses"))
 
 interval = t("ef_ci", lo=pct(res.ci_low_pct), hi=pct(res.ci_high_pct))
 cols = st.columns(3)

@@ -189,7 +189,7 @@ with cols[2]:
             t("ov_tf_consistency", naive=pct(fx.naive_change_pct), adjusted=pct(fx.adjusted_effect_pct))
         )
         if auth.can(user, "effects"):
-            st.page_link("pages/effects.py", label=t("ov_tf_effects_link"), icon=":material/trending_down:")
+            st.page_link("pages/effects.py", label=t("ov_tf_effects_link"))
 with cols[3]:
     if fx is not None and fx.adjusted_effect_pct is not None:
         st.metric(t("ov_tf_adjusted"), pct(fx.adjusted_effect_pct), help=t("ov_tf_adjusted_help"))

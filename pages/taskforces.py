@@ -93,7 +93,7 @@ def show_reminders(schedule: pd.DataFrame) -> None:
         lines.append(t("tf_reminder_more", n=len(due) - REMINDER_ITEMS))
     overdue = int((due["review_state"] == deadlines.OVERDUE).sum())
     head = t("tf_reminder", overdue=overdue, due=len(due) - overdue, days=deadlines.REMINDER_DAYS)
-    st.warning("\n".join([head, *(f"- {line}" for line in lines)]), icon=":material/alarm:")
+    st.warning("\n".join([head, *(f"- {line}" for line in lines)]))
 
 
 def show_surges(compound_ids: list[str]) -> None:
@@ -114,7 +114,6 @@ def show_surges(compound_ids: list[str]) -> None:
         st.page_link(
             PROFILE_PAGE,
             label=markdown_literal(t("tf_surge_item", name=name, reason=reason)),
-            icon=":material/trending_up:",
             query_params={"compound": row.compound_id},
         )
 
@@ -200,7 +199,6 @@ st.subheader(t("tf_series_of", name=markdown_literal(names[tf_id])))
 st.page_link(
     PROFILE_PAGE,
     label=t("tf_open_profile"),
-    icon=":material/apartment:",
     query_params={"compound": compound_id},
 )
 mine = store.cached(effects.scoped_effects, (compound_id,))

@@ -116,7 +116,6 @@ def glossary_link(term: str | None = None) -> None:
         st.page_link(
             GLOSSARY_PAGE,
             label=t("page_glossary"),
-            icon=":material/menu_book:",
             query_params={GLOSSARY_SEARCH: term} if term else None,
         )
     except StreamlitAPIException:  # the page is not in the signed-in user's menu

@@ -8,6 +8,7 @@ test's temporary folder. Uses the system Chromium only; never downloads a browse
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -29,6 +30,7 @@ from tests.fixtures.live_server import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 # url path -> Chinese menu title, as dashboard.PAGES and ui.i18n define them
 PAGE_TITLES = {
     "overview": "总览",
@@ -107,8 +109,7 @@ def test_every_allowed_page_renders(server, browser, tmp_path, username: str) ->
     try:
         log_in(page, server, username)
         nav = page.locator(SIDEBAR)
-        # a link's text is its icon's ligature name, then the title
-        offered = sorted(a.inner_text().strip().split("\n")[-1] for a in page.locator(MENU_LINK).all())
+        offered = sorted(a.inner_text().strip() for a in page.locator(MENU_LINK).all())
         assert offered == sorted(PAGE_TITLES[p] for p in allowed)
         for path in allowed:
             nav.get_by_role("link", name=PAGE_TITLES[path]).click()
@@ -127,6 +128,9 @@ def test_every_allowed_page_renders(server, browser, tmp_path, username: str) ->
             assert any("\u4e00" <= ch <= "\u9fff" for ch in heading), heading  # Chinese title drawn
             # the glyphs have width: a missing CJK font would collapse or box them
             assert page.locator("h1").first.bounding_box()["width"] > 40
+            # what a reader, a screen reader or a copy of the page gets: no identifier anywhere,
+            # not even an icon font's ligature name
+            assert SNAKE.findall(page.inner_text("body")) == [], path
     finally:
         context.close()
 
