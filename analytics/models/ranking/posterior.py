@@ -1,0 +1,533 @@
+"""Rank compounds from one posterior: expected tickets over the next 12 months, with honest uncertainty.
+
+Inputs of `posterior_rank` (frames in, frames out; the store is analytics.services.ranking_posterior's job):
+
+- `monthly`: valid tickets per compound and month (compound_id, month, n); no row = 0 tickets;
+- `registry`: one row per compound to rank (compound_id, and as far as known type, is_old,
+  built_year, households); every compound here is ranked, also with 0 tickets or no households;
+- `months`: the window's months (pd.Period or anything pd.Period takes), oldest first;
+- `shares` (optional): per compound the counts of the "问题突出" shares (repeats/n_caller,
+  unresolved/n_resolved, unsatisfied/n_satisfied), as analytics.metrics.source.compound_stats
+  gives them.
+
+The model (one empirical-Bayes hierarchy, every constant estimated from the data):
+
+1. District season and level: a log-linear fit of the district's monthly totals (month-of-year
+   with 12+ months, a linear trend with 24+) gives each month's exposure e_t relative to the
+   level of the last month; the next 12 months get their season at that level.
+2. Covariate prior: a negative-binomial GLM of each compound's window total on type, age (is_old,
+   built year), log households and a households-unknown flag, offset log(sum e_t), gives m_i,
+   the tickets a month of a compound of its kind and size (alpha by moments after a Poisson pass).
+3. Compound deviations: x_it = y_it / (e_t m_i) = g_i (1 + d_it) + Poisson noise, where g_i is the
+   compound's persistent level (mean 1, variance V: the between-compound variance of the gamma
+   prior) and d_it its transient deviation. The covariance of d is fitted to the pooled lag
+   moments of x (noise removed at lag 0) as A rho^L (AR(1)-like persistence) + B (1 - L/b)+
+   (shocks lasting b months) + white noise, choosing rho and b by weighted least squares: the
+   data decide how much recent months weigh.
+4. Posterior: per compound the best linear predictor of W_i = E[next 12 months' tickets | the
+   compound's state] from its own months (the Gamma-Poisson shrinkage generalised to correlated
+   months), with its error variance; draws are log-normal with that mean and variance.
+5. Hyper-parameter uncertainty: `N_HYPER` sets of (GLM coefficients from their sampling
+   distribution, lag moments bootstrapped over compounds and refitted); draw d uses set d mod H.
+6. Shares enter `volume` only when their between-compound variance is distinguishable from zero
+   (Tarone's binomial over-dispersion test at `SHARE_TEST_LEVEL`); then each expected share
+   ticket counts 1 + weight times (beta-binomial posterior). Otherwise the weight is 0 and `info`
+   says why.
+
+Presets (the quantity drawn per compound; wording in the catalogue as rk_preset_<name>):
+- `volume` (default): expected tickets over the next 12 months if nothing is done;
+- `excess`: expected tickets minus the covariate prediction (a compound of its type, age and size);
+- `rate`: expected tickets per 100 households per month (only compounds with households).
+
+Ranks come from the draws: per draw every compound is ranked (1 = worst); p_top = share of draws
+in the top `top`; the list is the `top` compounds with the highest p_top (ties by expected rank),
+shown in expected-rank order; rank = the posterior median rank, rank_low/rank_high its 5th/95th
+percentiles, so rank_low <= rank <= rank_high always.
+
+Output frame (one row per ranked compound; the list first): compound_id, rank, rank_median,
+rank_low, rank_high, expected_rank, p_top, listed, expected_tickets, avoidable_tickets,
+rate_per_100_households, tickets (observed in the window), score (posterior mean of the preset's
+quantity), preset. `info` holds the fitted constants, the share tests and the dropped components.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analytics.errors import ValidationError
+from analytics.models.ranking.prior import UNKNOWN_TYPE, beta_prior
+
+PRESETS = ("volume", "excess", "rate")
+HORIZON = 12
+RANK_INTERVAL = (0.05, 0.95)
+N_HYPER = 10
+RHO_GRID = np.linspace(0.0, 0.98, 50)
+BLOCK_WIDTHS = (3, 6, 9, 12)
+SHARE_TEST_LEVEL = 0.05
+SHARE_INPUTS = {
+    "repeat_share": ("repeats", "n_caller"),
+    "unresolved_share": ("unresolved", "n_resolved"),
+    "dissatisfaction": ("unsatisfied", "n_satisfied"),
+}
+DEFAULT_SHARE_WEIGHTS = {"repeat_share": 0.5, "unresolved_share": 0.5, "dissatisfaction": 0.5}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """Covariance of the relative monthly level: V + (1 + V) (A rho^L + B (1 - L/b)+ + N [L = 0])."""
+
+    v: float
+    a: float
+    rho: float
+    b: float
+    width: int
+    nugget: float
+
+    def transient(self, lag: np.ndarray) -> np.ndarray:
+        lag = np.abs(lag)
+        return self.a * self.rho**lag + self.b * np.clip(1.0 - lag / self.width, 0.0, None)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _matrix(monthly: pd.DataFrame, ids: pd.Index, months: pd.PeriodIndex) -> np.ndarray:
+    y = np.zeros((len(ids), len(months)))
+    if monthly is None or monthly.empty:
+        return y
+    rows = ids.get_indexer(monthly["compound_id"].astype(str))
+    cols = months.get_indexer(pd.PeriodIndex(pd.to_datetime(monthly["month"]), freq="M"))
+    keep = (rows >= 0) & (cols >= 0)
+    np.add.at(y, (rows[keep], cols[keep]), pd.to_numeric(monthly["n"]).to_numpy(float)[keep])
+    return y
+
+
+def _exposure(totals: np.ndarray, months: pd.PeriodIndex) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Relative exposure of each window month and of the next 12, at the level of the last month."""
+    t_count = len(months)
+    moy = np.asarray(months.month) - 1
+    cols = [np.ones(t_count)]
+    use_trend = t_count >= 24
+    use_season = t_count >= 12
+    if use_trend:
+        cols.append(np.arange(t_count) - (t_count - 1.0))
+    if use_season:
+        cols += [(moy == k).astype(float) for k in range(1, 12)]
+    x = np.column_stack(cols)
+    coef = np.linalg.lstsq(x, np.log(totals + 0.5), rcond=None)[0]
+    gamma = np.zeros(12)
+    if use_season:
+        gamma[1:] = coef[-11:]
+        gamma -= gamma.mean()
+    trend = float(coef[1]) if use_trend else 0.0
+    past = np.exp(gamma[moy] + trend * (np.arange(t_count) - (t_count - 1.0)))
+    future_moy = (moy[-1] + np.arange(1, HORIZON + 1)) % 12
+    future = np.exp(gamma[future_moy])
+    return past, future, {"season": np.exp(gamma).round(4).tolist(), "monthly_trend": round(trend, 5)}
+
+
+def _design(registry: pd.DataFrame, last_year: int) -> pd.DataFrame:
+    frame = pd.DataFrame(index=registry.index)
+    types = registry["type"].fillna(UNKNOWN_TYPE).astype(str) if "type" in registry else None
+    if types is not None:
+        frame = pd.get_dummies(types, prefix="type", drop_first=True, dtype=float)
+    if "is_old" in registry:
+        frame["is_old"] = registry["is_old"].fillna(False).astype(float)
+    if "built_year" in registry:
+        built = pd.to_numeric(registry["built_year"], errors="coerce")
+        age = (last_year - built) / 10.0
+        frame["age"] = (age - age.mean()).fillna(0.0)
+    households = _households(registry)
+    logh = np.log(households)
+    frame["log_households"] = (logh - np.nanmean(logh) if np.isfinite(logh).any() else logh).fillna(0.0)
+    frame["households_unknown"] = households.isna().astype(float)
+    frame = frame.loc[:, frame.std() > 0]
+    frame.insert(0, "const", 1.0)
+    return frame
+
+
+def _households(registry: pd.DataFrame) -> pd.Series:
+    if "households" not in registry:
+        return pd.Series(np.nan, index=registry.index)
+    h = pd.to_numeric(registry["households"], errors="coerce").astype(float)
+    return h.where(h > 0)
+
+
+def _glm(y: np.ndarray, design: pd.DataFrame, offset: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and their covariance: negative-binomial GLM, alpha by moments after a Poisson pass."""
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+
+    x = design.to_numpy()
+    off = np.full(len(y), offset)
+    intercept = np.log(max(y.mean(), 1e-3)) - offset
+    if len(y) < 10 or x.shape[1] == 1:
+        return np.array([intercept] + [0.0] * (x.shape[1] - 1)), np.eye(x.shape[1]) * 1e-4
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            pois = GLM(y, x, family=families.Poisson(), offset=off).fit()
+            mu = pois.fittedvalues
+            alpha = max(float(((y - mu) ** 2 - mu).sum() / max((mu**2).sum(), 1e-12)), 1e-3)
+            fit = GLM(y, x, family=families.NegativeBinomial(alpha=alpha), offset=off).fit(
+                start_params=pois.params
+            )
+        cov = np.asarray(fit.cov_params())
+        if not np.all(np.isfinite(cov)) or not np.all(np.isfinite(fit.params)):
+            raise ValueError("non-finite fit")
+        return np.asarray(fit.params), cov
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        return np.array([intercept] + [0.0] * (x.shape[1] - 1)), np.eye(x.shape[1]) * 1e-4
+
+
+# --------------------------------------------------------------------------- the deviations' covariance
+
+
+def _lag_moments(y: np.ndarray, past: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Per compound and lag L: mean over month pairs of (x_t - 1)(x_t+L - 1), Poisson noise removed at L = 0."""
+    denom = past[None, :] * m[:, None]
+    dev = y / denom - 1.0
+    t_count = y.shape[1]
+    out = np.empty((len(y), t_count))
+    out[:, 0] = (dev**2 - 1.0 / denom).mean(axis=1)
+    for lag in range(1, t_count):
+        out[:, lag] = (dev[:, :-lag] * dev[:, lag:]).mean(axis=1)
+    return out
+
+
+def _compound_weights(m: np.ndarray, past: np.ndarray, level: float) -> np.ndarray:
+    """Precision of a compound's lag moments: signal variance plus its Poisson noise, squared."""
+    return 1.0 / (level + 1.0 / (m * past.mean())) ** 2
+
+
+def _kernel_designs(t_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (rho, width, active columns) least-squares solver for lag moments of length `t_count`.
+
+    With four non-negative coefficients, the NNLS optimum is the least-squares fit on one subset
+    of columns whose coefficients are all >= 0, with the smallest residual: solving all subsets
+    at once keeps the many refits of the bootstrap cheap.
+    """
+    cached = _DESIGN_CACHE.get(t_count)
+    if cached is not None:
+        return cached
+    lag = np.arange(t_count, dtype=float)
+    w = np.sqrt(t_count - lag)
+    zero = (lag == 0).astype(float)
+    solvers, designs, labels = [], [], []
+    for width in BLOCK_WIDTHS:
+        tri = np.clip(1.0 - lag / width, 0.0, None)
+        for rho in RHO_GRID:
+            full = np.column_stack([np.ones(t_count), rho**lag, tri, zero])
+            for mask in range(1, 16):
+                cols = [j for j in range(4) if mask >> j & 1]
+                x = np.zeros_like(full)
+                x[:, cols] = full[:, cols]
+                solvers.append(np.linalg.pinv(x * w[:, None]) * w[None, :])
+                designs.append(x)
+                labels.append((rho, width))
+    out = (np.array(solvers), np.array(designs), np.array(labels))
+    _DESIGN_CACHE[t_count] = out
+    return out
+
+
+_DESIGN_CACHE: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _fit_kernel(c: np.ndarray) -> Kernel:
+    """Fit the covariance to the pooled lag moments c(L), L = 0..T-1 (non-negative least squares)."""
+    t_count = len(c)
+    if t_count < 3:
+        return Kernel(max(float(c[1]) if t_count > 1 else 0.0, 0.0), 0.0, 0.0, 0.0, 6, max(float(c[0]), 0.0))
+    solvers, designs, labels = _kernel_designs(t_count)
+    coef = solvers @ c
+    w = t_count - np.arange(t_count)
+    resid = (((designs @ coef[:, :, None])[:, :, 0] - c[None, :]) ** 2 * w[None, :]).sum(axis=1)
+    resid[(coef < -1e-12).any(axis=1)] = np.inf
+    best = int(np.argmin(resid))
+    v, a, b, nugget = np.clip(coef[best], 0.0, None)
+    rho, width = labels[best]
+    return Kernel(
+        float(v), float(a / (1 + v)), float(rho), float(b / (1 + v)), int(width), float(nugget / (1 + v))
+    )
+
+
+def _predict(
+    kern: Kernel, y: np.ndarray, past: np.ndarray, future: np.ndarray, m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior mean and variance of each compound's next-12-month tickets given its months.
+
+    Best linear predictor of W = E[sum_h e_h g (1 + d_T+h) | state] from x_t = y_t / (e_t m):
+    Cov(x) = K + diag(g / (e_t m)) is diagonalised once through K~ = sqrt(e) K sqrt(e), so every
+    compound costs O(T^2).
+    """
+    t_count = y.shape[1]
+    v, scale = kern.v, 1.0 + kern.v
+    idx = np.arange(t_count)
+    lag = idx[:, None] - idx[None, :]
+    k = v + scale * (kern.transient(lag) + kern.nugget * (lag == 0))
+    h = np.arange(1, HORIZON + 1)
+    ahead = (t_count - 1 + h)[None, :] - idx[:, None]  # lag from month t to month T+h
+    c_z = (future[None, :] * (v + scale * kern.transient(ahead))).sum(axis=1)
+    s_total = future.sum()
+    block = sum(future[: max(kern.width - 1 - j, 0)].sum() ** 2 for j in range(kern.width))
+    var_w = v * s_total**2 + scale * (
+        kern.a * (future * kern.rho**h).sum() ** 2 + kern.b / kern.width * block
+    )
+    root = np.sqrt(past)
+    lam, q = np.linalg.eigh(root[:, None] * k * root[None, :])
+    lam = np.clip(lam, 0.0, None)
+    a = q.T @ (root * c_z)
+    g = q * root[:, None]
+    x = y / (past[None, :] * m[:, None])
+    # noise of x_t is g_i / (e_t m_i): start from g = 1, then use the compound's own posterior level
+    level = np.ones(len(y))
+    for _ in range(2):
+        delta = level / m
+        coef = a[None, :] / (lam[None, :] + delta[:, None])
+        weights = coef @ g.T
+        mean_rel = s_total + ((x - 1.0) * weights).sum(axis=1)
+        level = np.clip(mean_rel / s_total, 0.05, 20.0)
+    var_rel = var_w - (a[None, :] ** 2 / (lam[None, :] + delta[:, None])).sum(axis=1)
+    # the deviations are multiplicative: a compound at twice the average level moves twice as
+    # much, so the population-average error variance understates it for the high ones
+    var_rel = var_rel * np.maximum(1.0, level**2 / scale)
+    mean_rel = np.clip(mean_rel, 0.01 * s_total, None)
+    var_rel = np.maximum(var_rel, (0.02 * mean_rel) ** 2)
+    return m * mean_rel, m**2 * var_rel
+
+
+# --------------------------------------------------------------------------- shares
+
+
+def tarone_test(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
+    """Tarone's score test of binomial over-dispersion: (z, one-sided p). Large z = real between-unit variance."""
+    k, n = np.asarray(k, float), np.asarray(n, float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    if len(n) < 5 or n.sum() <= 0:
+        return float("nan"), 1.0
+    p = k.sum() / n.sum()
+    if p <= 0 or p >= 1:
+        return float("nan"), 1.0
+    s = ((k - n * p) ** 2).sum() / (p * (1 - p)) - n.sum()
+    denom = math.sqrt(2.0 * (n * (n - 1)).sum())
+    if denom <= 0:
+        return float("nan"), 1.0
+    z = s / denom
+    return float(z), float(stats.norm.sf(z))
+
+
+def _share_components(
+    shares: pd.DataFrame | None, ids: pd.Index, weights: Mapping[str, float]
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, dict[str, Any]]]:
+    """Posterior (mean, sd) of each share that carries signal, and per share what was decided and why."""
+    used: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    report: dict[str, dict[str, Any]] = {}
+    frame = None if shares is None else shares.set_index(shares["compound_id"].astype(str)).reindex(ids)
+    for name, (k_col, n_col) in SHARE_INPUTS.items():
+        weight = float(weights.get(name, 0.0))
+        entry: dict[str, Any] = {"weight_requested": weight, "weight": 0.0, "z": None, "p_value": None}
+        if frame is None or k_col not in frame or n_col not in frame:
+            report[name] = {**entry, "reason": "no_data"}
+            continue
+        k = frame[k_col].fillna(0).to_numpy(float)
+        n = frame[n_col].fillna(0).to_numpy(float)
+        if n.sum() <= 0:
+            report[name] = {**entry, "reason": "no_data"}
+            continue
+        z, p = tarone_test(k, n)
+        entry.update(z=None if math.isnan(z) else round(z, 3), p_value=round(p, 4))
+        if p >= SHARE_TEST_LEVEL:
+            report[name] = {**entry, "reason": "no_signal"}
+            continue
+        if weight <= 0:
+            report[name] = {**entry, "reason": "weight_zero"}
+            continue
+        a, b = beta_prior(k, n)
+        post_a, post_b = a + k, b + n - k
+        mean = post_a / (post_a + post_b)
+        sd = np.sqrt(mean * (1 - mean) / (post_a + post_b + 1))
+        used[name] = (mean, sd)
+        report[name] = {**entry, "weight": weight, "reason": "signal", "prior": (round(a, 3), round(b, 3))}
+    return used, report
+
+
+# --------------------------------------------------------------------------- ranking
+
+
+def _ranks(score: np.ndarray) -> np.ndarray:
+    """Rank of each column within each row (draw): 1 = highest score."""
+    order = np.argsort(-score, axis=1, kind="stable")
+    ranks = np.empty(order.shape, dtype=np.int32)
+    np.put_along_axis(ranks, order, np.arange(1, score.shape[1] + 1, dtype=np.int32)[None, :], axis=1)
+    return ranks
+
+
+def posterior_rank(
+    monthly: pd.DataFrame,
+    registry: pd.DataFrame,
+    months: Sequence[Any],
+    shares: pd.DataFrame | None = None,
+    preset: str = "volume",
+    top: int = 65,
+    n_draws: int = 1000,
+    seed: int = 0,
+    weights: Mapping[str, float] | None = None,
+    n_hyper: int = N_HYPER,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rank every compound of `registry` by the posterior of `preset` (see the module docstring)."""
+    if preset not in PRESETS:
+        raise ValidationError(
+            f"未知的排名口径：{preset}；可用：{'、'.join(PRESETS)}",
+            f"Unknown ranking preset: {preset}; known: {', '.join(PRESETS)}",
+        )
+    if registry.empty:
+        raise ValidationError("没有可排名的小区。", "There are no compounds to rank.")
+    if n_draws < 20 or top < 1:
+        raise ValidationError(
+            "抽样次数至少 20，入选数至少 1。", "Use at least 20 draws and select at least 1."
+        )
+    rng = np.random.default_rng(seed)
+    registry = registry.reset_index(drop=True)
+    ids = pd.Index(registry["compound_id"].astype(str))
+    period_index = pd.PeriodIndex([pd.Period(m, freq="M") for m in months], freq="M")
+    y = _matrix(monthly, ids, period_index)
+    n, t_count = y.shape
+    past, future, season_info = _exposure(y.sum(axis=0), period_index)
+    design = _design(registry, int(period_index[-1].year))
+    beta, beta_cov = _glm(y.sum(axis=1), design, math.log(past.sum()))
+    x_design = design.to_numpy()
+    m = np.exp(x_design @ beta)
+
+    moments = _lag_moments(y, past, m)
+    first = np.average(moments, axis=0)
+    cw = _compound_weights(m, past, max(float(first[0]), 0.05))
+    kernel = _fit_kernel(np.average(moments, axis=0, weights=cw))
+
+    # hyper-parameter sets: GLM coefficients from their sampling distribution, lag moments resampled
+    betas = rng.multivariate_normal(beta, beta_cov, size=n_hyper, method="eigh")
+    kernels, means, variances, priors = [], [], [], []
+    for h in range(n_hyper):
+        pick = rng.integers(0, n, n)
+        kern = _fit_kernel(np.average(moments[pick], axis=0, weights=cw[pick]))
+        m_h = np.exp(x_design @ betas[h])
+        mean_h, var_h = _predict(kern, y, past, future, m_h)
+        kernels.append(kern)
+        means.append(mean_h)
+        variances.append(var_h)
+        priors.append(m_h * future.sum())
+    mean_arr, var_arr, prior_arr = np.array(means), np.array(variances), np.array(priors)
+    sigma2 = np.log1p(var_arr / mean_arr**2)
+    mu_log = (np.log(mean_arr) - sigma2 / 2).astype(np.float32)
+    sigma = np.sqrt(sigma2).astype(np.float32)
+    which = np.arange(n_draws) % n_hyper
+    z = rng.standard_normal((n_draws, n), dtype=np.float32)
+    expected = np.exp(mu_log[which] + sigma[which] * z)  # draws of next-12-month expected tickets
+    del z
+    avoidable = expected - prior_arr[which].astype(np.float32)
+    households = _households(registry).to_numpy()
+    rate = expected / np.float32(HORIZON) / (households / 100.0).astype(np.float32)[None, :]
+
+    share_weights = dict(DEFAULT_SHARE_WEIGHTS if weights is None else weights)
+    unknown = sorted(set(share_weights) - set(SHARE_INPUTS))
+    if unknown:
+        raise ValidationError(
+            f"未知的权重项：{', '.join(unknown)}", f"Unknown weight(s): {', '.join(unknown)}"
+        )
+    used, share_report = _share_components(shares, ids, share_weights)
+    keep = np.ones(n, dtype=bool)
+    if preset == "volume":
+        score = expected
+        if used:
+            factor = np.ones((n_draws, n), dtype=np.float32)
+            for name, (mean, sd) in used.items():
+                p = mean[None, :] + sd[None, :] * rng.standard_normal((n_draws, n), dtype=np.float32)
+                factor += np.float32(share_report[name]["weight"]) * np.clip(p, 0.0, 1.0)
+            score = expected * factor
+    elif preset == "excess":
+        score = avoidable
+    else:
+        keep = np.isfinite(households)
+        if not keep.any():
+            raise ValidationError(
+                "没有小区登记了户数，无法按每百户工单排名。",
+                "No compound has households in the registry: nothing to rank by rate.",
+            )
+        score = rate[:, keep]
+    ranks = _ranks(score)
+    n_rank = int(keep.sum())
+    top_n = min(top, n_rank)
+    p_top = (ranks <= top_n).mean(axis=0)
+    low, median, high = np.quantile(
+        ranks, [*RANK_INTERVAL[:1], 0.5, RANK_INTERVAL[1]], axis=0, method="inverted_cdf"
+    )
+    expected_rank = ranks.mean(axis=0)
+    shown = np.clip(median, low, high).astype(int)
+    chosen = np.lexsort((expected_rank, -p_top))[:top_n]
+    listed = np.zeros(n_rank, dtype=bool)
+    listed[chosen] = True
+
+    out = pd.DataFrame(
+        {
+            "compound_id": ids[keep],
+            "rank": shown,
+            "rank_median": median.astype(int),
+            "rank_low": low.astype(int),
+            "rank_high": high.astype(int),
+            "expected_rank": expected_rank,
+            "p_top": p_top,
+            "listed": listed,
+            "expected_tickets": expected.mean(axis=0)[keep].astype(float),
+            "avoidable_tickets": avoidable.mean(axis=0)[keep].astype(float),
+            "rate_per_100_households": rate.mean(axis=0)[keep].astype(float),
+            "tickets": y.sum(axis=1)[keep].astype(int),
+            "score": score.mean(axis=0).astype(float),
+            "preset": preset,
+        }
+    )
+    if not np.isfinite(households).any():
+        out["rate_per_100_households"] = np.nan
+    out.loc[~np.isfinite(households[keep]), "rate_per_100_households"] = np.nan
+    out = out.sort_values(["listed", "expected_rank"], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
+
+    def spread(name: str) -> float:
+        return round(float(np.std([getattr(k, name) for k in kernels])), 4)
+
+    info: dict[str, Any] = {
+        "preset": preset,
+        "definition": f"rk_preset_{preset}",
+        "top": top_n,
+        "n_draws": n_draws,
+        "seed": seed,
+        "window": (str(period_index[0]), str(period_index[-1])),
+        "n_months": t_count,
+        "n_compounds": n,
+        "n_ranked": n_rank,
+        "excluded_without_households": int(n - n_rank),
+        "exposure": season_info,
+        "prior": {"coefficients": dict(zip(design.columns, np.round(beta, 4).tolist(), strict=True))},
+        "kernel": {
+            "between_variance": round(kernel.v, 4),
+            "persistent_ar": round(kernel.a, 4),
+            "rho": round(kernel.rho, 3),
+            "shock": round(kernel.b, 4),
+            "shock_months": kernel.width,
+            "white": round(kernel.nugget, 4),
+        },
+        "kernel_sd": {"between_variance": spread("v"), "rho": spread("rho"), "persistent_ar": spread("a")},
+        "n_hyper": n_hyper,
+        "shares": share_report,
+        "dropped": [k for k, r in share_report.items() if r["weight"] == 0],
+        "interval": RANK_INTERVAL,
+    }
+    return out, info
