@@ -129,8 +129,9 @@ def test_task_force_progress_lists_every_task_force_with_its_head_and_start(con,
     assert set(progress["进驻日期"]) == {"2023年3月1日"}
     assert set(progress["专班组长"].dropna()) == {"tf1", "tf2"}
     assert all(v.startswith(("已满足", "连续")) for v in progress["撤出条件"])
-    # no review date was set: the exit rule's (start plus its three months), long past by June 2024
-    assert set(progress["撤出评估日期"]) == {"2023年6月1日（已到期）"}
+    # no review date was set: the exit rule's reviews come every three months from the start
+    # (2023-03-01); the next one after the briefing's month (June 2024) is 2024-09-01
+    assert set(progress["撤出评估日期"]) == {"2024年9月1日"}
 
 
 def test_a_review_date_set_by_an_analyst_is_shown(district, tmp_path):
