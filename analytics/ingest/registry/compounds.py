@@ -23,6 +23,7 @@ from analytics.ingest.registry.files import (
     _plain,
     _read,
     _rejected_frame,
+    _result,
     _same,
     _write_batch,
 )
@@ -270,17 +271,7 @@ def import_compounds(
             "import_compounds",
             {"file": table.file_name, "batch_id": batch_id, **counts, "unchanged": unchanged},
         )
-    return RegistryResult(
-        file=table.file_name,
-        rows_read=len(table.frame),
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=len(bad),
-        rejected_rows=rejected,
-        changes=pd.DataFrame(changes, columns=["compound_id", "field", "old", "new"]),
-        batch_id=batch_id,
-    )
+    return _result(table, (added, updated, unchanged), bad, rejected, changes, batch_id)
 
 
 def add_alias(

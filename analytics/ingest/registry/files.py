@@ -55,6 +55,29 @@ class RegistryResult:
         }
 
 
+def _result(
+    table: _Table,
+    counts: tuple[int, int, int],
+    bad: Sequence[Any],
+    rejected: pd.DataFrame,
+    changes: list[tuple[Any, ...]],
+    batch_id: int | None,
+) -> RegistryResult:
+    """What an import of `table` did: (added, updated, unchanged), its refused rows and changes."""
+    added, updated, unchanged = counts
+    return RegistryResult(
+        file=table.file_name,
+        rows_read=len(table.frame),
+        added=added,
+        updated=updated,
+        unchanged=unchanged,
+        rejected=len(bad),
+        rejected_rows=rejected,
+        changes=pd.DataFrame(changes, columns=["compound_id", "field", "old", "new"]),
+        batch_id=batch_id,
+    )
+
+
 def _map_headers(
     headers: list[str],
     table: Sequence[Field],

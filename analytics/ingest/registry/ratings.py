@@ -17,6 +17,7 @@ from analytics.ingest.registry.files import (
     _map_headers,
     _read,
     _rejected_frame,
+    _result,
     _same,
     _write_batch,
 )
@@ -90,17 +91,7 @@ def _simple_import(
             cur.unregister("simple_df")
         batch_id = _write_batch(cur, kind, table, user, cols, counts, rejected)
         db.audit(cur, user, f"import_{kind}", {"file": table.file_name, "batch_id": batch_id, **counts})
-    return RegistryResult(
-        file=table.file_name,
-        rows_read=len(table.frame),
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
-        rejected=len(bad),
-        rejected_rows=rejected,
-        changes=pd.DataFrame(changes, columns=["compound_id", "field", "old", "new"]),
-        batch_id=batch_id,
-    )
+    return _result(table, (added, updated, unchanged), bad, rejected, changes, batch_id)
 
 
 def import_ratings(
