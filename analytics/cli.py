@@ -263,12 +263,16 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from analytics.services import ranking
 
     con = db.connect(args.db)
-    window = calendar.parse_window(args.window) if args.window else None
-    table = ranking.rank_compounds(con, window=window, top=args.top, seed=args.seed)
+    window = calendar.parse_window(args.window) if args.window else ranking.default_window(con)
+    table = ranking.rank_compounds(con, window=window, top=args.top, seed=args.seed, preset=args.preset)
     if args.save:
-        used = window or ranking.default_window(con)
         snapshot_id = ranking.save_snapshot(
-            con, table, used[0], used[1], params={"top": args.top}, user=args.user
+            con,
+            table,
+            window[0],
+            window[1],
+            params=ranking.snapshot_params(table.attrs, args.top),
+            user=args.user,
         )
         print(json.dumps({"snapshot_id": snapshot_id}), file=sys.stderr)
     shown = table.head(args.limit) if args.limit else table
@@ -408,7 +412,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(sub, "rank", "重点小区排名 / rank compounds", cmd_rank)
     p.add_argument("--top", type=_whole(1), default=65, help="重点小区数 / how many make the list (65)")
-    p.add_argument("--window", help="排名窗口 / ranking window YYYY-MM:YYYY-MM (默认近12个月)")
+    p.add_argument("--window", help="排名窗口 / ranking window YYYY-MM:YYYY-MM (默认近24个月)")
+    p.add_argument(
+        "--preset",
+        choices=["volume", "excess", "rate"],
+        default="volume",
+        help="排名口径 / what worst means: volume 预计工单量 (default), excess 超出同类, rate 每百户",
+    )
     p.add_argument("--format", choices=["json", "csv"], default="json")
     p.add_argument("--limit", type=_whole(1), help="只输出前 N 名 / print only the first N rows")
     p.add_argument("--seed", type=_whole(0), default=0)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 # the ranking singles out this many compounds (one task force each) and reports P(top TOP_N)
 TOP_N = 65
-# a compound ranks only with at least this many valid tickets in the window
-MIN_TICKETS = 10
-# the ranking window: this many months ending with the latest complete month (every season once)
-WINDOW_MONTHS = 12
+# the ranking window: this many months ending with the latest complete month (every season twice:
+# enough to tell a lasting problem from a passing spike)
+WINDOW_MONTHS = 24
 # the short lists of the overview and the monthly briefing (most tickets, largest rises and falls)
 LIST_N = 10
 # a repeat call: the same caller about the same category in the same compound within this many days

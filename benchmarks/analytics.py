@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics.metrics import rates, repeats, surges, trends
+from analytics.models.ranking import score
 from analytics.services import ranking
 from analytics.store import db
 from analytics.store import summary as summaries
@@ -51,7 +52,6 @@ import json, sys, time
 sys.path.insert(0, sys.argv[2])
 from analytics import calendar
 from analytics.store import db
-from analytics.models.ranking import score
 from analytics.services import ranking
 from analytics.metrics import surges
 from analytics.metrics import trends
@@ -70,10 +70,10 @@ else:
     step("monthly_counts", lambda: trends.monthly_counts(con, "district"))
     first, last = (d.strftime("%Y-%m") for d in step("default_window", lambda: ranking.default_window(con)))
     window = calendar.parse_window(f"{first}:{last}")
-    weights = dict(score.DEFAULT_WEIGHTS)
-    step("rank_compounds", lambda: ranking.rank_compounds(con, window, weights))
+    # default weights: each version ranks as its page does on a first visit
+    step("rank_compounds", lambda: ranking.rank_compounds(con, window))
     step("funnel_data", lambda: ranking.funnel_data(con, window))
-    step("stability", lambda: ranking.stability(con, window, weights))
+    step("stability", lambda: ranking.stability(con, window))
     step("company_league", lambda: ranking.company_league(con))
     step("community_league", lambda: ranking.community_league(con))
     step("stars_vs_rate", lambda: ranking.stars_vs_rate(con))
@@ -159,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, first, median, OVERVIEW_TARGET_S))
     first, median = timed(lambda: ranking.rank_compounds(con, n_draws=1000), 2)
     rows.append(("rank_compounds (1000 draws)", first, median, RANKING_TARGET_S))
+    # the former composite score on the same store, the baseline of the ratio the README quotes
+    first, median = timed(lambda: score.rank_components(ranking.compute_components(con), n_draws=1000), 2)
+    rows.append(("former composite (1000 draws)", first, median, None))
     extra: dict[str, Callable[[], Any]] = {
         "monthly_counts[compound] 12 months": lambda: trends.monthly_counts(con, "compound", year_ago, month),
         "stability (200 perturbations)": lambda: ranking.stability(con),

@@ -8,7 +8,7 @@ Per data-generating process (analytics.synthetic.rank_dgp), averaged over the se
 found by `volume`, by the raw 12-month and raw 24-month counts; the sum of P(top 65) over the
 list against the true members found; 90% rank-interval coverage overall and for the true top 65;
 the share of rows whose rank lies inside its interval. Then the time of 1,000 draws at district
-(1,105) and city (11,050 compounds) scale, beside today's composite ranking
+(1,105) and city (11,050 compounds) scale, beside the former composite ranking
 (analytics.models.ranking.score.rank_components on the same counts) in the same run.
 """
 
@@ -100,7 +100,7 @@ def main() -> None:
     if not args.no_speed:
         for label, n in (("district", 1105), ("city", 11_050)):
             new, old = timing(n)
-            print(f"{label} ({n} compounds, 1000 draws): posterior {new:.2f} s, today's composite {old:.2f} s, "
+            print(f"{label} ({n} compounds, 1000 draws): posterior {new:.2f} s, former composite {old:.2f} s, "
                   f"ratio {new / old:.2f}")  # fmt: skip
     print(f"benchmark took {time.perf_counter() - started:.0f} s")
 

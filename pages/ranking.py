@@ -1,6 +1,9 @@
-"""重点小区排名 Ranking: the composite ranking with rank intervals, the funnel plot, the weights
-and how stable the list is under them, peer comparison, league tables, stars vs complaints,
-snapshots and creating task forces from a snapshot.
+"""重点小区排名 Ranking: the list of the compounds most likely to be the worst by the chosen
+definition (analytics.models.ranking.posterior), each with its expected and avoidable tickets, its
+chance of the list and its rank range; the rank-interval chart, the funnel plot, how the list moves
+with the share weights and with the definition, peer comparison, league tables, stars vs
+complaints, snapshots and creating task forces from a snapshot. Every number of the list, the
+chart, the stability and the peer table comes from the same posterior draws.
 
 A compound picked in the ranking or peer table opens its 小区档案."""
 
@@ -15,7 +18,7 @@ import streamlit as st
 from analytics import calendar, config
 from analytics.errors import HotlineError
 from analytics.metrics import trends
-from analytics.models.ranking import score
+from analytics.models.ranking import posterior
 from analytics.reports import charts
 from analytics.safe_text import markdown_literal, strip_invisible
 from analytics.services import auth, ranking
@@ -33,13 +36,12 @@ PERCENT = "percent"  # a share shown as a percentage with one decimal (the heade
 
 # the columns each table shows and how, headed by the catalogue's rk_rank_*, rk_peer_* and rk_league_*
 RANK_COLUMNS = {
-    "rank": COUNT, "compound_id": TEXT, "name": TEXT, "community": TEXT, "score": DECIMAL, "tickets": COUNT,
-    "rate_per_100_households": DECIMAL, "shrunk_rate": DECIMAL, "repeat_share": PERCENT,
-    "unresolved_share": PERCENT, "dissatisfaction": PERCENT, "rank_low": COUNT, "rank_high": COUNT,
-    "p_top": PERCENT,
+    "rank": COUNT, "name": TEXT, "community": TEXT, "expected_tickets": COUNT, "avoidable_tickets": COUNT,
+    "rate_per_100_households": DECIMAL, "p_top": PERCENT, "certainty": TEXT, "tickets": COUNT,
+    "repeat_share": PERCENT, "unresolved_share": PERCENT, "dissatisfaction": PERCENT, "compound_id": TEXT,
 }  # fmt: skip
 PEER_COLUMNS = {
-    "rank": COUNT, "name": TEXT, "peer_group": TEXT, "peer_size": COUNT, "shrunk_rate": DECIMAL,
+    "rank": COUNT, "name": TEXT, "peer_group": TEXT, "peer_size": COUNT, "rate_per_100_households": DECIMAL,
     "peer_median_rate": DECIMAL, "peer_ratio": DECIMAL,
 }  # fmt: skip
 LEAGUE_COLUMNS = {
@@ -56,13 +58,21 @@ def table(df: pd.DataFrame, prefix: str, columns: dict[str, str]) -> tuple[pd.Da
     return report_table(frame, prefix, {c: DECIMAL if k == PERCENT else k for c, k in columns.items()})
 
 
-def weights_sentence(weights: dict[str, float]) -> str:
-    """The one sentence a leader reads: the default one verbatim, else built from the weights."""
-    total = sum(weights.values()) or 1.0
-    if all(abs(weights.get(k, 0) / total - v) < 1e-9 for k, v in score.DEFAULT_WEIGHTS.items()):
-        return t("rk_weights_default")
-    parts = [f"{t(f'rk_component_{k}')} {w / total:.0%}" for k, w in weights.items() if w > 0]
-    return t("rk_sentence_custom", parts=" + ".join(parts))
+def weights_sentence(info: dict) -> str:
+    """The one sentence a leader reads on what the list is ranked by, with the shares that add weight."""
+    if info["preset"] != "volume":
+        return t("rk_weights_not_used")
+    parts = [
+        t("rk_weight_part", name=t(f"rk_component_{k}"), w=w) for k, w in info["weights"].items() if w > 0
+    ]
+    return t("rk_weights_used", parts=t("rk_weight_join").join(parts)) if parts else t("rk_weights_none")
+
+
+def certainty(row: pd.Series) -> str:
+    """'有 90% 把握排在第 3 至 12 位'."""
+    lo, hi = int(row["rank_low"]), int(row["rank_high"])
+    key = "rk_certainty_one" if lo == hi else "rk_certainty"
+    return t(key, p=charts.RANK_INTERVAL_PCT, lo=lo, hi=hi)
 
 
 def peer_group(group: object) -> object:
@@ -115,51 +125,80 @@ with c2:
         st.number_input(t("rk_top"), min_value=1, max_value=500, value=config.TOP_N, step=1, key=f"{KEY}top")
     )
 window = calendar.parse_window(f"{window_months[0]}:{window_months[1]}")
+preset_labels = {p: t(f"rk_preset_name_{p}") for p in ranking.PRESETS}
+preset = st.radio(
+    t("rk_preset"), list(preset_labels), format_func=preset_labels.get, horizontal=True, key=f"{KEY}preset"
+)
+st.info(t(f"rk_preset_{preset}"))
 
 if f"{KEY}weights" not in st.session_state:
-    st.session_state[f"{KEY}weights"] = dict(score.DEFAULT_WEIGHTS)
-with st.expander(t("rk_weights")), st.form(f"{KEY}weights_form"):
-    chosen = {
-        name: st.slider(
-            t(f"rk_component_{name}"),
-            0,
-            100,
-            int(round(100 * st.session_state[f"{KEY}weights"][name])),
-            5,
-            key=f"{KEY}w_{name}",
-        )  # fmt: skip
-        for name in score.COMPONENTS
-    }
-    if st.form_submit_button(t("rk_apply")) and sum(chosen.values()) > 0:
-        st.session_state[f"{KEY}weights"] = {k: v / 100 for k, v in chosen.items()}
-weights = st.session_state[f"{KEY}weights"]
-st.info(weights_sentence(weights))
-
+    st.session_state[f"{KEY}weights"] = dict(posterior.DEFAULT_SHARE_WEIGHTS)
 try:
-    ranked = store.cached(ranking.rank_compounds, window, weights, top)
+    draws = store.cached(ranking.posterior_draws, window)
 except HotlineError as exc:
     st.warning(error_text(exc))
     st.stop()
+tests = draws.share_tests
+with st.expander(t("rk_weights")), st.form(f"{KEY}weights_form"):
+    st.caption(t("rk_weights_intro"))
+    chosen = {}
+    for name in posterior.SHARE_INPUTS:
+        test = tests[name]
+        usable = test["reason"] == "signal"
+        chosen[name] = st.slider(
+            t(f"rk_component_{name}"), 0, 100,
+            int(round(100 * st.session_state[f"{KEY}weights"][name])) if usable else 0, 5,
+            key=f"{KEY}w_{name}", disabled=not usable, format="%d%%",
+        )  # fmt: skip
+        if test["reason"] == "no_signal":
+            st.caption(t("rk_weight_no_signal", name=t(f"rk_component_{name}"), p=f"{test['p_value']:.2f}"))
+        elif test["reason"] == "no_data":
+            st.caption(t("rk_weight_no_data", name=t(f"rk_component_{name}")))
+    if st.form_submit_button(t("rk_apply")):
+        st.session_state[f"{KEY}weights"] = {k: v / 100 for k, v in chosen.items()}
+weights = st.session_state[f"{KEY}weights"]
 
-st.subheader(t("rk_table"))
-frame, formats = table(ranked, "rk_rank_", RANK_COLUMNS)
-# the probability of making the list, named with the list's length and drawn as a bar
-p_top = t("rk_rank_p_top_n", top=top)
-frame = frame.rename(columns={t("rk_rank_p_top"): p_top})
-formats[p_top] = st.column_config.ProgressColumn(
-    min_value=0.0, max_value=100.0, format="%.0f%%", help=t("rk_rank_p_top_help", top=top)
-)
-formats.pop(t("rk_rank_p_top"), None)
-event = render_table(
-    frame, key=f"{KEY}table", column_config=formats, selectable=True,
-    file_stem=t("rk_file_ranking", first=window_months[0], last=window_months[1]),
-)  # fmt: skip
-open_profile(picked_row(event, list(ranked["compound_id"])))
-st.caption(t("rk_table_note", top=top, p=charts.RANK_INTERVAL_PCT))
+try:
+    ranked = store.cached(ranking.rank_compounds, window, weights, top, preset=preset)
+except HotlineError as exc:
+    st.warning(error_text(exc))
+    st.stop()
+info = ranked.attrs
+st.caption(weights_sentence(info))
+if info.get("excluded_without_households"):
+    st.caption(t("rk_rate_excluded", n=info["excluded_without_households"]))
+
+listed = ranked[ranked["listed"]].reset_index(drop=True)
+shown_top = len(listed)
+st.subheader(t("rk_list_title", top=shown_top))
+
+
+def list_table(rows: pd.DataFrame, key: str, stem: str) -> None:
+    """One ranking table: the rank range in words, the chance of the list as a bar; a pick opens the profile."""
+    rows = rows.assign(certainty=rows.apply(certainty, axis=1)) if len(rows) else rows.assign(certainty="")
+    frame, formats = table(rows, "rk_rank_", RANK_COLUMNS)
+    # the probability of making the list, named with the list's length and drawn as a bar
+    p_top = t("rk_rank_p_top_n", top=shown_top)
+    frame = frame.rename(columns={t("rk_rank_p_top"): p_top})
+    formats[p_top] = st.column_config.ProgressColumn(
+        min_value=0.0, max_value=100.0, format="%.0f%%", help=t("rk_rank_p_top_help", top=shown_top)
+    )
+    formats.pop(t("rk_rank_p_top"), None)
+    frame = frame.rename(columns={t("rk_rank_tickets"): t("rk_rank_tickets_window")})
+    if t("rk_rank_tickets") in formats:
+        formats[t("rk_rank_tickets_window")] = formats.pop(t("rk_rank_tickets"))
+    event = render_table(frame, key=key, column_config=formats, selectable=True, file_stem=stem)
+    open_profile(picked_row(event, list(rows["compound_id"])))
+
+
+list_table(listed, f"{KEY}table", t("rk_file_ranking", first=window_months[0], last=window_months[1]))
+st.caption(t("rk_list_note", top=shown_top, n=info["n_draws"], sum=float(listed["p_top"].sum())))
+with st.expander(t("rk_all_title", n=len(ranked))):
+    list_table(ranked, f"{KEY}all", t("rk_file_ranking", first=window_months[0], last=window_months[1]))
 
 st.subheader(t("rk_interval_chart"), help=t("rk_interval_help", p=charts.RANK_INTERVAL_PCT))
 st.plotly_chart(
-    charts.ranking_figure(ranked, top=top, max_rows=CHART_ROWS, lang=lang()), key=f"{KEY}rank_chart"
+    charts.ranking_figure(ranked, top=shown_top, max_rows=CHART_ROWS, lang=lang()), key=f"{KEY}rank_chart"
 )
 if len(ranked) > CHART_ROWS:
     st.caption(t("rk_chart_rows", n=CHART_ROWS, total=len(ranked)))
@@ -174,29 +213,36 @@ st.caption(t("rk_funnel_note"))
 
 st.subheader(t("rk_stability"), help=t("rk_stability_help"))
 stab = store.cached(ranking.stability, window, weights, top)
-st.write(
-    t(
-        "rk_stability_text", j=stab["jitter"], n=stab["n"], top=stab["top"], mean=stab["mean_overlap"],
-        min=stab["min_overlap"], always=stab["always_in"],
-    )
-)  # fmt: skip
-names = dict(zip(ranked["compound_id"], ranked["name"], strict=True))
-shares = pd.DataFrame(
-    {
-        "compound_id": list(stab["in_top_share"]),
-        "name": [names.get(c, c) for c in stab["in_top_share"]],
-        "share_in_top": list(stab["in_top_share"].values()),
-    }
-)
-# the compounds in the list under every weighting are counted above; the chart names the others
-unsure = shares[shares["share_in_top"] < STABLE]
-if unsure.empty:
-    st.caption(t("rk_stability_all_stable", top=stab["top"]))
+if not stab["varied"]:
+    st.write(t("rk_stability_no_signal"))
 else:
-    st.plotly_chart(charts.stability_figure(unsure, top=stab["top"], lang=lang()), key=f"{KEY}stability")
+    st.write(
+        t(
+            "rk_stability_text", j=stab["jitter"], n=stab["n"], top=stab["top"], mean=stab["mean_overlap"],
+            min=stab["min_overlap"], always=stab["always_in"],
+        )
+    )  # fmt: skip
+    names = dict(zip(ranked["compound_id"], ranked["name"], strict=True))
+    shares = pd.DataFrame(
+        {
+            "compound_id": list(stab["in_top_share"]),
+            "name": [names.get(c, c) for c in stab["in_top_share"]],
+            "share_in_top": list(stab["in_top_share"].values()),
+        }
+    )
+    # the compounds in the list under every weighting are counted above; the chart names the others
+    unsure = shares[shares["share_in_top"] < STABLE]
+    if unsure.empty:
+        st.caption(t("rk_stability_all_stable", top=stab["top"]))
+    else:
+        st.plotly_chart(charts.stability_figure(unsure, top=stab["top"], lang=lang()), key=f"{KEY}stability")
+overlap = store.cached(ranking.preset_overlap, window, weights, top, base=preset)
+for row in overlap.itertuples():
+    if row.preset != preset:
+        st.write(t("rk_overlap", name=preset_labels[row.preset], top=row.listed, n=row.shared))
 
 st.subheader(t("rk_peer"), help=t("rk_peer_help"))
-peers = ranked.head(top).assign(peer_group=lambda f: f["peer_group"].map(peer_group)).reset_index(drop=True)
+peers = listed.assign(peer_group=lambda f: f["peer_group"].map(peer_group)).reset_index(drop=True)
 frame, formats = table(peers, "rk_peer_", PEER_COLUMNS)
 event = render_table(
     frame, key=f"{KEY}peer", file_stem=t("rk_file_peer"), column_config=formats, selectable=True
@@ -242,12 +288,7 @@ if auth.can(user, "save_snapshot"):
         note = st.text_input(t("rk_note"), key=f"{KEY}note")
         if st.form_submit_button(t("rk_save")):
             with shown_errors():
-                params = {
-                    "weights": weights,
-                    "top": top,
-                    "min_tickets": config.MIN_TICKETS,
-                    "n_draws": score.N_DRAWS,
-                }
+                params = ranking.snapshot_params(info, top)
                 sid = ranking.save_snapshot(
                     con, ranked, window[0], window[1], params, user=user.username, note=note
                 )

@@ -9,12 +9,21 @@ import pandas as pd
 from analytics.errors import ValidationError
 from analytics.models.ranking.records import RECORD_COLUMNS, plain
 from analytics.reports import exports
+from analytics.reports.text import text
 
 
 def rank_records(df: pd.DataFrame, fmt: str = "json", top: int | None = None) -> str:
-    """The ranking as JSON (a list of objects, null for missing) or CSV (UTF-8 with BOM for Excel)."""
+    """The ranking as JSON (a list of objects, null for missing) or CSV (UTF-8 with BOM for Excel).
+
+    Each row also carries its preset's one-sentence definition (`preset_definition`, Chinese, and
+    `preset_definition_en`)."""
     cols = [c for c in RECORD_COLUMNS if c in df.columns]
     rows = df[cols] if top is None else df[cols].head(top)
+    if "preset" in rows.columns:
+        rows = rows.assign(
+            preset_definition=rows["preset"].map(lambda p: text(f"rk_preset_{p}", "zh")),
+            preset_definition_en=rows["preset"].map(lambda p: text(f"rk_preset_{p}", "en")),
+        )
     if fmt == "json":
         return json.dumps([plain(r) for r in rows.to_dict(orient="records")], ensure_ascii=False)
     if fmt == "csv":

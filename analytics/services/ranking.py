@@ -20,9 +20,10 @@ import duckdb
 import pandas as pd
 
 from analytics import calendar
-from analytics.config import MIN_TICKETS, REPEAT_DAYS, TOP_N, WINDOW_MONTHS
+from analytics.config import REPEAT_DAYS, TOP_N
 from analytics.errors import NotFound, ValidationError
 from analytics.metrics import source
+from analytics.models.ranking import posterior as model
 from analytics.models.ranking.components import Components, build_components
 from analytics.models.ranking.funnel import FunnelData, funnel
 from analytics.models.ranking.leagues import (
@@ -33,27 +34,11 @@ from analytics.models.ranking.leagues import (
     stars_table,
 )
 from analytics.models.ranking.records import RECORD_COLUMNS, plain
-from analytics.models.ranking.score import N_DRAWS, rank_components, weight_stability
+from analytics.models.ranking.score import N_DRAWS
+from analytics.services import ranking_posterior
+from analytics.services.ranking_windows import default_window, latest_complete_month
 from analytics.store import db
 from analytics.store import summary as summaries
-
-# --------------------------------------------------------------------------- windows
-
-
-def latest_complete_month(con: duckdb.DuckDBPyConnection) -> pd.Period:
-    """The latest complete month of the tickets in the store (analytics.calendar.complete_month)."""
-    newest = db.query_one(con, "SELECT max(created_at) FROM tickets")
-    if newest is None:
-        raise NotFound(
-            "库中还没有工单，请先导入工单。", "There are no tickets in the store yet; ingest some first."
-        )
-    return calendar.complete_month(newest)
-
-
-def default_window(con: duckdb.DuckDBPyConnection, months: int = WINDOW_MONTHS) -> tuple[dt.date, dt.date]:
-    """The `months` months ending with the latest complete month."""
-    return calendar.trailing_window(latest_complete_month(con), months)
-
 
 # --------------------------------------------------------------------------- components
 
@@ -132,33 +117,114 @@ def _copy(comps: Components) -> Components:
 # --------------------------------------------------------------------------- the model's results
 
 
+# the registry and component columns every ranking row carries beside the posterior's own
+COMPONENT_COLUMNS = [
+    "compound_id", "community", "subdistrict", "type", "households", "property_company", "volume",
+    "shrunk_rate", "shrunk_rate_low", "shrunk_rate_high", "trend", "repeat_share", "unresolved_share",
+    "dissatisfaction", "peer_group", "rate_basis",
+]  # fmt: skip
+PRESETS = model.PRESETS
+
+
 def rank_compounds(
     con: duckdb.DuckDBPyConnection,
     window: tuple[dt.date, dt.date] | None = None,
-    weights: dict[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
     top: int = TOP_N,
-    min_tickets: int = MIN_TICKETS,
-    n_draws: int = N_DRAWS,
+    n_draws: int = model.N_DRAWS,
     seed: int = 0,
+    preset: str = "volume",
 ) -> pd.DataFrame:
-    """Rank every compound with at least `min_tickets` valid tickets in `window` (see `rank_components`)."""
-    comps = compute_components(con, window)
-    return rank_components(comps, weights, top, min_tickets, n_draws, seed)
+    """Rank every compound of the registry by the posterior of `preset` (analytics.models.ranking.posterior).
+
+    One row per ranked compound (every compound; for `rate` those with households), the list of
+    `top` first. Beside the posterior's columns (rank = median rank inside rank_low..rank_high,
+    p_top, listed, expected_tickets, avoidable_tickets, rate_per_100_households, score) each row
+    carries the registry and the window's components (shrunk shares, peer group) and the peer
+    comparison of the posterior rates: `peer_median_rate` (the median of its peer group) and
+    `peer_ratio`. df.attrs holds the model's info (preset, definition key, weights used, shares
+    dropped and why, window).
+    """
+    window = window or default_window(con)
+    frame, info = ranking_posterior.rank_posterior(con, window, preset, top, n_draws, seed, weights)
+    comps = compute_components(con, window).frame
+    out = frame.merge(comps[COMPONENT_COLUMNS], on="compound_id", how="left")
+    groups = out.groupby("peer_group")["rate_per_100_households"]
+    peers = groups.transform("median")
+    out["peer_size"] = groups.transform("count").astype("Int64")
+    out["peer_median_rate"] = peers
+    out["peer_ratio"] = out["rate_per_100_households"] / peers.where(peers > 0)
+    out.attrs.update(info)
+    out.attrs["window"] = tuple(str(d) for d in window)
+    out.attrs["rate_basis"] = (
+        comps["rate_basis"].iloc[0] if (comps["rate_basis"] == "per_compound").all() else ("households")
+    )
+    out.attrs["dropped_components"] = list(info["dropped"])
+    return out
 
 
 def stability(
     con: duckdb.DuckDBPyConnection,
     window: tuple[dt.date, dt.date] | None = None,
-    weights: dict[str, float] | None = None,
+    weights: Mapping[str, float] | None = None,
     top: int = TOP_N,
-    min_tickets: int = MIN_TICKETS,
     n: int = 200,
     jitter: float = 0.2,
     seed: int = 0,
+    n_draws: int = model.N_DRAWS,
 ) -> dict[str, Any]:
-    """How much the top `top` moves when the weights do (see `weight_stability`)."""
-    comps = compute_components(con, window)
-    return weight_stability(comps, weights, top, min_tickets, n, jitter, seed)
+    """How much the `volume` list moves when the share weights do, from the ranking's own draws."""
+    draws = ranking_posterior.posterior(con, window or default_window(con), n_draws)
+    return model.weight_stability(draws, weights, top, n, jitter, seed)
+
+
+def posterior_draws(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    n_draws: int = model.N_DRAWS,
+) -> model.Draws:
+    """The posterior draws the ranking of `window` uses (with each share's signal test in share_tests)."""
+    return ranking_posterior.posterior(con, window or default_window(con), n_draws)
+
+
+def preset_overlap(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    weights: Mapping[str, float] | None = None,
+    top: int = TOP_N,
+    n_draws: int = model.N_DRAWS,
+    base: str = "volume",
+) -> pd.DataFrame:
+    """Per preset: its list's length and how many of its compounds the `base` preset's list shares."""
+    draws = posterior_draws(con, window, n_draws)
+    lists = {}
+    for preset in PRESETS:
+        try:
+            frame, _ = model.rank_draws(draws, preset, top, weights)
+        except ValidationError:  # rate, when no compound has households
+            continue
+        lists[preset] = set(frame.loc[frame["listed"], "compound_id"])
+    mine = lists.get(base, set())
+    return pd.DataFrame(
+        [{"preset": k, "listed": len(v), "shared": len(v & mine)} for k, v in lists.items()],
+        columns=["preset", "listed", "shared"],
+    )
+
+
+def snapshot_params(info: Mapping[str, Any], top: int) -> dict[str, Any]:
+    """What a snapshot records of the ranking it keeps: definition, weights, window and draws."""
+    return {
+        "model": "posterior",
+        "preset": info["preset"],
+        "weights": dict(info["weights"]),
+        "weights_requested": {k: r["weight_requested"] for k, r in info["shares"].items()},
+        "dropped": list(info["dropped"]),
+        "top": int(top),
+        "window": list(info.get("window_months", info["window"])),
+        "n_months": info["n_months"],
+        "n_draws": info["n_draws"],
+        "seed": info["seed"],
+    }
 
 
 def funnel_data(
@@ -241,6 +307,14 @@ def load_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.DataFr
     )
     comps = pd.DataFrame([json.loads(c) if c else {} for c in rows.pop("components")], index=rows.index)
     out = pd.concat([rows, comps.drop(columns=[c for c in comps.columns if c in rows.columns])], axis=1)
+    if "listed" in out.columns:  # a posterior ranking: the list first, as it was shown
+        listed = out["listed"].fillna(False).astype(bool)
+        out = (
+            out.assign(_listed=listed)
+            .sort_values(["_listed", "rank", "expected_rank"], ascending=[False, True, True], kind="stable")
+            .drop(columns="_listed")
+            .reset_index(drop=True)
+        )
     m = meta.iloc[0]
     out.attrs.update(
         snapshot_id=int(snapshot_id),

@@ -1,8 +1,8 @@
-"""Load the posterior ranking's inputs from the store and run it (analytics.models.ranking.posterior).
+"""Load the posterior ranking's inputs from the store and draw from it (analytics.models.ranking.posterior).
 
-`rank_posterior(con, window=None, preset="volume", top=65, n_draws=1000, seed=0, weights=None)`
-reads, for the window (default: the `POSTERIOR_WINDOW_MONTHS` months ending with the latest
-complete month, from the first month with data on):
+`posterior(con, window=None, n_draws=N_DRAWS, seed=0)` reads, for the window (default: the
+`config.WINDOW_MONTHS` months ending with the latest complete month, from the first month with
+data on):
 
 - the valid tickets per compound and month (analytics.metrics.source.compound_months: the
   compound-month summary when fresh, else the tickets; the same counts either way);
@@ -10,13 +10,17 @@ complete month, from the first month with data on):
 - the share counts (repeat calls, unresolved, dissatisfied) of the window
   (analytics.metrics.source.compound_stats),
 
-and returns the model's (frame, info) with the compound's name added to the frame and the window
-(first day, day after the last) in info["window_dates"].
+and returns the model's draws, with the window (first day, day after the last) in
+info["window_dates"]. The ranking page asks for the same draws for the list, the stability and
+the peer table, so they are kept per store version, registry, window, draws and seed; any write
+changes the key. `rank_posterior` ranks them for one preset.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,27 +30,49 @@ import pandas as pd
 from analytics import calendar
 from analytics.errors import NotFound
 from analytics.metrics import source
-from analytics.models.ranking.posterior import posterior_rank
-from analytics.services.ranking import default_window
+from analytics.models.ranking.posterior import N_DRAWS, Draws, posterior_draws, rank_draws
+from analytics.services.ranking_windows import default_window
 from analytics.store import db
-
-POSTERIOR_WINDOW_MONTHS = 24  # two of every season: enough to tell a lasting problem from a shock
+from analytics.store import summary as summaries
 
 REGISTRY_SQL = (
     "SELECT compound_id, name, type, is_old, built_year, households FROM compounds ORDER BY compound_id"
 )
+REGISTRY_FINGERPRINT_SQL = """
+SELECT concat_ws('|', count(*), sum(hash(compound_id, name, community, subdistrict, type, is_old,
+                                         built_year, households, property_company)))
+FROM compounds
+"""
+CACHE_SIZE = 2  # a city's draws are ~45 MB each
+
+_cache: OrderedDict[tuple[Any, ...], Draws] = OrderedDict()
+_lock = threading.Lock()
 
 
-def rank_posterior(
+def _cache_key(
+    con: duckdb.DuckDBPyConnection, window: tuple[Any, Any], n_draws: int, seed: int
+) -> tuple | None:
+    path = db.query_one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+    version = summaries.state(con).version
+    if not path or version is None:
+        return None  # an in-memory store is never cached
+    return (str(path), version, db.query_one(con, REGISTRY_FINGERPRINT_SQL), tuple(window), n_draws, seed)
+
+
+def posterior(
     con: duckdb.DuckDBPyConnection,
     window: tuple[dt.date, dt.date] | None = None,
-    preset: str = "volume",
-    top: int = 65,
-    n_draws: int = 1000,
+    n_draws: int = N_DRAWS,
     seed: int = 0,
-    weights: Mapping[str, float] | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    window = window or default_window(con, POSTERIOR_WINDOW_MONTHS)
+) -> Draws:
+    """The posterior draws of every compound's next 12 months, from the window's months."""
+    window = window or default_window(con)
+    key = _cache_key(con, window, n_draws, seed)
+    if key is not None:
+        with _lock:
+            if key in _cache:
+                _cache.move_to_end(key)
+                return _cache[key]
     start, stop, months = calendar.window_bounds(window)
     src = source.choose(con, start, stop)
     first = source.first_valid(con, src, before=stop)
@@ -59,10 +85,28 @@ def rank_posterior(
         raise NotFound("小区名录为空，请先导入小区名录。", "The compound registry is empty; import it first.")
     monthly = source.compound_months(con, src, start, stop)
     shares = source.compound_stats(con, src, start, stop)
-    frame, info = posterior_rank(
-        monthly, registry, months, shares, preset=preset, top=top, n_draws=n_draws, seed=seed, weights=weights
-    )
-    names = registry.set_index(registry["compound_id"].astype(str))["name"]
+    draws = posterior_draws(monthly, registry, months, shares, n_draws=n_draws, seed=seed)
+    draws.info["window_dates"] = (str(pd.Timestamp(start).date()), str(pd.Timestamp(stop).date()))
+    draws.info["window_months"] = (str(months[0]), str(months[-1]))
+    if key is not None:
+        with _lock:
+            _cache[key] = draws
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+    return draws
+
+
+def rank_posterior(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    preset: str = "volume",
+    top: int = 65,
+    n_draws: int = N_DRAWS,
+    seed: int = 0,
+    weights: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The model's (frame, info) for one preset, with the compound's name added to the frame."""
+    frame, info = rank_draws(posterior(con, window, n_draws, seed), preset, top, weights)
+    names = db.query_df(con, "SELECT compound_id, name FROM compounds").set_index("compound_id")["name"]
     frame.insert(1, "name", frame["compound_id"].map(names))
-    info["window_dates"] = (str(pd.Timestamp(start).date()), str(pd.Timestamp(stop).date()))
     return frame, info

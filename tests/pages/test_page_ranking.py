@@ -45,39 +45,72 @@ def test_ranking_renders_for_roles_that_may_see_it(app, username):
     assert at.title[0].value == "重点小区排名"
 
 
-def test_first_compound_and_intervals_match_the_ranking(app, expected):
+def test_the_list_leads_with_what_a_leader_needs(app, expected):
     at = open_page(app, "leader1")
-    table = table_with(at, "综合得分")
-    assert table["小区编号"].iloc[0] == expected["compound_id"].iloc[0]
-    assert len(table) == len(expected)
-    assert list(table["排名区间上限"].head(5)) == list(expected["rank_high"].head(5))
+    table = table_with(at, "未来12个月预计工单")
+    listed = expected[expected["listed"]]
+    top = min(65, len(expected))  # the simulated district may have fewer compounds than the list
+    assert len(table) == len(listed) == top
+    assert list(table["小区编号"]) == list(listed["compound_id"])
+    assert list(table["排名"]) == list(listed["rank"])
+    assert list(table["未来12个月预计工单"].head(3)) == list(listed["expected_tickets"].head(3).round())
+    first = listed.iloc[0]
+    assert table["名次把握"].iloc[0] == (
+        f"有 90% 把握排在第 {first['rank_low']} 至 {first['rank_high']} 位"
+        if first["rank_low"] != first["rank_high"]
+        else f"有 90% 把握排在第 {first['rank_low']} 位"
+    )
     # shares as percentages with one decimal, the chance of making the list as a bar of 0-100%
-    assert list(table["重复来电占比（%）"].head(3)) == list((expected["repeat_share"].head(3) * 100).round(1))
-    p_top = next(df for df in at.dataframe if "综合得分" in df.value.columns)
-    config = json.loads(p_top.proto.columns)["进入前65名概率（%）"]
+    assert list(table["重复来电占比（%）"].head(3)) == list((listed["repeat_share"].head(3) * 100).round(1))
+    p_top = next(df for df in at.dataframe if "未来12个月预计工单" in df.value.columns)
+    config = json.loads(p_top.proto.columns)[f"进入前{top}名概率（%）"]
     assert config["type_config"]["type"] == "progress" and config["type_config"]["max_value"] == 100
-    assert text("rk_weights_default") in [i.value for i in at.info]
+    # the definition of "worst" in one sentence, and what the chances of the list add up to
+    assert text("rk_preset_volume") in [i.value for i in at.info]
+    note = next(c.value for c in at.caption if c.value.startswith(f"名单是进入前 {top} 名概率最高的"))
+    assert f"合计 {listed['p_top'].sum():.1f}" in note
+    # every compound is in the full table, each rank inside its own interval
+    every = [df.value for df in at.dataframe if "名次把握" in df.value.columns][-1]
+    assert len(every) == len(expected)
+    ends = every["名次把握"].str.extract(r"第 (\d+)(?: 至 (\d+))? 位").astype(float)
+    ends[1] = ends[1].fillna(ends[0])
+    assert ((ends[0] <= every["排名"]) & (every["排名"] <= ends[1])).all()
     # the rank chart draws error bars
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert fig["data"][0]["error_x"]["symmetric"] is False
 
 
-def test_the_rank_chart_names_every_compound_and_says_the_interval_the_caption_says(app, expected):
+def test_the_rank_chart_names_every_compound_and_says_the_interval_the_table_says(app, expected):
     at = open_page(app, "leader1")
     fig = json.loads(at.get("plotly_chart")[0].proto.spec)
     rows = min(CHART_ROWS, len(expected))
     names = fig["data"][0]["y"]
-    assert names == [
-        f"{r}. {n}" for r, n in zip(expected["rank"].head(rows), expected["name"].head(rows), strict=True)
-    ]
+    drawn = expected.sort_values("rank", kind="stable").head(rows)
+    assert names == [f"{r}. {n}" for r, n in zip(drawn["rank"], drawn["name"], strict=True)]
     assert fig["layout"]["yaxis"]["dtick"] == 1 and fig["layout"]["height"] >= 22 * rows
-    # what the ranking computes (a 90% interval) is what the title and the caption say
+    # what the ranking computes (a 90% interval) is what the title and the table say
     level = round((RANK_INTERVAL[1] - RANK_INTERVAL[0]) * 100)
     assert f"{level}% 区间" in fig["layout"]["title"]["text"]
-    note = next(c.value for c in at.caption if c.value.startswith("排名区间为"))
-    assert note.startswith(f"排名区间为 {level}% 区间")
-    shown = [fig["layout"]["title"]["text"], note, *(s.proto.help for s in at.subheader)]
+    table = table_with(at, "名次把握")
+    assert table["名次把握"].str.startswith(f"有 {level}% 把握").all()
+    shown = [fig["layout"]["title"]["text"], *(s.proto.help for s in at.subheader)]
     assert not any("95%" in s for s in shown)
+
+
+def test_another_definition_ranks_by_its_own_quantity(app, district):
+    at = open_page(app, "leader1")
+    at.radio(key="rk_preset").set_value("rate").run()
+    assert errors_of(at) == []
+    assert text("rk_preset_rate") in [i.value for i in at.info]
+    con = db.connect(district.path)
+    try:
+        by_rate = ranking.rank_compounds(con, ranking.default_window(con), preset="rate")
+    finally:
+        con.close()
+    table = table_with(at, "未来12个月预计工单")
+    assert list(table["小区编号"]) == list(by_rate.loc[by_rate["listed"], "compound_id"])
+    # the other definitions' lists are compared with this one
+    assert any(m.value.startswith("换一种口径") for m in at.markdown)
 
 
 @pytest.mark.parametrize("table_key, row", [("rk_table_df", 2), ("rk_peer_df", 1)], ids=["ranking", "peers"])
@@ -104,16 +137,18 @@ def test_the_ranking_reads_like_a_report(app, district, lang):
 
 def test_changing_the_weights_changes_the_sentence(app):
     at = open_page(app, "leader1")
-    at.slider(key="rk_w_volume").set_value(100)
-    for name in ("shrunk_rate", "repeat_share", "unresolved_share", "dissatisfaction"):
-        at.slider(key=f"rk_w_{name}").set_value(0)
+    usable = [s for s in at.slider if s.key.startswith("rk_w_") and not s.proto.disabled]
+    assert usable, "the simulated district's shares differ between compounds"
+    for slider in usable:
+        slider.set_value(0)
     at.get("form_submit_button")[0].click()
     at.run()
     assert errors_of(at) == []
-    assert "综合得分 = 工单量 100%，各项先换算为百分位。" in [i.value for i in at.info]
-    # volume alone ranks by tickets
-    table = table_with(at, "综合得分")
-    assert table["工单量"].iloc[0] == table["工单量"].max()
+    assert text("rk_weights_none") in [c.value for c in at.caption]
+    # with no share adding weight, the list is the compounds with the most expected tickets
+    table = table_with(at, "未来12个月预计工单")
+    assert table["未来12个月预计工单"].iloc[0] == table["未来12个月预计工单"].max()
+    assert any(m.value == text("rk_stability_no_signal") for m in at.markdown)
 
 
 def test_leader_cannot_save_snapshots(app):

@@ -105,7 +105,7 @@ def overview_reader(con: duckdb.DuckDBPyConnection, stop: threading.Event, log: 
             log.counts.add(ticket_count(cur))
             trends.monthly_counts(cur, "district")
             trends.district_kpis(cur, month)
-            ranking.rank_compounds(cur, min_tickets=1, n_draws=READER_DRAWS)
+            ranking.rank_compounds(cur, n_draws=READER_DRAWS)
             log.counts.add(ticket_count(cur))
             log.rounds += 1
     except Exception as exc:  # every failure is the finding: collect it for the assertion

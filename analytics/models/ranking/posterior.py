@@ -66,6 +66,7 @@ from analytics.errors import ValidationError
 from analytics.models.ranking.prior import UNKNOWN_TYPE, beta_prior
 
 PRESETS = ("volume", "excess", "rate")
+N_DRAWS = 1000  # the ranking's draws: the ends of a 90% rank interval need about this many
 HORIZON = 12
 RANK_INTERVAL = (0.05, 0.95)
 N_HYPER = 10
@@ -77,7 +78,10 @@ SHARE_INPUTS = {
     "unresolved_share": ("unresolved", "n_resolved"),
     "dissatisfaction": ("unsatisfied", "n_satisfied"),
 }
-DEFAULT_SHARE_WEIGHTS = {"repeat_share": 0.5, "unresolved_share": 0.5, "dissatisfaction": 0.5}
+# each repeat, unresolved or dissatisfied ticket counts 1.2 (where the share has signal): 问题突出 stays
+# in the definition at little cost to finding the most-ticketed compounds (tuning seeds 0-9 of
+# analytics.synthetic.rank_dgp: at most -0.3 of 65 against weight 0, -0.8 with 0.5)
+DEFAULT_SHARE_WEIGHTS = {"repeat_share": 0.2, "unresolved_share": 0.2, "dissatisfaction": 0.2}
 
 
 @dataclass(frozen=True)
@@ -325,16 +329,15 @@ def tarone_test(k: np.ndarray, n: np.ndarray) -> tuple[float, float]:
     return float(z), float(stats.norm.sf(z))
 
 
-def _share_components(
-    shares: pd.DataFrame | None, ids: pd.Index, weights: Mapping[str, float]
+def _share_posteriors(
+    shares: pd.DataFrame | None, ids: pd.Index
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, dict[str, Any]]]:
-    """Posterior (mean, sd) of each share that carries signal, and per share what was decided and why."""
+    """Posterior (mean, sd) of each share that carries signal, and per share the test and its verdict."""
     used: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     report: dict[str, dict[str, Any]] = {}
     frame = None if shares is None else shares.set_index(shares["compound_id"].astype(str)).reindex(ids)
     for name, (k_col, n_col) in SHARE_INPUTS.items():
-        weight = float(weights.get(name, 0.0))
-        entry: dict[str, Any] = {"weight_requested": weight, "weight": 0.0, "z": None, "p_value": None}
+        entry: dict[str, Any] = {"z": None, "p_value": None}
         if frame is None or k_col not in frame or n_col not in frame:
             report[name] = {**entry, "reason": "no_data"}
             continue
@@ -348,15 +351,12 @@ def _share_components(
         if p >= SHARE_TEST_LEVEL:
             report[name] = {**entry, "reason": "no_signal"}
             continue
-        if weight <= 0:
-            report[name] = {**entry, "reason": "weight_zero"}
-            continue
         a, b = beta_prior(k, n)
         post_a, post_b = a + k, b + n - k
-        mean = post_a / (post_a + post_b)
-        sd = np.sqrt(mean * (1 - mean) / (post_a + post_b + 1))
+        mean = (post_a / (post_a + post_b)).astype(np.float32)
+        sd = np.sqrt(mean * (1 - mean) / (post_a + post_b + 1)).astype(np.float32)
         used[name] = (mean, sd)
-        report[name] = {**entry, "weight": weight, "reason": "signal", "prior": (round(a, 3), round(b, 3))}
+        report[name] = {**entry, "reason": "signal", "prior": (round(a, 3), round(b, 3))}
     return used, report
 
 
@@ -371,30 +371,69 @@ def _ranks(score: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def posterior_rank(
+@dataclass
+class Draws:
+    """The posterior of one window, shared by every preset, weighting and view of it.
+
+    `expected` holds the draws of each compound's next-12-month expected tickets (draw x
+    compound, float32); the prior prediction of hyper-parameter set h is `prior[h]` and draw d
+    uses set `which[d]`. The shares' posteriors (mean, sd) are kept for those with signal; their
+    standard-normal draws are regenerated from `share_seed`, so every re-weighting of the same
+    window sees the same share draws.
+    """
+
+    ids: pd.Index
+    tickets: np.ndarray
+    households: np.ndarray
+    expected: np.ndarray
+    prior: np.ndarray
+    which: np.ndarray
+    share_posteriors: dict[str, tuple[np.ndarray, np.ndarray]]
+    share_tests: dict[str, dict[str, Any]]
+    share_seed: int
+    info: dict[str, Any]
+
+    @property
+    def n_draws(self) -> int:
+        return int(self.expected.shape[0])
+
+    def avoidable(self) -> np.ndarray:
+        return self.expected - self.prior[self.which]
+
+    def rate(self) -> np.ndarray:
+        hundreds = (self.households / 100.0).astype(np.float32)
+        return self.expected / np.float32(HORIZON) / hundreds[None, :]
+
+    def share_factor(self, weights: Mapping[str, float]) -> np.ndarray | None:
+        """1 + sum of weight x share per draw and compound, over the shares with signal and weight."""
+        used = {k: w for k, w in weights.items() if w > 0 and k in self.share_posteriors}
+        if not used:
+            return None
+        rng = np.random.default_rng(self.share_seed)
+        shape = self.expected.shape
+        factor = np.ones(shape, dtype=np.float32)
+        for name in SHARE_INPUTS:  # a fixed order: each share always gets the same normal draws
+            z = rng.standard_normal(shape, dtype=np.float32)
+            if name in used:
+                mean, sd = self.share_posteriors[name]
+                factor += np.float32(used[name]) * np.clip(mean[None, :] + sd[None, :] * z, 0.0, 1.0)
+        return factor
+
+
+def posterior_draws(
     monthly: pd.DataFrame,
     registry: pd.DataFrame,
     months: Sequence[Any],
     shares: pd.DataFrame | None = None,
-    preset: str = "volume",
-    top: int = 65,
-    n_draws: int = 1000,
+    n_draws: int = N_DRAWS,
     seed: int = 0,
-    weights: Mapping[str, float] | None = None,
     n_hyper: int = N_HYPER,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Rank every compound of `registry` by the posterior of `preset` (see the module docstring)."""
-    if preset not in PRESETS:
-        raise ValidationError(
-            f"未知的排名口径：{preset}；可用：{'、'.join(PRESETS)}",
-            f"Unknown ranking preset: {preset}; known: {', '.join(PRESETS)}",
-        )
+) -> Draws:
+    """Fit the model (steps 1-5 of the module docstring) and draw every compound's next 12 months."""
     if registry.empty:
         raise ValidationError("没有可排名的小区。", "There are no compounds to rank.")
-    if n_draws < 20 or top < 1:
-        raise ValidationError(
-            "抽样次数至少 20，入选数至少 1。", "Use at least 20 draws and select at least 1."
-        )
+    if n_draws < 20:
+        raise ValidationError("抽样次数至少 20。", "Use at least 20 draws.")
     rng = np.random.default_rng(seed)
     registry = registry.reset_index(drop=True)
     ids = pd.Index(registry["compound_id"].astype(str))
@@ -432,88 +471,17 @@ def posterior_rank(
     z = rng.standard_normal((n_draws, n), dtype=np.float32)
     expected = np.exp(mu_log[which] + sigma[which] * z)  # draws of next-12-month expected tickets
     del z
-    avoidable = expected - prior_arr[which].astype(np.float32)
-    households = _households(registry).to_numpy()
-    rate = expected / np.float32(HORIZON) / (households / 100.0).astype(np.float32)[None, :]
-
-    share_weights = dict(DEFAULT_SHARE_WEIGHTS if weights is None else weights)
-    unknown = sorted(set(share_weights) - set(SHARE_INPUTS))
-    if unknown:
-        raise ValidationError(
-            f"未知的权重项：{', '.join(unknown)}", f"Unknown weight(s): {', '.join(unknown)}"
-        )
-    used, share_report = _share_components(shares, ids, share_weights)
-    keep = np.ones(n, dtype=bool)
-    if preset == "volume":
-        score = expected
-        if used:
-            factor = np.ones((n_draws, n), dtype=np.float32)
-            for name, (mean, sd) in used.items():
-                p = mean[None, :] + sd[None, :] * rng.standard_normal((n_draws, n), dtype=np.float32)
-                factor += np.float32(share_report[name]["weight"]) * np.clip(p, 0.0, 1.0)
-            score = expected * factor
-    elif preset == "excess":
-        score = avoidable
-    else:
-        keep = np.isfinite(households)
-        if not keep.any():
-            raise ValidationError(
-                "没有小区登记了户数，无法按每百户工单排名。",
-                "No compound has households in the registry: nothing to rank by rate.",
-            )
-        score = rate[:, keep]
-    ranks = _ranks(score)
-    n_rank = int(keep.sum())
-    top_n = min(top, n_rank)
-    p_top = (ranks <= top_n).mean(axis=0)
-    low, median, high = np.quantile(
-        ranks, [*RANK_INTERVAL[:1], 0.5, RANK_INTERVAL[1]], axis=0, method="inverted_cdf"
-    )
-    expected_rank = ranks.mean(axis=0)
-    shown = np.clip(median, low, high).astype(int)
-    chosen = np.lexsort((expected_rank, -p_top))[:top_n]
-    listed = np.zeros(n_rank, dtype=bool)
-    listed[chosen] = True
-
-    out = pd.DataFrame(
-        {
-            "compound_id": ids[keep],
-            "rank": shown,
-            "rank_median": median.astype(int),
-            "rank_low": low.astype(int),
-            "rank_high": high.astype(int),
-            "expected_rank": expected_rank,
-            "p_top": p_top,
-            "listed": listed,
-            "expected_tickets": expected.mean(axis=0)[keep].astype(float),
-            "avoidable_tickets": avoidable.mean(axis=0)[keep].astype(float),
-            "rate_per_100_households": rate.mean(axis=0)[keep].astype(float),
-            "tickets": y.sum(axis=1)[keep].astype(int),
-            "score": score.mean(axis=0).astype(float),
-            "preset": preset,
-        }
-    )
-    if not np.isfinite(households).any():
-        out["rate_per_100_households"] = np.nan
-    out.loc[~np.isfinite(households[keep]), "rate_per_100_households"] = np.nan
-    out = out.sort_values(["listed", "expected_rank"], ascending=[False, True], kind="stable").reset_index(
-        drop=True
-    )
+    share_posteriors, share_tests = _share_posteriors(shares, ids)
 
     def spread(name: str) -> float:
         return round(float(np.std([getattr(k, name) for k in kernels])), 4)
 
     info: dict[str, Any] = {
-        "preset": preset,
-        "definition": f"rk_preset_{preset}",
-        "top": top_n,
         "n_draws": n_draws,
         "seed": seed,
         "window": (str(period_index[0]), str(period_index[-1])),
         "n_months": t_count,
         "n_compounds": n,
-        "n_ranked": n_rank,
-        "excluded_without_households": int(n - n_rank),
         "exposure": season_info,
         "prior": {"coefficients": dict(zip(design.columns, np.round(beta, 4).tolist(), strict=True))},
         "kernel": {
@@ -526,8 +494,210 @@ def posterior_rank(
         },
         "kernel_sd": {"between_variance": spread("v"), "rho": spread("rho"), "persistent_ar": spread("a")},
         "n_hyper": n_hyper,
-        "shares": share_report,
-        "dropped": [k for k, r in share_report.items() if r["weight"] == 0],
         "interval": RANK_INTERVAL,
     }
+    return Draws(
+        ids=ids,
+        tickets=y.sum(axis=1),
+        households=_households(registry).to_numpy(float),
+        expected=expected,
+        prior=prior_arr.astype(np.float32),
+        which=which,
+        share_posteriors=share_posteriors,
+        share_tests=share_tests,
+        share_seed=int(rng.integers(0, 2**31 - 1)),
+        info=info,
+    )
+
+
+def share_weights(
+    weights: Mapping[str, float] | None, draws: Draws
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The weights the shares get, and per share what was decided and why (no_data, no_signal,
+    weight_zero or signal). A share without between-compound signal gets weight 0 whatever asked."""
+    asked = dict(DEFAULT_SHARE_WEIGHTS if weights is None else weights)
+    unknown = sorted(set(asked) - set(SHARE_INPUTS))
+    if unknown:
+        raise ValidationError(
+            f"未知的权重项：{', '.join(unknown)}", f"Unknown weight(s): {', '.join(unknown)}"
+        )
+    if any(not math.isfinite(float(v)) or float(v) < 0 for v in asked.values()):
+        raise ValidationError("权重必须是非负数。", "Weights must be non-negative numbers.")
+    used: dict[str, float] = {}
+    report: dict[str, Any] = {}
+    for name in SHARE_INPUTS:
+        weight = float(asked.get(name, 0.0))
+        test = draws.share_tests[name]
+        entry = {**test, "weight_requested": weight, "weight": 0.0}
+        if test["reason"] == "signal" and weight <= 0:
+            entry["reason"] = "weight_zero"
+        elif test["reason"] == "signal":
+            entry["weight"] = weight
+            used[name] = weight
+        report[name] = entry
+    return used, report
+
+
+def _preset_score(draws: Draws, preset: str, weights: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Draws of the preset's quantity for the compounds it ranks, and which compounds those are."""
+    n = len(draws.ids)
+    if preset == "volume":
+        factor = draws.share_factor(weights)
+        return (draws.expected if factor is None else draws.expected * factor), np.ones(n, dtype=bool)
+    if preset == "excess":
+        return draws.avoidable(), np.ones(n, dtype=bool)
+    keep = np.isfinite(draws.households)
+    if not keep.any():
+        raise ValidationError(
+            "没有小区登记了户数，无法按每百户工单排名。",
+            "No compound has households in the registry: nothing to rank by rate.",
+        )
+    return draws.rate()[:, keep], keep
+
+
+def rank_draws(
+    draws: Draws, preset: str = "volume", top: int = 65, weights: Mapping[str, float] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rank the compounds of `draws` by the posterior of `preset` (see the module docstring)."""
+    if preset not in PRESETS:
+        raise ValidationError(
+            f"未知的排名口径：{preset}；可用：{'、'.join(PRESETS)}",
+            f"Unknown ranking preset: {preset}; known: {', '.join(PRESETS)}",
+        )
+    if top < 1:
+        raise ValidationError("入选数至少 1。", "Select at least 1.")
+    used, share_report = share_weights(weights, draws)
+    score, keep = _preset_score(draws, preset, used)
+    ranks = _ranks(score)
+    n_rank = int(keep.sum())
+    top_n = min(top, n_rank)
+    p_top = (ranks <= top_n).mean(axis=0)
+    low, median, high = np.quantile(
+        ranks, [*RANK_INTERVAL[:1], 0.5, RANK_INTERVAL[1]], axis=0, method="inverted_cdf"
+    )
+    expected_rank = ranks.mean(axis=0)
+    del ranks
+    shown = np.clip(median, low, high).astype(int)
+    chosen = np.lexsort((expected_rank, -p_top))[:top_n]
+    listed = np.zeros(n_rank, dtype=bool)
+    listed[chosen] = True
+    expected = draws.expected.mean(axis=0)
+    avoidable = expected - draws.prior[draws.which].mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = expected / HORIZON / (draws.households / 100.0)
+    out = pd.DataFrame(
+        {
+            "compound_id": draws.ids[keep],
+            "rank": shown,
+            "rank_median": median.astype(int),
+            "rank_low": low.astype(int),
+            "rank_high": high.astype(int),
+            "expected_rank": expected_rank,
+            "p_top": p_top,
+            "listed": listed,
+            "expected_tickets": expected[keep].astype(float),
+            "avoidable_tickets": avoidable[keep].astype(float),
+            "rate_per_100_households": rate[keep].astype(float),
+            "tickets": draws.tickets[keep].astype(int),
+            "score": score.mean(axis=0).astype(float),
+            "preset": preset,
+        }
+    )
+    # the list first, each part in the order of its shown (median) rank, ties by expected rank
+    out = out.sort_values(
+        ["listed", "rank", "expected_rank"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
+    info: dict[str, Any] = {
+        **draws.info,
+        "preset": preset,
+        "definition": f"rk_preset_{preset}",
+        "top": top_n,
+        "n_ranked": n_rank,
+        "excluded_without_households": int(len(draws.ids) - n_rank),
+        "shares": share_report,
+        "weights": {k: share_report[k]["weight"] for k in SHARE_INPUTS},
+        "dropped": [k for k, r in share_report.items() if r["reason"] in ("no_data", "no_signal")],
+        "p_top_sum": round(float(p_top[listed].sum()), 2),
+    }
     return out, info
+
+
+def weight_stability(
+    draws: Draws,
+    weights: Mapping[str, float] | None = None,
+    top: int = 65,
+    n: int = 200,
+    jitter: float = 0.2,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """How much the `volume` list moves when each share weight with signal is multiplied by
+    U(1-jitter, 1+jitter): the list of each weighting is its top `top` by posterior mean, from the
+    same draws. Same keys as before: mean_overlap, min_overlap, max_overlap, n, jitter, top,
+    always_in, in_top_share ({compound_id: share of weightings with it in the top}), plus `varied`
+    (the shares whose weight was varied; empty when no share carries signal, and then the list
+    does not depend on the weights)."""
+    used, _ = share_weights(weights, draws)
+    top = min(top, len(draws.ids))
+    rng = np.random.default_rng(seed)
+    names = list(used)
+    base = np.array([used[k] for k in names])
+    factors = [rng.uniform(1 - jitter, 1 + jitter, len(names)) for _ in range(n)] if names else []
+    expected = draws.expected
+    # E[expected x (1 + sum w_k p_k)] per compound is linear in the weights: one mean per share
+    mean_expected = expected.mean(axis=0).astype(float)
+    share_terms = []
+    if names:
+        rng_s = np.random.default_rng(draws.share_seed)
+        for name in SHARE_INPUTS:
+            z = rng_s.standard_normal(expected.shape, dtype=np.float32)
+            if name in used:
+                mean, sd = draws.share_posteriors[name]
+                p = np.clip(mean[None, :] + sd[None, :] * z, 0.0, 1.0)
+                share_terms.append((expected * p).mean(axis=0).astype(float))
+            del z
+    terms = np.array(share_terms) if share_terms else np.zeros((0, len(draws.ids)))
+
+    def top_of(w: np.ndarray) -> np.ndarray:
+        score = mean_expected + (w @ terms if len(w) else 0.0)
+        return np.argsort(-score, kind="stable")[:top]
+
+    base_top = top_of(base)
+    in_base = np.zeros(len(draws.ids), dtype=bool)
+    in_base[base_top] = True
+    tops = [top_of(base * f) for f in factors] or [base_top] * n
+    counts = np.bincount(np.concatenate(tops), minlength=len(draws.ids)).astype(float)
+    overlaps = np.array([in_base[t].sum() for t in tops])
+    share = counts / len(tops)
+    return {
+        "mean_overlap": float(overlaps.mean()),
+        "min_overlap": int(overlaps.min()),
+        "max_overlap": int(overlaps.max()),
+        "n": n,
+        "jitter": jitter,
+        "top": top,
+        "always_in": int((share >= 1.0).sum()),
+        "in_top_share": {str(draws.ids[i]): float(share[i]) for i in np.flatnonzero(share > 0)},
+        "varied": names,
+    }
+
+
+def posterior_rank(
+    monthly: pd.DataFrame,
+    registry: pd.DataFrame,
+    months: Sequence[Any],
+    shares: pd.DataFrame | None = None,
+    preset: str = "volume",
+    top: int = 65,
+    n_draws: int = N_DRAWS,
+    seed: int = 0,
+    weights: Mapping[str, float] | None = None,
+    n_hyper: int = N_HYPER,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """`posterior_draws` then `rank_draws`: one window, one preset."""
+    if preset not in PRESETS:
+        raise ValidationError(
+            f"未知的排名口径：{preset}；可用：{'、'.join(PRESETS)}",
+            f"Unknown ranking preset: {preset}; known: {', '.join(PRESETS)}",
+        )
+    draws = posterior_draws(monthly, registry, months, shares, n_draws, seed, n_hyper)
+    return rank_draws(draws, preset, top, weights)

@@ -11,7 +11,7 @@ import pandas as pd
 
 RECORD_COLUMNS = (
     "rank", "compound_id", "name", "score", "tickets", "rate_per_100_households", "rank_low", "rank_high",
-    "rank_median", "p_top", "volume", "shrunk_rate", "shrunk_rate_low", "shrunk_rate_high", "trend",
+    "rank_median", "p_top", "preset", "expected_tickets", "avoidable_tickets", "listed", "expected_rank", "volume", "shrunk_rate", "shrunk_rate_low", "shrunk_rate_high", "trend",
     "repeat_share", "unresolved_share", "dissatisfaction", "peer_group", "peer_median_rate", "peer_ratio",
     "rate_basis",
 )  # fmt: skip

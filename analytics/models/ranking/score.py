@@ -1,6 +1,8 @@
-"""The composite score: weights, percentiles, posterior draws, rank intervals, P(top N), stability.
+"""The former composite score: weights, percentiles, posterior draws, rank intervals, P(top N).
 
-Each component becomes a percentile among the compounds that can rank and the score is their
+The ranking ranks by the posterior of analytics.models.ranking.posterior; this composite is kept
+as the baseline the accuracy benchmark (benchmarks/ranking_accuracy.py) measures it against, and for
+the league tables' draws and interval. Each component becomes a percentile among the compounds that can rank and the score is their
 weighted mean; posterior draws of the rate and the shares give each compound a rank interval and
 the probability of being in the top `top`; `weight_stability` shows how much the top moves when
 the weights do.
@@ -14,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.config import MIN_TICKETS, TOP_N
+from analytics.config import TOP_N
 from analytics.errors import NotFound, ValidationError
 from analytics.models.ranking.components import SHARE_INPUTS, Components
 from analytics.models.ranking.records import RECORD_COLUMNS
 
 N_DRAWS = 400  # see point 4 of the package docstring (analytics.models.ranking)
 RANK_INTERVAL = (0.05, 0.95)  # 90% rank interval
+MIN_TICKETS = 10  # the composite ranked only compounds with at least this many tickets in the window
 DEFAULT_WEIGHTS: dict[str, float] = {
     "shrunk_rate": 0.5,
     "volume": 0.2,
@@ -148,7 +151,7 @@ def rank_components(
     eligible["peer_ratio"] = eligible["shrunk_rate"] / peer_median
     eligible["peer_size"] = eligible.groupby("peer_group")["compound_id"].transform("count")
     eligible["in_top"] = eligible["rank"] <= top
-    cols = list(RECORD_COLUMNS) + [
+    cols = [c for c in RECORD_COLUMNS if c in eligible.columns] + [
         "in_top", "peer_size", "type", "households", "community", "subdistrict", "property_company",
         "exposure", "raw_rate", "prior_rate", "households_imputed", "n_caller", "n_resolved", "n_satisfied",
     ]  # fmt: skip

@@ -66,12 +66,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ch_period_post": ("进驻后", "After start"),
     "ch_unknown": ("未知", "unknown"),
     "ch_stars_compounds": ("{n}个小区", "{n} compounds"),
-    # ranking: the default weights in one sentence, and column labels of the snapshot editor
-    "rk_weights_default": (
-        "综合得分 = 每百户投诉率（向同类小区收缩）50% + 工单量 20% + 重复来电占比 10% + 未解决占比 10% + 不满意占比 10%，各项先换算为百分位。",
-        "Score = rate per 100 households shrunk towards similar compounds 50%, ticket volume 20%, "
-        "repeat-call share 10%, unresolved share 10%, dissatisfaction 10%; each as a percentile first.",
-    ),
+    # ranking: column labels of the snapshot editor
     "rk_assign_leader": ("包保领导", "Leader"),
     "rk_assign_head": ("专班组长", "Head"),
     "rk_file_ranking": ("重点小区排名_{first}_{last}", "compound_ranking_{first}_{last}"),

@@ -91,12 +91,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "compounds tested at once, the Benjamini-Hochberg method holds the share of false alarms down; only small q values are listed.",
     ),
     # --- ranking ---
-    "gl_term_score": ("综合得分", "Composite score"),
+    "gl_term_score": ("排名口径", "What \u201cworst\u201d means"),
     "gl_def_score": (
-        "把各项指标先换算成在全区的百分位（0 至 100），再按权重加权平均，越高问题越突出。默认权重：收缩后的每百户投诉率 50%，工单量 20%，重复来电、未解决、不满意各 10%。",
-        "Each measure is first turned into its percentile in the district (0 to 100), then the percentiles are averaged with "
-        "the weights; higher means a worse problem. Default weights: shrunk rate per 100 households 50%, volume 20%, repeat "
-        "calls, unresolved and dissatisfied 10% each.",
+        "排名先说清按什么排。默认“工单量大”：不采取措施时未来 12 个月预计的工单数，重复来电、未解决、不满意的工单只在小区之间确有差异时加计。另有“超出同类的工单”（预计工单减去同类型、同户数、同房龄小区应有的工单，即专班最多能减少的部分）和“每百户工单”（用于公平比较）。",
+        "The ranking first says what it ranks by. By default \u201cmost tickets\u201d: the tickets expected over the next 12 "
+        "months if nothing is done, with repeat, unresolved and dissatisfied tickets counting extra only where those shares "
+        "really differ between compounds. Also \u201ctickets above similar compounds\u201d (expected tickets minus those of "
+        "a compound of the same type, size and age: what a task force can remove at most) and \u201ctickets per 100 "
+        "households\u201d (for fair comparisons).",
     ),
     "gl_term_expected": ("预期工单", "Expected tickets"),
     "gl_def_expected": (
@@ -107,9 +109,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "gl_term_persistence": ("持续性", "Persistence"),
     "gl_def_persistence": (
-        "排名要找长期、反复出问题的小区，而不是一时的高峰。所以默认窗口是 12 个月（每个季节各一次），投诉率还要向同类小区收缩：一次爆管带来的单月高峰，不会让小区长期排在前面。",
-        "The ranking looks for compounds with a lasting problem, not a passing peak. So its default window is 12 months (every "
-        "season once) and rates are shrunk towards similar compounds: one burst pipe does not keep a compound at the top.",
+        "排名要找长期、反复出问题的小区，而不是一时的高峰。所以默认读近 24 个月（每个季节各两次）的每月工单，估计哪些波动会持续、哪些会消退，并向同类小区收缩：一次爆管带来的单月高峰，不会让小区长期排在前面。",
+        "The ranking looks for compounds with a lasting problem, not a passing peak. So by default it reads every month of the "
+        "last 24 (every season twice), estimates which ups and downs last and which fade, and shrinks towards similar "
+        "compounds: one burst pipe does not keep a compound at the top.",
     ),
     "gl_term_shrinkage": ("收缩（向同类小区收缩）", "Shrinkage"),
     "gl_def_shrinkage": (
@@ -120,10 +123,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "gl_term_posterior": ("后验", "Posterior"),
     "gl_def_posterior": (
-        "把同类小区的一般水平（先验）和该小区自己的数据合在一起，对其真实投诉率得出的判断，带着不确定性。看板从中反复抽样上百次，每次重新排名，得出排名区间和进入前 N 名的概率。",
-        "What the usual level of similar compounds (the prior) and a compound's own data together say about its true rate, "
-        "uncertainty included. The dashboard draws from it hundreds of times and ranks each draw, which gives the rank interval "
-        "and the chance of being in the top N.",
+        "把同类小区的一般水平（先验）和该小区自己每月的数据合在一起，对其今后工单得出的判断，带着不确定性。看板从中抽样 1000 次，每次重新排名：名次取中位数，并得出排名区间和进入前 N 名的概率；名单就是入选概率最高的 N 个小区。",
+        "What the usual level of similar compounds (the prior) and a compound's own months together say about its tickets to "
+        "come, uncertainty included. The dashboard draws from it 1,000 times and ranks each draw: the rank shown is the median, "
+        "with the rank interval and the chance of being in the top N; the list is the N compounds with the highest chance.",
     ),
     "gl_term_p_top": ("P(前65)（进入前N名概率）", "P(top 65): the chance of being in the top N"),
     "gl_def_p_top": (
@@ -151,14 +154,15 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "gl_term_stability": ("稳定性（权重稳定性检验）", "Stability under the weights"),
     "gl_def_stability": (
-        "把每项权重随机上下浮动，重复排名多次，看前 N 名名单变不变。大多数小区每次都在名单里，说明名单不取决于权重的细微取舍。",
-        "Each weight is moved up or down at random and the ranking repeated many times, to see whether the top N list changes. "
-        "If most compounds are in the list every time, the list does not hang on fine choices of weights.",
+        "把问题突出各项的加计权重随机上下浮动，重复排名多次，看前 N 名名单变不变。大多数小区每次都在名单里，说明名单不取决于权重的细微取舍；小区之间没有差异的项目不加计，也就不影响名单。",
+        "Each share weight is moved up or down at random and the ranking repeated many times, to see whether the top N list "
+        "changes. If most compounds are in the list every time, the list does not hang on fine choices of weights; a share "
+        "that does not differ between compounds adds nothing and cannot move the list.",
     ),
     "gl_term_snapshot": ("排名快照", "Ranking snapshot"),
     "gl_def_snapshot": (
-        "保存下来的一次排名结果（窗口、权重、名次和区间）。专班由快照创建，日后可以查到每个小区当初为何入选，成效评估也据此剔除排名窗口。",
-        "A ranking kept as it was (window, weights, ranks and intervals). Task forces are created from a snapshot, so anyone can "
+        "保存下来的一次排名结果（口径、窗口、权重、抽样次数、名次和区间）。专班由快照创建，日后可以查到每个小区当初为何入选，成效评估也据此剔除排名窗口。",
+        "A ranking kept as it was (definition, window, weights, draws, ranks and intervals). Task forces are created from a snapshot, so anyone can "
         "later see why a compound was picked, and the effects leave its ranking window out.",
     ),
     # --- effects ---

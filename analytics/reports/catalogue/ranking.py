@@ -6,22 +6,71 @@ TEXT: dict[str, tuple[str, str]] = {
     "rk_no_tickets": ("库中还没有工单，无法排名。", "No tickets yet: nothing to rank."),
     "rk_window": ("排名窗口（月份）", "Ranking window (months)"),
     "rk_window_help": (
-        "用于排名的月份范围。默认 12 个月：每个季节各算一次，单个小区半年的数据波动太大。",
-        "The months the ranking reads. Twelve by default: every season once; half a year of one compound is mostly noise.",
+        "用于排名的月份范围。默认 24 个月：每个季节各两次，足以分清长期问题与一时的高峰；数据不足 24 个月时从第一个有数据的月份算起。",
+        "The months the ranking reads. 24 by default: every season twice, enough to tell a lasting problem from a passing spike; with less data, from the first month with data.",
+    ),
+    "rk_preset": ("排名口径", "What \u201cworst\u201d means"),
+    "rk_preset_name_volume": ("工单量大（默认）", "Most tickets (default)"),
+    "rk_preset_name_excess": ("超出同类的工单", "Tickets above similar compounds"),
+    "rk_preset_name_rate": ("每百户工单", "Tickets per 100 households"),
+    "rk_preset_volume": (
+        "工单量大：不采取措施时，未来 12 个月预计的工单数。由近 24 个月每月的工单估计，考虑小区类型、户数、房龄和季节；一时的高峰会向同类小区收缩，持续的问题不会。",
+        "Most tickets: the tickets expected over the next 12 months if nothing is done, estimated from every month of the last 24 with the compound's type, size, age and season; a passing spike is shrunk towards similar compounds, a lasting problem is not.",
+    ),
+    "rk_preset_excess": (
+        "超出同类的工单：预计工单数减去同类型、同户数、同房龄小区应有的工单数，即专班最多能减少的工单。",
+        "Tickets above similar compounds: the expected tickets minus what a compound of the same type, size and age would have, i.e. what a task force can remove at most.",
+    ),
+    "rk_preset_rate": (
+        "每百户工单：每百户每月预计的工单数，用于公平比较和排行榜；未登记户数的小区不参与。",
+        "Tickets per 100 households: the expected tickets per 100 households a month, for fair comparisons and league tables; compounds without households are left out.",
+    ),
+    "rk_rate_excluded": (
+        "{n} 个小区未登记户数，不参与每百户排名。",
+        "{n} compounds have no households in the registry and are not ranked per 100 households.",
+    ),
+    "rk_weights_intro": (
+        "“问题突出”按件加计：权重 50% 表示一件重复来电（或未解决、不满意）的工单按 1.5 件计。只有在小区之间确有差异的项目才参与，其余自动计 0。",
+        "\u201cSerious problems\u201d add weight per ticket: 50% means a repeat call (or an unresolved or dissatisfied ticket) counts as 1.5 tickets. Only shares that really differ between compounds take part; the others get 0.",
+    ),
+    "rk_weight_no_signal": (
+        "{name}：各小区之间没有可分辨的差异（离散检验 p = {p}），自动计 0。",
+        "{name}: no difference between compounds beyond chance (over-dispersion test p = {p}); weight set to 0.",
+    ),
+    "rk_weight_no_data": ("{name}：数据中没有这一项，不参与。", "{name}: not in the data; not used."),
+    "rk_weights_used": (
+        "排名依据：预计工单数，其中{parts}。",
+        "Ranked by expected tickets, where {parts}.",
+    ),
+    "rk_weight_part": ("{name}的工单每件加计 {w:.0%}", "each {name} ticket adds {w:.0%}"),
+    "rk_weight_join": ("，", ", "),
+    "rk_weights_none": (
+        "排名依据：预计工单数；问题突出各项不加计。",
+        "Ranked by expected tickets; no share adds weight.",
+    ),
+    "rk_weights_not_used": (
+        "该口径不使用问题突出的加计权重。",
+        "This definition does not use the share weights.",
+    ),
+    "rk_list_title": ("入选名单：前 {top} 名", "The list: top {top}"),
+    "rk_list_note": (
+        "名单是进入前 {top} 名概率最高的 {top} 个小区，排名取 {n} 次模拟中名次的中位数。名单内各小区的入选概率合计 {sum:.1f}：按模型估计，约 {sum:.0f} 个确属前 {top} 名，其余与名单外的小区难分高下。点选一行可打开该小区的小区档案。",
+        "The list is the {top} compounds most likely to be in the top {top}; the rank is the median rank over {n} simulations. Their chances add up to {sum:.1f}: by the model about {sum:.0f} truly belong to the top {top}, the rest are too close to call against those outside. Pick a row to open the compound's profile.",
+    ),
+    "rk_all_title": ("全部小区排名（{n} 个）", "Every compound ranked ({n})"),
+    "rk_certainty": ("有 {p}% 把握排在第 {lo} 至 {hi} 位", "{p}% sure: rank {lo} to {hi}"),
+    "rk_certainty_one": ("有 {p}% 把握排在第 {lo} 位", "{p}% sure: rank {lo}"),
+    "rk_overlap": (
+        "换一种口径：按“{name}”排的前 {top} 名中，有 {n} 个也在本名单。",
+        "By another definition: {n} of the top {top} by \u201c{name}\u201d are also on this list.",
+    ),
+    "rk_stability_no_signal": (
+        "问题突出各项在小区之间都没有可分辨的差异（或未加计），权重不影响名单。",
+        "No share differs between compounds beyond chance (or none adds weight), so the weights do not move the list.",
     ),
     "rk_top": ("重点小区数", "Compounds to select"),
     "rk_weights": ("权重设置", "Weights"),
     "rk_apply": ("应用权重", "Apply weights"),
-    "rk_reset": ("恢复默认", "Reset to default"),
-    "rk_sentence_custom": (
-        "综合得分 = {parts}，各项先换算为百分位。",
-        "Score = {parts}; each as a percentile first.",
-    ),
-    "rk_table": ("排名表", "Ranking table"),
-    "rk_table_note": (
-        "排名区间为 {p}% 区间：区间越宽，名次越不确定；“进入前{top}名概率”低于 50% 的小区是否入选只是运气之差。点选一行可打开该小区的小区档案。",
-        "Rank intervals are {p}% intervals: the wider, the less certain; compounds with a chance of making the top {top} below 50% are in or out by luck. Pick a row to open the compound's profile.",
-    ),
     "rk_interval_chart": ("排名及区间", "Rank with interval"),
     "rk_interval_help": (
         "圆点是最可能的名次，横线是 {p}% 区间：考虑到工单数的偶然波动，名次有 {p}% 的可能落在这条线上。横线跨过蓝色虚线的小区，入选与否都说得通。",
@@ -42,8 +91,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "rk_stability": ("权重稳定性检验", "Stability under the weights"),
     "rk_stability_help": (
-        "把各项权重随机上下调整很多次，看名单变不变：每次都在名单内的小区与权重怎么定无关；比例在 50% 左右的小区入选与否取决于权重。",
-        "The weights are moved up and down at random many times: a compound in the list every time is there whatever the weights; one near 50% is in or out depending on them.",
+        "把问题突出各项的加计权重随机上下调整很多次，看名单变不变：每次都在名单内的小区与权重怎么定无关；比例在 50% 左右的小区入选与否取决于权重。",
+        "The share weights are moved up and down at random many times: a compound in the list every time is there whatever the weights; one near 50% is in or out depending on them.",
     ),
     "rk_stability_text": (
         "每个权重随机上下浮动 {j:.0%}（{n} 次）：前 {top} 名平均有 {mean:.1f} 个不变（最少 {min}），{always} 个小区每次都在名单内。下图列出其余小区每次进入名单的比例。",
@@ -95,32 +144,37 @@ TEXT: dict[str, tuple[str, str]] = {
     "rk_file_companies": ("物业公司排名", "property_companies"),
     "rk_file_communities": ("社区排名", "communities"),
     # component labels
-    "rk_component_shrunk_rate": (
-        "每百户投诉率（向同类小区收缩）",
-        "rate per 100 households (shrunk to peers)",
-    ),
-    "rk_component_volume": ("工单量", "ticket volume"),
     "rk_component_repeat_share": ("重复来电占比", "repeat-call share"),
     "rk_component_unresolved_share": ("未解决占比", "unresolved share"),
     "rk_component_dissatisfaction": ("不满意占比", "dissatisfaction"),
-    "rk_component_trend": ("上升趋势", "rising trend"),
     # rank columns
     "rk_rank_rank": ("排名", "Rank"),
+    "rk_rank_rank_help": (
+        "名次取各次模拟中名次的中位数，总在名次区间之内。",
+        "The median rank over the simulations; always inside the rank interval.",
+    ),
+    "rk_rank_expected_tickets": ("未来12个月预计工单", "Expected tickets, next 12 months"),
+    "rk_rank_expected_tickets_help": (
+        "不采取措施时，该小区未来 12 个月预计的工单数（模拟的平均值）。",
+        "The tickets the compound is expected to have over the next 12 months if nothing is done (mean of the simulations).",
+    ),
+    "rk_rank_avoidable_tickets": ("超出同类的工单", "Above similar compounds"),
+    "rk_rank_avoidable_tickets_help": (
+        "预计工单数减去同类型、同户数、同房龄小区应有的工单数：专班最多能减少的部分。负数表示低于同类。",
+        "Expected tickets minus those of a compound of the same type, size and age: the most a task force can remove. Negative means below similar compounds.",
+    ),
+    "rk_rank_certainty": ("名次把握", "How sure"),
+    "rk_rank_certainty_help": (
+        "考虑到工单数的偶然波动，名次有 90% 的可能落在这个范围内。",
+        "Allowing for chance in the ticket counts, the rank lies in this range with 90% probability.",
+    ),
+    "rk_rank_tickets_window": ("窗口内工单", "Tickets in the window"),
+    "rk_peer_rate_per_100_households": ("每百户月均预计工单", "Expected per 100 households a month"),
     "rk_rank_compound_id": ("小区编号", "Compound id"),
     "rk_rank_name": ("小区", "Compound"),
     "rk_rank_community": ("社区", "Community"),
-    "rk_rank_score": ("综合得分", "Score"),
-    "rk_rank_score_help": (
-        "各项指标先换算为百分位（0-100，越高投诉问题越突出），再按权重加权平均。",
-        "Each measure as a percentile (0-100, higher = more of a problem), then averaged with the weights.",
-    ),
     "rk_rank_tickets": ("工单量", "Tickets"),
-    "rk_rank_rate_per_100_households": ("每百户月均工单", "Tickets per 100 households a month"),
-    "rk_rank_shrunk_rate": ("收缩后投诉率", "Shrunk rate"),
-    "rk_rank_shrunk_rate_help": (
-        "每百户月均有效工单，向同类小区的平均水平适度拉近：户数少的小区偶然多几件工单，不会被当成问题最严重。",
-        "Valid tickets per 100 households a month, pulled towards similar compounds: a small compound with a few chance tickets is not taken for the worst.",
-    ),
+    "rk_rank_rate_per_100_households": ("每百户月均预计工单", "Expected per 100 households a month"),
     "rk_rank_repeat_share": ("重复来电占比（%）", "Repeat share (%)"),
     "rk_rank_unresolved_share": ("未解决占比（%）", "Unresolved share (%)"),
     "rk_rank_dissatisfaction": ("不满意占比（%）", "Dissatisfaction (%)"),
@@ -146,11 +200,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "rk_peer_peer_group": ("同类组", "Peer group"),
     "rk_band": ("{lo}至{hi}户", "{lo} to {hi} households"),
     "rk_peer_peer_size": ("同类小区数", "Peers"),
-    "rk_peer_shrunk_rate": ("投诉率", "Rate"),
-    "rk_peer_shrunk_rate_help": (
-        "收缩后的每百户月均有效工单。",
-        "Shrunk valid tickets per 100 households a month.",
-    ),
     "rk_peer_peer_median_rate": ("同类中位数", "Peer median"),
     "rk_peer_peer_ratio": ("倍数", "Ratio"),
     "rk_peer_peer_ratio_help": (

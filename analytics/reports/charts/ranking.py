@@ -53,7 +53,7 @@ def ranking_figure(
     title = title or text("ch_ranking_title", lang, p=RANK_INTERVAL_PCT)
     if df is None or df.empty:
         return empty(title, lang)
-    data = df.sort_values(rank).head(max_rows)
+    data = df.sort_values(rank, kind="stable").head(max_rows)
     r = data[rank].astype(float)
     lo, hi = data[low].astype(float), data[high].astype(float)
     labels = [f"{int(k)}. {plotly_literal(n)}" for k, n in zip(data[rank], data[name], strict=True)]

@@ -14,7 +14,7 @@ import pytest
 from analytics.ingest import columns
 from analytics.models.effects.breakdowns import OTHER_CATEGORIES
 from analytics.models.effects.result import EffectsResult
-from analytics.models.ranking import funnel, prior, score
+from analytics.models.ranking import funnel, posterior, prior
 from analytics.reports import alerts, effects_text, exports
 from analytics.reports.text import CATALOGUE, fields, pair, pct, text, value_text
 from analytics.services import auth
@@ -101,7 +101,7 @@ def test_text_formats_and_pair_gives_both():
 
 def test_roles_and_components_have_names():
     assert all(f"role_{r}" in CATALOGUE for r in auth.ROLES)
-    assert all(f"rk_component_{c}" in CATALOGUE for c in score.COMPONENTS)
+    assert all(f"rk_component_{c}" in CATALOGUE for c in posterior.SHARE_INPUTS)
 
 
 def test_ticket_fields_are_labelled_as_the_ingest_labels_them():
