@@ -249,7 +249,12 @@ def cmd_taskforces_import(args: argparse.Namespace) -> int:
     con = db.connect(args.db)
     window = calendar.parse_window(args.selection_window) if args.selection_window else None
     result = file_import.import_taskforces(
-        con, args.file, selection_window=window, user=args.user, mapping=load_mapping(args.mapping)
+        con,
+        args.file,
+        selection_window=window,
+        user=args.user,
+        mapping=load_mapping(args.mapping),
+        snapshot_id=args.snapshot,
     )
     _refresh_derived(con)
     line = result if isinstance(result, dict) else result.as_json()
@@ -286,7 +291,9 @@ def cmd_effects(args: argparse.Namespace) -> int:
     from analytics.services import effects
 
     con = db.connect(args.db)
-    result = effects.estimate_effects(con, seed=args.seed)
+    # the headline only (the detail views are the page's), read from derived_results while the data
+    # are unchanged: refresh_stored computes it right after every write
+    result = effects.stored_effects(con, seed=args.seed, details=False)
     if args.format == "json":
         emit(result.as_json())
     else:
@@ -407,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(taskforces, "import", "导入专班名单 / import task forces (CSV/XLSX)", cmd_taskforces_import)
     p.add_argument("file")
     p.add_argument("--selection-window", help="选定排名窗口 / ranking window YYYY-MM:YYYY-MM")
+    p.add_argument(
+        "--snapshot", type=_whole(1), help="名单来自的排名快照编号 / the ranking snapshot the list came from"
+    )
     p.add_argument("--mapping", help="字段映射 JSON / MAP.json")
     p.add_argument("--user", default="cli")
 

@@ -48,6 +48,15 @@ DISPLACEMENT_COLUMNS = {
     "target": TEXT, "compounds": COUNT, "controls": COUNT, "effect_pct": DECIMAL, "ci_low_pct": DECIMAL,
     "ci_high_pct": DECIMAL, "reading": TEXT,
 }  # fmt: skip
+PRETREND_LEVEL = 0.05  # the joint pre-trend test's level
+EB_COLUMNS = {
+    "compound_id": TEXT, "observed_before": COUNT, "predicted_before": DECIMAL, "eb_before": DECIMAL,
+    "counterfactual_after": DECIMAL, "observed_after": COUNT, "ratio": DECIMAL,
+}  # fmt: skip
+INTEGRITY_COLUMNS = {"compound_name": TEXT, "kind": TEXT, "month": TEXT, "exclude": YESNO}
+SENSITIVITY_COLUMNS = {
+    "window_months": COUNT, "stored": YESNO, "effect_pct": DECIMAL, "ci_low_pct": DECIMAL, "ci_high_pct": DECIMAL,
+}  # fmt: skip
 COMPOUND_COLUMNS = {
     "compound_id": TEXT, "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,
     "change_vs_expected_pct": CHANGE, "months_below": COUNT, "meets_exit_rule": YESNO,
@@ -112,33 +121,95 @@ if res.crosses_zero:
     st.warning(t("ef_crosses"))
 
 interval = t("ef_ci", lo=pct(res.ci_low_pct), hi=pct(res.ci_high_pct))
-cols = st.columns(3)
+cols = st.columns(4)
 with cols[0]:
     render_kpi(t("ef_naive"), pct(res.naive_change_pct), help=t("ef_naive_help"))
     st.caption(t("ef_naive_basis"))
 with cols[1]:
-    render_kpi(t("ef_placebo"), pct(res.placebo_change_pct), help=t("ef_placebo_help"))
+    placebo = pct(res.placebo_change_pct) if res.placebo_change_pct is not None else t("ef_placebo_none")
+    render_kpi(t("ef_placebo"), placebo, help=t("ef_placebo_help"))
 with cols[2]:
     render_kpi(t("ef_adjusted"), pct(res.adjusted_effect_pct), help=t("ef_adjusted_help"))
     st.caption(interval, help=t("ef_interval_help"))
-three = pd.DataFrame(
-    {
-        "measure": ["naive", "placebo", "adjusted"],
-        "estimate_pct": [res.naive_change_pct, res.placebo_change_pct, res.adjusted_effect_pct],
-        "ci_low_pct": [None, None, res.ci_low_pct],
-        "ci_high_pct": [None, None, res.ci_high_pct],
-    }
-)
+with cols[3]:
+    render_kpi(t("ef_net"), pct(res.net_effect_pct), help=t("ef_net_help"))
+    if res.net_effect_pct is None:
+        st.caption(t("ef_net_none"))
+    else:
+        st.caption(t("ef_ci", lo=pct(res.net_ci_low_pct), hi=pct(res.net_ci_high_pct)))
+rows = [
+    ("naive", res.naive_change_pct, None, None),
+    ("placebo", res.placebo_change_pct, None, None),
+    ("adjusted", res.adjusted_effect_pct, res.ci_low_pct, res.ci_high_pct),
+    ("net", res.net_effect_pct, res.net_ci_low_pct, res.net_ci_high_pct),
+    ("eb", res.eb_effect_pct, res.eb_ci_low_pct, res.eb_ci_high_pct),
+]
+shown = [r for r in rows if r[1] is not None or r[0] in ("naive", "adjusted")]
+three = pd.DataFrame(shown, columns=["measure", "estimate_pct", "ci_low_pct", "ci_high_pct"])
 st.plotly_chart(charts.effects_comparison_figure(three, lang=lang()), key=f"{KEY}three_chart")
 design = {"w": effects_text.window(res, lang()), "s": res.start or "—", "m": effects_text.method(res, lang())}
 st.caption(
-    t("ef_design", t=res.treated, c=res.controls, **{k: markdown_literal(v) for k, v in design.items()}),
+    t("ef_design", t=res.treated, c=res.controls, **{k: markdown_literal(v) for k, v in design.items()})
+    + t(f"ef_window_source_{res.selection_window_source}"),
     help=effects_text.method_help(res, lang()),
 )
+
+if not res.eb_per_compound.empty:
+    with st.expander(t("ef_eb_table")):
+        st.caption(t("ef_eb_help"))
+        table(res.eb_per_compound, "ef_eb_", EB_COLUMNS, f"{KEY}eb", t("ef_eb_table"))
+
+st.subheader(t("ef_null"), help=t("ef_null_help"))
+fake = res.fake_start or {}
+if fake.get("effect") is not None:
+    st.write(
+        t(
+            "ef_fake_start",
+            shift=fake["shift"],
+            effect=pct(fake["effect"]),
+            lo=pct(fake["low"]),
+            hi=pct(fake["high"]),
+        )
+    )
+else:
+    st.write(t("ef_fake_start_none"))
+perm = res.permutation or {}
+if perm.get("n"):
+    st.write(
+        t(
+            "ef_permutation",
+            n=perm["n"],
+            median=pct(perm["median"]),
+            lo=pct(perm["q025"]),
+            hi=pct(perm["q975"]),
+        )
+    )
+if not res.window_sensitivity.empty:
+    st.markdown(f"**{t('ef_sensitivity')}**", help=t("ef_sensitivity_help"))
+    table(res.window_sensitivity, "ef_sens_", SENSITIVITY_COLUMNS, f"{KEY}sensitivity", t("ef_sensitivity"))
 
 st.subheader(t("ef_event"), help=t("ef_event_help"))
 st.plotly_chart(charts.event_study_figure(res.event_study, lang=lang()), key=f"{KEY}event_chart")
 st.caption(t("ef_event_note"))
+if res.pretrend.get("p_value") is not None and res.pretrend["p_value"] == res.pretrend["p_value"]:
+    p_value = res.pretrend["p_value"]
+    reading = t("ef_pretrend_bad") if p_value < PRETREND_LEVEL else t("ef_pretrend_ok")
+    st.write(t("ef_pretrend", p=f"{p_value:.2f}", reading=reading))
+end = res.path_end or {}
+if end.get("effect_pct") is not None and end.get("rel_months"):
+    st.write(
+        t(
+            "ef_path_end", first=end["rel_months"][0] + 1, last=end["rel_months"][-1] + 1,
+            effect=pct(end["effect_pct"]), lo=pct(end["ci_low_pct"]), hi=pct(end["ci_high_pct"]),
+        )
+    )  # fmt: skip
+
+st.subheader(t("ef_integrity"), help=t("ef_integrity_help"))
+if res.integrity.empty:
+    st.caption(t("ef_integrity_none"))
+else:
+    flags = res.integrity.assign(kind=res.integrity["kind"].map(lambda k: t(f"ef_kind_{k}")))
+    table(flags, "ef_integrity_", INTEGRITY_COLUMNS, f"{KEY}integrity", t("ef_integrity"))
 
 left, right = st.columns(2)
 with left:

@@ -19,51 +19,112 @@ METHOD_PARTS = (
     ("Poisson FE", "poisson_fe"),
     ("cohort x month FE", "cohort_month_fe"),
     ("selection window excluded", "window_excluded"),
+    ("controls outside", "controls_outside"),
+    ("pooled on the ratio scale", "ratio_pooled"),
     ("cluster-jackknife SE", "jackknife_se"),
 )
-PLACEBO_KINDS = {frozenset({"year_earlier"}): "year_earlier", frozenset({"below_cut"}): "below_cut"}
+# the net and in-place effects "differ" (the summary then speaks of the net one) from this many points
+NET_DIFFERENCE = 3.0
 
 
 def _fmt(v: float | None, lang: str) -> str:
     return text("ef_sum_na", lang) if v is None else f"{v:+.1f}%"
 
 
-def _placebo_kind(res: EffectsResult) -> str:
-    kinds = frozenset(c.get("kind") for c in res.placebo_detail.get("cohorts", []))
-    return PLACEBO_KINDS.get(kinds, "mixed")
+def _differ(res: EffectsResult) -> bool:
+    """Do the in-place and net effects tell a different story (size or sign of the reading)?"""
+    if res.net_effect_pct is None or res.adjusted_effect_pct is None:
+        return False
+    net_crosses = (res.net_ci_low_pct or 0) <= 0 <= (res.net_ci_high_pct or 0)
+    return (
+        abs(res.net_effect_pct - res.adjusted_effect_pct) >= NET_DIFFERENCE or net_crosses != res.crosses_zero
+    )
+
+
+def _overlap(a: tuple[float | None, float | None], b: tuple[float | None, float | None]) -> bool:
+    if None in a or None in b:
+        return True
+    return not (a[1] < b[0] or b[1] < a[0])
 
 
 def summary(res: EffectsResult, lang: str = "zh") -> str:
-    """A leader's ten-second reading in `lang`, with the caveat the interval calls for."""
-    parts = [
-        text("ef_sum_naive", lang, treated=res.treated, naive=_fmt(res.naive_change_pct, lang)),
-        text(
-            "ef_sum_placebo",
-            lang,
-            treated=res.treated,
-            kind=text(f"ef_sum_kind_{_placebo_kind(res)}", lang),
-            placebo=_fmt(res.placebo_change_pct, lang),
-        ),
-    ]
+    """A leader's ten-second reading in `lang`, with the caveat the interval calls for.
+
+    The attribution follows the net effect (treated plus same-community neighbours) whenever it
+    reads differently from the in-place one: a fall that only moved complaints next door is never
+    credited to the task forces."""
+    parts = [text("ef_sum_naive", lang, treated=res.treated, naive=_fmt(res.naive_change_pct, lang))]
+    if res.placebo_change_pct is not None:
+        parts.append(
+            text("ef_sum_placebo", lang, treated=res.treated, placebo=_fmt(res.placebo_change_pct, lang))
+        )
+    else:
+        room = next((n for n in res.notes if n.get("code") == "placebo_no_room"), None)
+        if room:
+            parts.append(
+                text("ef_sum_placebo_none", lang, needed=room["needed"], available=room["available"])
+            )
     if res.adjusted_effect_pct is None:
         parts.append(text("ef_sum_no_adjusted", lang))
-    else:
+        return SENTENCE_GAP.get(lang, " ").join(parts)
+    parts.append(
+        text(
+            "ef_sum_adjusted",
+            lang,
+            effect=_fmt(res.adjusted_effect_pct, lang),
+            lo=_fmt(res.ci_low_pct, lang),
+            hi=_fmt(res.ci_high_pct, lang),
+            controls=res.controls,
+        )
+    )
+    end = res.path_end or {}
+    if end.get("effect_pct") is not None and end.get("rel_months"):
         parts.append(
             text(
-                "ef_sum_adjusted",
+                "ef_sum_path_end",
                 lang,
-                effect=_fmt(res.adjusted_effect_pct, lang),
-                lo=_fmt(res.ci_low_pct, lang),
-                hi=_fmt(res.ci_high_pct, lang),
-                controls=res.controls,
+                first=end["rel_months"][0] + 1,
+                last=end["rel_months"][-1] + 1,
+                effect=_fmt(end["effect_pct"], lang),
+                lo=_fmt(end["ci_low_pct"], lang),
+                hi=_fmt(end["ci_high_pct"], lang),
             )
         )
-        if res.crosses_zero:
-            parts.append(text("ef_sum_crosses", lang))
-        elif res.ci_high_pct is not None and res.ci_high_pct < 0:
-            parts.append(text("ef_sum_below", lang))
-        else:
-            parts.append(text("ef_sum_above", lang))
+    low, high, crosses = res.ci_low_pct, res.ci_high_pct, res.crosses_zero
+    if _differ(res):
+        moved = res.net_effect_pct > res.adjusted_effect_pct  # less of a fall once the neighbours count
+        parts.append(
+            text(
+                "ef_sum_net" if moved else "ef_sum_net_also",
+                lang,
+                neighbours=res.net_detail.get("neighbours", 0),
+                net=_fmt(res.net_effect_pct, lang),
+                lo=_fmt(res.net_ci_low_pct, lang),
+                hi=_fmt(res.net_ci_high_pct, lang),
+            )
+        )
+        low, high = res.net_ci_low_pct, res.net_ci_high_pct
+        crosses = low is not None and high is not None and low <= 0 <= high
+        if crosses:
+            parts.append(text("ef_sum_net_crosses", lang))
+    if crosses and not _differ(res):
+        parts.append(text("ef_sum_crosses", lang))
+    elif not crosses and high is not None and high < 0:
+        parts.append(text("ef_sum_below", lang))
+    elif not crosses:
+        parts.append(text("ef_sum_above", lang))
+    if res.eb_effect_pct is not None:
+        parts.append(
+            text(
+                "ef_sum_eb",
+                lang,
+                eb=_fmt(res.eb_effect_pct, lang),
+                lo=_fmt(res.eb_ci_low_pct, lang),
+                hi=_fmt(res.eb_ci_high_pct, lang),
+            )
+        )
+        if not _overlap((res.eb_ci_low_pct, res.eb_ci_high_pct), (res.ci_low_pct, res.ci_high_pct)):
+            parts.append(text("ef_sum_eb_disagrees", lang))
     return SENTENCE_GAP.get(lang, " ").join(parts)
 
 

@@ -22,7 +22,6 @@ from analytics.services.taskforces import records
 from analytics.services.taskforces.exit_rule import exit_status
 from analytics.store import db, results
 
-DEFAULT_WINDOW_MONTHS = 6  # selection window assumed when a task force has none stored
 # the comparison trend (a compound the model has no counterfactual for) is scaled on at most this
 # many months before the compound's selection window, or before its start when fewer than
 # COMPARISON_MIN_MONTHS lie before the window
@@ -99,10 +98,29 @@ def _load_panel(
     return Panel(ids, first, counts, community), by_cat
 
 
-def _load_cohorts(con: duckdb.DuckDBPyConnection, panel: Panel) -> tuple[list[Cohort], list[dict[str, Any]]]:
+def _match_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Valid tickets per month and how many of them are matched to a compound (integrity alarms)."""
+    return db.query_df(
+        con,
+        """SELECT strftime(date_trunc('month', created_at), '%Y-%m') AS month,
+                  count(compound_id) AS matched, count(*) AS total
+           FROM tickets WHERE is_valid GROUP BY 1 ORDER BY 1""",
+    )
+
+
+def _load_cohorts(
+    con: duckdb.DuckDBPyConnection, panel: Panel
+) -> tuple[list[Cohort], list[dict[str, Any]], str]:
+    """The cohorts of task forces, the notes of loading them, and where their windows came from.
+
+    A task force without a stored selection window is left out of the estimate and counted in a
+    note: no window is ever assumed. The source is `snapshot` when every task force in the estimate
+    was created from a saved ranking snapshot, else `given`.
+    """
     tfs = db.query_df(
         con,
-        "SELECT compound_id, start_date, selection_start, selection_end FROM task_forces ORDER BY start_date",
+        "SELECT compound_id, start_date, selection_start, selection_end, snapshot_id FROM task_forces "
+        "ORDER BY start_date",
     )
     if tfs.empty:
         raise ValidationError(
@@ -114,26 +132,37 @@ def _load_cohorts(con: duckdb.DuckDBPyConnection, panel: Panel) -> tuple[list[Co
     # a compound counts once, from its first task force
     tfs = tfs.drop_duplicates("compound_id", keep="first")
     groups: dict[tuple[int, int, int], tuple[dt.date, list[int]]] = {}
-    missing_window = 0
+    missing_window = in_panel = 0
+    from_snapshot = []
     for rec in tfs.itertuples(index=False):
         if rec.compound_id not in pos:
+            continue
+        in_panel += 1
+        if pd.isna(rec.selection_start) or pd.isna(rec.selection_end):
+            missing_window += 1
             continue
         start = pd.Timestamp(rec.start_date).date()
         # a task force that moves in after the 15th is counted from the next month
         first_post = _mi(start) + (1 if start.day > 15 else 0)
-        if pd.notna(rec.selection_start) and pd.notna(rec.selection_end):
-            ws, we = _mi(pd.Timestamp(rec.selection_start)), _mi(pd.Timestamp(rec.selection_end))
-        else:
-            missing_window += 1
-            ws, we = _mi(start) - DEFAULT_WINDOW_MONTHS, _mi(start) - 1
+        ws, we = _mi(pd.Timestamp(rec.selection_start)), _mi(pd.Timestamp(rec.selection_end))
         we = min(we, first_post - 1)
         key = (ws, we, first_post)
         earliest, rows = groups.get(key, (start, []))
         groups[key] = (min(earliest, start), rows + [pos[rec.compound_id]])
+        from_snapshot.append(pd.notna(rec.snapshot_id))
     if missing_window:
-        notes.append({"code": "missing_window", "n": missing_window, "months": DEFAULT_WINDOW_MONTHS})
+        notes.append({"code": "missing_window", "n": missing_window})
+    if in_panel and not groups:
+        raise ValidationError(
+            "没有一个专班登记了选定窗口（排名窗口），无法估计成效。请重新导入专班名单并给出 --selection-window，"
+            "或由排名快照创建专班。",
+            "No task force has a selection window (ranking window) recorded, so no effect can be estimated. "
+            "Re-import the task-force list with --selection-window, or create the task forces from a ranking "
+            "snapshot.",
+        )
     cohorts = [Cohort(ws, we, fp, start, rows) for (ws, we, fp), (start, rows) in sorted(groups.items())]
-    return cohorts, notes
+    source = "snapshot" if from_snapshot and all(from_snapshot) else "given"
+    return cohorts, notes, source
 
 
 def _total_cost(con: duckdb.DuckDBPyConnection, treated_ids: list[str]) -> Any:
@@ -163,7 +192,7 @@ def estimate_effects(
     """
     check_controls(controls)
     panel, by_cat = _load_panel(con, category=details and by_category)
-    cohorts, notes = _load_cohorts(con, panel)
+    cohorts, notes, window_source = _load_cohorts(con, panel)
     if not cohorts:
         raise ValidationError(
             "专班所在小区都不在工单数据中，无法估计成效。",
@@ -187,6 +216,11 @@ def estimate_effects(
         by_cat=by_cat,
         names=names,
         total_cost=total_cost,
+        window_source=window_source,
+        match_rates=_match_rates(con),
+        covariates=db.query_df(
+            con, "SELECT compound_id, households, type, is_old, built_year FROM compounds"
+        ).set_index("compound_id"),
     )
     summary = res.per_compound_summary
     if details and len(summary):
@@ -237,9 +271,9 @@ def stored_effects(
     )
 
 
-# the stored results the dashboard reads: the 整治成效 page (everything) and the 专班跟踪 page
-# (no by-category models)
-DASHBOARD_VARIANTS: tuple[dict[str, Any], ...] = ({}, {"by_category": False})
+# the stored results the dashboard and the batch interface read: the 整治成效 page (everything), the
+# 专班跟踪 page (no by-category models) and `effects --format json` (the headline)
+DASHBOARD_VARIANTS: tuple[dict[str, Any], ...] = ({}, {"by_category": False}, {"details": False})
 
 
 def refresh_stored(con: duckdb.DuckDBPyConnection) -> None:

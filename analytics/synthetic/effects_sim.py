@@ -66,6 +66,9 @@ class SimDistrict:
     waves: list[Wave]
     truth_pct: float  # realised effect over the treated compounds' first 12 months (ratio of expectations)
     truth_by_wave: list[float] = field(default_factory=list)
+    # treated plus same-community neighbours over the treated compounds' counterfactual (%); equals
+    # truth_pct when nothing is displaced
+    net_truth_pct: float = float("nan")
 
     def month(self, k: int) -> dt.date:
         return add_months(self.first_month, k)
@@ -87,12 +90,15 @@ def simulate(
     aligned_shocks: bool = True,
     noise_shape: float = SIM_MONTH_NOISE_SHAPE,
     horizon: int = 12,
+    displacement: float = 0.0,
 ) -> SimDistrict:
     """A district; by default one wave: top 65 of months 12-17 move in at month 18, effect `effect`.
 
     Persistent rate: gamma(2) propensity x log-normal household count (as in analytics.synthetic.simulate).
     Shocks: with `aligned_shocks` each calendar half-year has a `shock_prob` chance of a surge of
     x`shock_range`; otherwise a surge may start in any month (then it can straddle a window).
+    `displacement`: the share of the tickets a task force removes that reappear, month by month,
+    at the untreated compounds of the same community (in proportion to their expected tickets).
     """
     rng = np.random.default_rng(seed)
     if waves is None:
@@ -124,14 +130,26 @@ def simulate(
         for i in chosen:
             rows.append((i, w))
     expected = expected_cf * multiplier
+    ids = panel_compound_ids(n_compounds)
+    communities = panel_communities(n_compounds)
+    if displacement:
+        removed = np.where(treated_any[:, None], np.maximum(expected_cf - expected, 0.0), 0.0)
+        comm = pd.Series(communities)
+        for members in comm.groupby(comm).groups.values():
+            members = np.asarray(members)
+            gone = removed[members].sum(axis=0)
+            takers = members[~treated_any[members]]
+            if not gone.any() or not len(takers):
+                continue
+            share = expected_cf[takers] / expected_cf[takers].sum(axis=0, keepdims=True)
+            expected[takers] += displacement * gone[None, :] * share
+        multiplier = np.where(expected_cf > 0, expected / np.where(expected_cf > 0, expected_cf, 1.0), 1.0)
     # thin the no-effect counts so a compound's noise is shared between the two worlds
     counts = np.where(multiplier < 1, rng.binomial(counts_cf, np.minimum(multiplier, 1.0)), counts_cf)
     up = multiplier > 1
     if up.any():
         counts = counts + np.where(up, rng.poisson(np.maximum(expected - expected_cf, 0)), 0)
 
-    ids = panel_compound_ids(n_compounds)
-    communities = panel_communities(n_compounds)
     sim = SimDistrict(
         first_month, ids, communities, counts, expected_cf, expected, pd.DataFrame(), list(waves), 0.0
     )
@@ -159,6 +177,15 @@ def simulate(
         num, den = num + a, den + b
     sim.truth_pct = 100 * (num / den - 1) if den else float("nan")
     sim.truth_by_wave = by_wave
+    # net: treated and their communities' untreated compounds, over each wave's horizon
+    moved = 0.0
+    comm = np.array(communities)
+    for w, wave in enumerate(waves):
+        members = wave_idx == w
+        nb = np.isin(comm, comm[members]) & ~treated_any
+        cols = slice(wave.start, min(wave.start + horizon, n_months))
+        moved += expected[nb, cols].sum() - expected_cf[nb, cols].sum()
+    sim.net_truth_pct = 100 * (num - den + moved) / den if den else float("nan")
     return sim
 
 

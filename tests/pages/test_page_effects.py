@@ -142,15 +142,35 @@ def test_effects_renders_for_every_role(app, username):
 # --- leaders, analysts, admin: the whole district ---------------------------------------------
 
 
-def test_naive_placebo_adjusted_shown_together_with_the_interval(app, expected):
+def test_naive_placebo_adjusted_net_shown_together_with_their_intervals(app, expected):
     at = open_page(app, "leader1")
     assert metric(at, "简单同比（官方口径）") == f"{expected.naive_change_pct:+.1f}%"
-    assert metric(at, "安慰剂：前一年同规则") == f"{expected.placebo_change_pct:+.1f}%"
-    assert metric(at, "调整后效应") == f"{expected.adjusted_effect_pct:+.1f}%"
+    placebo = expected.placebo_change_pct
+    assert metric(at, "安慰剂：更早时段同规则") == ("数据不足" if placebo is None else f"{placebo:+.1f}%")
+    assert metric(at, "调整后效应（专班小区）") == f"{expected.adjusted_effect_pct:+.1f}%"
+    net = expected.net_effect_pct
+    assert metric(at, "净效应（含同社区邻近小区）") == ("—" if net is None else f"{net:+.1f}%")
     bars = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert len(bars["x"]) == 3
+    shown = [expected.naive_change_pct, placebo, expected.adjusted_effect_pct, net]
+    assert len(bars["x"]) == sum(v is not None for v in shown) + (expected.eb_effect_pct is not None)
     interval = f"95% 区间 {expected.ci_low_pct:+.1f}% 至 {expected.ci_high_pct:+.1f}%"
-    assert interval in [c.value for c in at.caption]
+    captions = [c.value for c in at.caption]
+    assert interval in captions
+    if net is None:  # the small fixture: task forces in nearly every community
+        assert any(c.startswith("无法估计") for c in captions)
+    else:
+        assert f"95% 区间 {expected.net_ci_low_pct:+.1f}% 至 {expected.net_ci_high_pct:+.1f}%" in captions
+
+
+def test_what_the_method_reports_when_nothing_happened(app, expected):
+    at = open_page(app, "leader1")
+    assert errors_of(at) == []
+    said = [m.value for m in at.markdown]
+    perm = expected.permutation
+    assert any(s.startswith(f"随机挑选 {perm['n']} 组没有专班") for s in said)
+    assert any(s.startswith("进驻时间提前") or s.startswith("专班进驻前的数据不够长") for s in said)
+    windows = table_with(at, "窗口（月）")
+    assert list(windows["窗口（月）"]) == [6, 12, 18]
 
 
 def test_summary_and_caveat_when_the_interval_crosses_zero(app, expected):
@@ -172,7 +192,7 @@ def test_event_study_shows_the_baseline_months(app):
     ("kind", "label", "words"),
     [
         ("metric", "简单同比（官方口径）", "概览页"),  # and why it differs from the overview's figure
-        ("metric", "安慰剂：前一年同规则", "安慰剂"),
+        ("metric", "安慰剂：更早时段同规则", "安慰剂"),
         ("metric", "调整后效应", "反事实"),
         ("caption", "95% 区间", "区间"),
         ("subheader", "十秒读懂", "均值回归"),
@@ -266,8 +286,7 @@ def test_head_reaches_no_district_figure(costly, district, expected, monkeypatch
     district_words = [
         "简单同比", "安慰剂", "调整后效应", "十秒读懂", "事件研究", "分类别效应", "外溢", "对照小区",
         "登记费用合计", "每避免一件工单", f"{ACTION_COST + OTHER_COST:,.0f}", f"{OTHER_COST:,.0f}", "拆除违建",
-        f"{expected.naive_change_pct:+.1f}%", f"{expected.placebo_change_pct:+.1f}%",
-        f"{expected.adjusted_effect_pct:+.1f}%",
+        f"{expected.naive_change_pct:+.1f}%", f"{expected.adjusted_effect_pct:+.1f}%", "净效应",
     ]  # fmt: skip
     assert [w for w in district_words if w in shown] == []
     assert downloads == []  # a head reads, and takes no file away

@@ -146,7 +146,7 @@ def test_head_logs_an_action(district, tmp_path, monkeypatch):
         con.close()
     assert row == ("约谈物业公司，整改垃圾清运", 500.0, "tf1")
     assert sorted(r["args"] for r in stored) == sorted(
-        [effects.stored_args(), effects.stored_args(by_category=False)]
+        effects.stored_args(**kwargs) for kwargs in effects.DASHBOARD_VARIANTS
     )
     assert {r["version"] for r in stored} == {version}
     assert cost == ACTION_COST + 500.0 and unchanged

@@ -434,8 +434,16 @@ def _tickets_store(tmp_path: Path) -> Path:
     return db
 
 
+def _registry_store(tmp_path: Path) -> Path:
+    db = _empty_store(tmp_path)
+    reg = write_csv(tmp_path / "registry.csv", REGISTRY_HEADERS, REGISTRY_ROWS)
+    assert run(db, "compounds", "import", str(reg)).returncode == 0
+    return db
+
+
 # (what is wrong, how the store is made, arguments: {tmp} is the test's folder, {dir} a folder
-# there, {bad_json} a malformed mapping, {reg} a small registry CSV; stdin; text the line must hold)
+# there, {bad_json} a malformed mapping, {reg} a small registry CSV, {tf} a task-force list of C001;
+# stdin; text the line must hold)
 BAD_INPUTS = [
     ("compounds import: missing file", _empty_store, "compounds import {tmp}/nope.csv", None, "nope.csv"),
     ("compounds import: a directory", _empty_store, "compounds import {dir}", None, "dir"),
@@ -506,6 +514,14 @@ BAD_INPUTS = [
         None,
         "JSON",
     ),
+    ("taskforces import: no window", _registry_store, "taskforces import {tf}", None, "--selection-window"),
+    (
+        "taskforces import: no such snapshot",
+        _tickets_store,
+        "taskforces import {tf} --snapshot 99",
+        None,
+        "99",
+    ),
     ("rank: empty store", _empty_store, "rank", None, ""),
     ("rank: bad window", _tickets_store, "rank --window 2023-13:2023-01", None, "2023-13"),
     ("rank: window ends first", _tickets_store, "rank --window 2023-12:2023-01", None, "2023-12"),
@@ -532,7 +548,12 @@ def test_bad_input_is_one_bilingual_line_exit_2(tmp_path, case, make_store, args
     (tmp_path / "dir").mkdir()
     (tmp_path / "bad.json").write_text('{"ticket_id": ', encoding="utf-8")
     reg = write_csv(tmp_path / "reg.csv", REGISTRY_HEADERS, REGISTRY_ROWS)
-    argv = args.format(tmp=tmp_path, dir=tmp_path / "dir", bad_json=tmp_path / "bad.json", reg=reg).split()
+    tf = write_csv(
+        tmp_path / "tf.csv", ["小区编号", "包保领导", "进驻日期"], [["C001", "张三", "2023-07-01"]]
+    )
+    argv = args.format(
+        tmp=tmp_path, dir=tmp_path / "dir", bad_json=tmp_path / "bad.json", reg=reg, tf=tf
+    ).split()
     if argv[:1] == ["--db"]:
         db, argv = Path(argv[1]), argv[2:]
     result = run(db, *argv, stdin=stdin)

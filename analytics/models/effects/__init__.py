@@ -1,15 +1,12 @@
-"""Did complaints fall because of the task forces? Three numbers, always shown together.
+"""Did complaints fall because of the task forces? The numbers always shown together.
 
 1. naive change (the official figure): treated compounds' tickets in the (up to) 12 months from
    the start month vs the same calendar months one year earlier.
-2. placebo: the same rule (top N by tickets in a window as long as the selection window) applied
-   where there were no task forces, and how much that top N fell by itself, measured the same way
-   (same calendar months a year apart). Preferred: the rule applied one year earlier (window
-   shifted back twelve months; compounds with a task force during that placebo year are left
-   out; only month pairs the data cover are used, so with a short history the baseline is mostly
-   the placebo window itself and the placebo shows the full regression to the mean). When the
-   data do not reach back that far: the next N compounds below the cut in the real selection
-   window (none of which got a task force), over exactly the naive figure's months.
+2. placebo, built exactly like the naive figure (placebo.naive_like_placebo): the same top-N rule
+   per selection window, the same N and the same month pairs, moved back to months with no task
+   force; None, with the months it would need, when the data start too late. Also there: the
+   adjusted estimator on a fake earlier start and over random untreated compounds with a peak
+   ("what this method reports when nothing happened").
 3. adjusted effect with a 95% interval: a stacked Poisson fixed-effects regression. For each
    cohort of task forces (same start month and selection window) a stack holds its treated
    compounds and controls not treated at that time — by default the compounds ranked just below
@@ -24,8 +21,13 @@
    spike that got a compound selected is not the yardstick. Compound fixed effects are profiled
    out (conditional Poisson likelihood); standard errors come from the one-step cluster
    jackknife by compound (CR3), which unlike the plain sandwich does not understate the variance
-   when a few big compounds carry much weight. Cohort effects are averaged with weights equal to
-   their treated compounds' post-start tickets. Log effects b become (exp(b) - 1) * 100 percent,
+   when a few big compounds carry much weight. Cohort effects are pooled on the ratio scale with
+   fixed weights: each cohort's baseline tickets scaled to its post months by the controls
+   (estimates.baseline_weights), never its post-start tickets. The untreated compounds of the
+   treated compounds' communities are not controls (net.community_rows).
+4. net effect (net): treated plus same-community neighbours, as a share of the treated
+   compounds' counterfactual tickets, from one joint fit; and the empirical-Bayes before-after
+   (eb) beside the model. Log effects b become (exp(b) - 1) * 100 percent,
    interval ends transformed the same way.
 
 Also: an event study (relative-month coefficients, centred on the pre-window months, so a leader
@@ -35,7 +37,9 @@ complaint.
 
 Pure computation on a Panel and its cohorts: panel (the unit, month indices), poisson (the
 conditional Poisson FE fit), variance (its cluster jackknife), stacking (stacks, controls,
-design), estimates (the headline figures, event study), breakdowns (per compound, by category,
-displacement, cost), result (EffectsResult). Loading from and storing to the store:
+design), estimates (naive, adjusted, event study), placebo, net, eb, integrity (data breaks that
+would pass for an effect), pretrend (joint pre-trend test, the effect path with simultaneous
+bands), multiplicity (Benjamini-Hochberg), breakdowns (per compound, by category, displacement,
+cost), result (EffectsResult, and the window sensitivity). Loading from and storing to the store:
 analytics.services.effects; the leaders' ten-second summary: analytics.reports.effects_text.
 """

@@ -8,12 +8,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analytics.models.effects.estimates import Z95, Adjusted, _pct, _ratio_pct, adjusted_effect
+from analytics.models.effects.multiplicity import bh_qvalues
 from analytics.models.effects.panel import Cohort, Panel, _md
 from analytics.models.effects.stacking import Stack, build_stacks
 
 MIN_CATEGORY_TICKETS = 200  # smaller categories are pooled for the by-category table
+FDR = 0.05  # false discovery rate of the by-category readings
 MAX_CATEGORIES = 8
 # the pooled smaller categories' row (not to be confused with a category named 其他); this and the
 # readings, the neighbours' target and the cost caveat are codes that analytics.reports words
@@ -96,8 +99,12 @@ def _per_compound(
 def _by_category(
     panel: Panel, cohorts: list[Cohort], stacks: list[Stack], by_cat: dict[str, np.ndarray]
 ) -> pd.DataFrame:
-    """The adjusted effect per complaint category on the treated compounds (same stacks)."""
-    cols = ["category", "tickets", "effect_pct", "ci_low_pct", "ci_high_pct", "reading"]
+    """The adjusted effect per complaint category on the treated compounds (same stacks).
+
+    With a dozen categories one would read as a fall or a rise by chance alone, so the reading
+    follows Benjamini-Hochberg q-values (`q_value`, false discovery rate 5%) of the categories'
+    z-tests, not each interval on its own."""
+    cols = ["category", "tickets", "effect_pct", "ci_low_pct", "ci_high_pct", "q_value", "reading"]
     if not stacks or not by_cat:
         return pd.DataFrame(columns=cols)
     totals = sorted(((float(a.sum()), c) for c, a in by_cat.items()), reverse=True)
@@ -106,14 +113,19 @@ def _by_category(
     groups = {c: by_cat[c] for c in keep}
     if rest:
         groups[OTHER_CATEGORIES] = sum(by_cat[c] for c in rest)
-    rows = []
+    rows, p_values = [], []
     for cat, arr in groups.items():
         adj = adjusted_effect(panel, cohorts, stacks, counts=arr)
-        if adj.log_effect is None:
+        if adj.log_effect is None or adj.se is None:
             continue
         lo, hi = adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
-        reading = "fall" if hi < 0 else ("rise" if lo > 0 else "none")
-        rows.append((cat, int(arr.sum()), _pct(adj.log_effect), _pct(lo), _pct(hi), reading))
+        p_values.append(2 * stats.norm.sf(abs(adj.log_effect) / adj.se) if adj.se > 0 else float("nan"))
+        rows.append([cat, int(arr.sum()), _pct(adj.log_effect), _pct(lo), _pct(hi), None, None])
+    q = bh_qvalues(p_values) if rows else []
+    for row, q_value in zip(rows, q, strict=True):
+        row[5] = None if not np.isfinite(q_value) else round(float(q_value), 4)
+        significant = row[5] is not None and row[5] < FDR
+        row[6] = ("fall" if row[2] < 0 else "rise") if significant and row[2] is not None else "none"
     return pd.DataFrame(rows, columns=cols)
 
 

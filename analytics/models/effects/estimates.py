@@ -1,5 +1,6 @@
-"""The three headline figures from a panel and its cohorts: the naive change, the placebo and the
-adjusted effect with its 95% interval (cohort effects of the stacked model), and the event study.
+"""Headline figures from a panel and its cohorts: the naive change and the adjusted effect with its
+95% interval (cohort effects of the stacked model, pooled with fixed weights), and the event study.
+The placebo is analytics.models.effects.placebo's.
 Log effects b become (exp(b) - 1) * 100 percent, interval ends transformed the same way."""
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics.models.effects.panel import HORIZON, Cohort, Panel, _md
+from analytics.models.effects.panel import HORIZON, Cohort, Panel
 from analytics.models.effects.poisson import PoissonFit, poisson_fe
-from analytics.models.effects.stacking import Design, Stack, _design, build_stacks
+from analytics.models.effects.stacking import Design, Stack, _design
 
 Z95 = 1.959963984540054
 
@@ -40,10 +41,46 @@ class Adjusted:
     design: Design | None
 
 
+def baseline_weights(des: Design, stacks: list[Stack]) -> np.ndarray:
+    """Each stack's fixed weight: its treated compounds' tickets expected over the post months had
+    nothing been done, from before anything was seen of them after the start: their baseline
+    tickets (the months before the selection window) scaled by the controls' post-to-baseline
+    ratio (seasons and trend). Unlike post-start tickets, a cohort that fell more does not lose
+    weight for it."""
+    out = np.zeros(len(stacks))
+    for s in range(len(stacks)):
+        in_stack = des.stack == s
+        base = des.treated & ~des.post & in_stack
+        post_months = np.unique(des.month[des.post & in_stack])
+        base_months = np.unique(des.month[base])
+        ctrl = ~des.treated & in_stack
+        # per control compound-month (controls leave at their own start), times the months
+        y_base = des.y[ctrl & np.isin(des.month, base_months)]
+        y_post = des.y[ctrl & np.isin(des.month, post_months)]
+        if len(y_base) and len(y_post) and y_base.sum() > 0:
+            scale = y_post.mean() * len(post_months) / (y_base.mean() * len(base_months))
+        else:
+            scale = len(post_months) / max(len(base_months), 1)
+        out[s] = des.y[base].sum() * scale
+    return out if out.sum() > 0 else np.ones(len(stacks))
+
+
+def pooled_ratio(b: np.ndarray, v: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    """log of the weighted mean rate ratio sum(w exp(b)) / sum(w), and its delta-method SE.
+
+    Pooling on the ratio scale with fixed weights: the pooled figure is what the treated
+    compounds' expected tickets would fall by, and a cohort whose tickets fell more does not
+    lose weight for it (weights from post-start tickets pull the pooled effect towards zero)."""
+    w = weights / weights.sum()
+    ratio = float(w @ np.exp(b))
+    grad = w * np.exp(b) / ratio  # d log(ratio) / d b
+    return math.log(ratio), float(math.sqrt(max(grad @ v @ grad, 0.0)))
+
+
 def adjusted_effect(
     panel: Panel, cohorts: list[Cohort], stacks: list[Stack], counts: np.ndarray | None = None
 ) -> Adjusted:
-    """Cohort post effects from the stacked model, aggregated by treated post-start tickets."""
+    """Cohort post effects from the stacked model, pooled on the ratio scale with fixed baseline weights."""
     empty = pd.DataFrame(
         columns=["cohort", "start", "treated", "controls", "effect_pct", "ci_low_pct", "ci_high_pct"]
     )
@@ -55,12 +92,7 @@ def adjusted_effect(
     fit = poisson_fe(des.y, des.unit, des.cluster, des.z, des.names)
     idx = [fit.index(f"post{st.cohort}") for st in stacks]
     b, v = fit.params[idx], fit.cov[np.ix_(idx, idx)]
-    weights = np.array([des.y[des.post & (des.stack == s)].sum() for s in range(len(stacks))], dtype=float)
-    if weights.sum() <= 0:
-        weights = np.ones(len(stacks))
-    w = weights / weights.sum()
-    log_effect = float(w @ b)
-    se = float(math.sqrt(max(w @ v @ w, 0.0)))
+    log_effect, se = pooled_ratio(b, v, baseline_weights(des, stacks))
     rows = []
     for j, st in enumerate(stacks):
         sej = math.sqrt(max(v[j, j], 0.0))
@@ -118,7 +150,7 @@ def event_study(panel: Panel, cohorts: list[Cohort], stacks: list[Stack]) -> pd.
     return pd.DataFrame(rows, columns=cols).sort_values("rel_month").reset_index(drop=True)
 
 
-# ---------------------------------------------------------------- naive and placebo
+# ---------------------------------------------------------------- naive
 
 
 def naive_change(panel: Panel, cohorts: list[Cohort]) -> tuple[float | None, dict[str, Any]]:
@@ -134,77 +166,3 @@ def naive_change(panel: Panel, cohorts: list[Cohort]) -> tuple[float | None, dic
             den += panel.counts[cohort.rows, panel.col(m - 12)].sum()
             months_used = max(months_used, k + 1)
     return _ratio_pct(num, den), {"after": int(num), "before": int(den), "months": months_used}
-
-
-def _yoy_pairs(panel: Panel, first: int, horizon_end: int) -> list[tuple[int, int]]:
-    """(month, same month a year earlier) for months first..horizon_end that the data cover."""
-    last = min(horizon_end, panel.last_month)
-    return [(m, m - 12) for m in range(first, last + 1) if m - 12 >= panel.first_month]
-
-
-def placebo_change(panel: Panel, cohorts: list[Cohort]) -> tuple[float | None, dict[str, Any]]:
-    """How much a top N falls by itself: the same rule where there were no task forces (%).
-
-    Preferred ('year_earlier'): rank all compounds without a task force in that year by the
-    selection window shifted back twelve months, take the top N, and compare their tickets in
-    the year after the shifted start with the same calendar months a year before (only the month
-    pairs the data cover). When the data do not reach back that far ('below_cut'): rank the
-    compounds that never got a task force by the real selection window, take the next N below the
-    cut, and compute their year-on-year change over exactly the naive figure's months.
-    """
-    num = den = 0.0
-    detail: list[dict[str, Any]] = []
-    treated_all = {r for c in cohorts for r in c.rows}
-    for cohort in cohorts:
-        n_top = len(cohort.rows)
-        ws, we, fp = cohort.window_start - 12, cohort.window_end - 12, cohort.first_post - 12
-        kind = "year_earlier"
-        pairs = _yoy_pairs(panel, fp, fp + HORIZON - 1) if ws >= panel.first_month else []
-        if pairs:
-            horizon_end = fp + HORIZON - 1
-            blocked = {r for other in cohorts if other.first_post <= horizon_end for r in other.rows}
-        else:
-            kind = "below_cut"
-            ws, we, fp = cohort.window_start, cohort.window_end, cohort.first_post
-            pairs = _yoy_pairs(panel, fp, fp + HORIZON - 1)
-            blocked = treated_all
-        if not pairs or ws < panel.first_month:
-            continue
-        eligible = np.array([r for r in range(len(panel.compound_ids)) if r not in blocked], dtype=int)
-        window = panel.counts[eligible, panel.col(ws) : panel.col(we) + 1].sum(axis=1)
-        top = eligible[np.argsort(-window, kind="stable")[:n_top]]
-        a = sum(panel.counts[top, panel.col(m)].sum() for m, _ in pairs)
-        b = sum(panel.counts[top, panel.col(m0)].sum() for _, m0 in pairs)
-        num, den = num + a, den + b
-        detail.append(
-            {
-                "kind": kind,
-                "window": f"{_md(ws):%Y-%m}:{_md(we):%Y-%m}",
-                "top": len(top),
-                "after_months": f"{_md(pairs[0][0]):%Y-%m}:{_md(pairs[-1][0]):%Y-%m}",
-                "before_months": f"{_md(pairs[0][1]):%Y-%m}:{_md(pairs[-1][1]):%Y-%m}",
-                "change_pct": _ratio_pct(a, b),
-            }
-        )
-    return _ratio_pct(num, den), {"cohorts": detail}
-
-
-def estimate_from_panel(
-    panel: Panel, cohorts: list[Cohort], controls: int | str = "auto", seed: int = 0
-) -> dict[str, Any]:
-    """The three headline figures straight from a panel (simulations and tests)."""
-    stacks = build_stacks(panel, cohorts, controls=controls, seed=seed)
-    naive, _ = naive_change(panel, cohorts)
-    placebo, _ = placebo_change(panel, cohorts)
-    adj = adjusted_effect(panel, cohorts, stacks)
-    if adj.log_effect is None:
-        return {"naive": naive, "placebo": placebo, "effect": None, "low": None, "high": None}
-    return {
-        "naive": naive,
-        "placebo": placebo,
-        "effect": _pct(adj.log_effect),
-        "low": _pct(adj.log_effect - Z95 * adj.se),
-        "high": _pct(adj.log_effect + Z95 * adj.se),
-        "log_effect": adj.log_effect,
-        "se": adj.se,
-    }

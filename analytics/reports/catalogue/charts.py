@@ -48,8 +48,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "ch_effects_title": ("三种口径对比（含 95% 区间）", "Three ways to measure the change (95% CI)"),
     "ch_change_pct": ("变化（%）", "Change (%)"),
     "ch_naive": ("简单同比", "Naive year on year"),
-    "ch_placebo": ("安慰剂（无专班年份同规则）", "Placebo (same rule, year without task forces)"),
-    "ch_adjusted": ("调整后效应", "Adjusted effect"),
+    "ch_placebo": ("安慰剂（无专班时段同规则）", "Placebo (same rule, no task forces)"),
+    "ch_adjusted": ("调整后效应（专班小区）", "Adjusted effect (task-force compounds)"),
+    "ch_net": ("净效应（含邻近小区）", "Net effect (with neighbours)"),
+    "ch_eb": ("经验贝叶斯前后对比", "Empirical-Bayes before-after"),
     "ch_compound_title": ("{name}：实际工单与反事实区间", "{name}: actual tickets and counterfactual band"),
     "ch_actual": ("实际", "Actual"),
     "ch_counterfactual": ("反事实（无专班）", "Counterfactual (no task force)"),
@@ -92,8 +94,54 @@ TEXT: dict[str, tuple[str, str]] = {
     "tf_file_actions": ("工作记录_{compound}", "action_log_{compound}"),
     # effects: the estimate's notes, the cost caveat, readings of the breakdowns, the method
     "ef_note_missing_window": (
-        "{n} 个专班未登记选定窗口，按进驻前 {months} 个月处理。",
-        "{n} task forces have no selection window recorded; the {months} months before the start are used.",
+        "{n} 个专班未登记选定窗口，未纳入估计（不假定任何窗口）；请重新导入专班名单并给出选定窗口。",
+        "{n} task forces have no selection window recorded and are left out (no window is assumed); "
+        "re-import the list with its selection window.",
+    ),
+    "ef_note_integrity_excluded": (
+        "{n} 个专班小区的工单数突然中断（如小区拆分或改名后匹配不上），未纳入估计；见“数据完整性预警”。",
+        "{n} task-force compounds whose counts broke off (e.g. unmatched after a split or rename) are left "
+        "out; see the data-integrity alarms.",
+    ),
+    "ef_sum_path_end": (
+        "进驻后第 {first} 至 {last} 个月，变化为 {effect}（95% 区间 {lo} 至 {hi}）。",
+        "In months {first} to {last} after the start the change is {effect} (95% interval {lo} to {hi}).",
+    ),
+    "ef_note_neighbours_in_controls": (
+        "专班覆盖了几乎所有社区，其他社区的小区不够作对照，同社区小区仍作对照，净效应无法估计。",
+        "Task forces cover nearly every community, so too few compounds elsewhere can serve as controls: the "
+        "neighbours stay controls and no net effect can be estimated.",
+    ),
+    "ef_note_eb_no_reference": (
+        "没有未设专班的小区可作参照，经验贝叶斯前后对比无法计算。",
+        "No compound without a task force to serve as reference: no empirical-Bayes before-after.",
+    ),
+    "ef_note_eb_few_reference": (
+        "经验贝叶斯前后对比只有 {n} 个参照小区，结果不稳。",
+        "The empirical-Bayes before-after has only {n} reference compounds: an unsteady result.",
+    ),
+    "ef_note_eb_short_before": (
+        "{n} 个专班小区进驻前不足 12 个月的数据，未纳入经验贝叶斯前后对比。",
+        "{n} task-force compounds have less than 12 months before the start and are left out of the "
+        "empirical-Bayes before-after.",
+    ),
+    "ef_note_eb_dropped_cohorts": (
+        "{n} 批专班缺少进驻前或进驻后的数据，未纳入经验贝叶斯前后对比。",
+        "{n} cohorts lack months before or after the start and are left out of the empirical-Bayes "
+        "before-after.",
+    ),
+    "ef_note_eb_cpf_not_converged": (
+        "经验贝叶斯前后对比的参照模型未收敛，结果仅供参考。",
+        "The empirical-Bayes reference model did not converge: the result is indicative only.",
+    ),
+    "ef_note_eb_no_interval": (
+        "经验贝叶斯前后对比的区间无法计算。",
+        "No interval for the empirical-Bayes before-after.",
+    ),
+    "ef_note_placebo_no_room": (
+        "数据起点太晚，无法做与同比口径可比的安慰剂：需要首批专班进驻前 {needed} 个月的数据，现有 {available} 个月。",
+        "The data start too late for a placebo comparable with the year-on-year figure: it needs {needed} "
+        "months before the first task force, the data have {available}.",
     ),
     "ef_note_no_adjusted": (
         "选定窗口之前没有基线月份或进驻后没有数据，调整估计无法计算。",
@@ -140,17 +188,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "ef_file_compounds": ("专班小区反事实", "taskforce_counterfactuals"),
     # effects in ten seconds (the page's summary and `python -m analytics effects`)
     "ef_sum_na": ("无法计算", "n/a"),
-    "ef_sum_kind_year_earlier": ("前一年按同一规则排名", "ranked the same way a year earlier"),
-    "ef_sum_kind_below_cut": ("同一窗口中紧随其后的排名", "ranked just below the cut in the same window"),
-    "ef_sum_kind_mixed": ("前一年或紧随其后的排名", "a year earlier or just below the cut"),
     "ef_sum_naive": (
         "专班小区（{treated} 个）工单同比 {naive}（官方口径）。",
         "Task-force compounds ({treated}): tickets {naive} year on year (official figure).",
     ),
     "ef_sum_placebo": (
-        "按同样规则选出、但没有专班的 {treated} 个小区（{kind}），同期也变化了 {placebo}（高峰过后自然回落）。",
-        "{treated} compounds picked by the same rule without a task force ({kind}) changed {placebo} "
-        "(peaks fade by themselves).",
+        "在更早、没有专班的时段按同样规则选出的 {treated} 个小区，按同样的月份对比也变化了 {placebo}：这是高峰过后自然回落的幅度，可与上面的同比数直接比较。",
+        "{treated} compounds picked by the same rule at an earlier time without task forces changed {placebo} "
+        "over the same months: how much peaks fade by themselves, directly comparable with the figure above.",
+    ),
+    "ef_sum_placebo_none": (
+        "数据起点太晚，无法给出可比的自然回落幅度（需要首批专班进驻前 {needed} 个月的数据，现有 {available} 个月）。",
+        "The data start too late to show how much peaks fade by themselves in a comparable way (that needs "
+        "{needed} months before the first task force; the data have {available}).",
     ),
     "ef_sum_no_adjusted": (
         "数据不足（缺少选定窗口之前的基线或进驻后的月份），无法给出调整后的估计。",
@@ -158,9 +208,32 @@ TEXT: dict[str, tuple[str, str]] = {
         "adjusted estimate.",
     ),
     "ef_sum_adjusted": (
-        "扣除季节和自然回落后，专班带来的变化估计为 {effect}（95% 区间 {lo} 至 {hi}，对照 {controls} 个小区）。",
-        "Net of season and natural decline, the task forces' effect is {effect} (95% interval {lo} to {hi}; "
-        "{controls} control compounds).",
+        "扣除季节和自然回落后，专班小区本身的变化估计为 {effect}（95% 区间 {lo} 至 {hi}，对照为其他社区的 {controls} 个小区）。",
+        "Net of season and natural decline, the task-force compounds themselves changed {effect} (95% interval "
+        "{lo} to {hi}; {controls} control compounds from other communities).",
+    ),
+    "ef_sum_net": (
+        "连同同社区的 {neighbours} 个邻近小区一起算，净变化为 {net}（95% 区间 {lo} 至 {hi}）：部分工单可能转移到了邻近小区。",
+        "Counting the {neighbours} neighbouring compounds of the same communities too, the net change is {net} "
+        "(95% interval {lo} to {hi}): some tickets may have moved next door.",
+    ),
+    "ef_sum_net_also": (
+        "连同同社区的 {neighbours} 个邻近小区一起算，净变化为 {net}（95% 区间 {lo} 至 {hi}）：邻近小区的工单也有所下降。",
+        "Counting the {neighbours} neighbouring compounds of the same communities too, the net change is {net} "
+        "(95% interval {lo} to {hi}): the neighbours' tickets fell as well.",
+    ),
+    "ef_sum_net_crosses": (
+        "净变化的区间跨零：不能确认专班使全区工单减少。",
+        "The net change's interval crosses zero: a fall in the district's tickets caused by the task forces "
+        "cannot be confirmed.",
+    ),
+    "ef_sum_eb": (
+        "另一种常用方法（经验贝叶斯前后对比）估计为 {eb}（95% 区间 {lo} 至 {hi}）。",
+        "The practitioners' empirical-Bayes before-after comparison gives {eb} (95% interval {lo} to {hi}).",
+    ),
+    "ef_sum_eb_disagrees": (
+        "两种方法的区间互不重叠，结论需谨慎。",
+        "The two methods' intervals do not overlap: read the result with caution.",
     ),
     "ef_sum_crosses": (
         "区间跨零：不能确认专班带来了下降。",

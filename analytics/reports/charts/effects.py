@@ -103,12 +103,19 @@ def effects_comparison_figure(
     if df is None or df.empty:
         return empty(title, lang)
     names = [
-        text(f"ch_{k}", lang) if k in ("naive", "placebo", "adjusted") else plotly_literal(k) for k in df[key]
+        text(f"ch_{k}", lang) if k in ("naive", "placebo", "adjusted", "net", "eb") else plotly_literal(k)
+        for k in df[key]
     ]
     est = df[estimate].astype(float)
     lo = df[low].astype(float) if low in df else pd.Series(np.nan, index=df.index)
     hi = df[high].astype(float) if high in df else pd.Series(np.nan, index=df.index)
-    colors = {"naive": COLOR_NEUTRAL, "placebo": COLOR_COMPARE, "adjusted": COLOR_MAIN}
+    colors = {
+        "naive": COLOR_NEUTRAL,
+        "placebo": COLOR_COMPARE,
+        "adjusted": COLOR_MAIN,
+        "net": COLOR_MAIN,
+        "eb": COLOR_MAIN,
+    }
     fig = go.Figure(
         go.Bar(
             x=names, y=est, marker={"color": [colors.get(k, COLOR_NEUTRAL) for k in df[key]]},

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from analytics import calendar
-from analytics.errors import FileRejected, ValidationError
+from analytics.errors import FileRejected, NotFound, ValidationError
 from analytics.ingest.columns import TASKFORCE_FIELDS, match_headers
 from analytics.ingest.matching import lookup_compounds
 from analytics.services.taskforces.dates import parse_date
@@ -43,23 +43,63 @@ def _missing_field_error(path: str | Path, fields: list[str], headers: list[str]
     )
 
 
+def _require_windows(con: duckdb.DuckDBPyConnection, rows: list[dict[str, Any]]) -> None:
+    """Refuse the file when a new task force would have no selection window (see import_taskforces)."""
+    lacking = [r for r in rows if r["window"] is None]
+    if not lacking:
+        return
+    stored = db.query_df(
+        con,
+        "SELECT compound_id, start_date FROM task_forces WHERE selection_start IS NOT NULL",
+    )
+    known = {
+        (str(c), pd.Timestamp(d).date())
+        for c, d in zip(stored["compound_id"], stored["start_date"], strict=True)
+    }
+    missing = [r for r in lacking if (r["compound_id"], r["start"]) not in known]
+    if missing:
+        raise ValidationError(
+            f"{len(missing)} 个专班没有选定窗口：请用 --selection-window 给出排名窗口（如 2022-07:2022-12），"
+            "或用 --snapshot 指明名单来自哪个排名快照，或在文件中填写“选定窗口”列。",
+            f"{len(missing)} task forces have no selection window: give the ranking window with "
+            "--selection-window (e.g. 2022-07:2022-12), name the ranking snapshot the list came from with "
+            "--snapshot, or fill the file's 选定窗口 column.",
+        )
+
+
 def import_taskforces(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
     selection_window: tuple[dt.date, dt.date] | None = None,
     user: str | None = None,
     mapping: Mapping[str, str] | None = None,
+    snapshot_id: int | None = None,
 ) -> dict[str, Any]:
     """Load a task-force list (CSV/XLSX) into the ledger, all or nothing.
 
     Headers: 小区编号 and/or 小区名称, 包保领导, 进驻日期 (required); 专班组长, 撤出日期, 选定窗口
     (optional, e.g. 2022-07:2022-12 — a row's own window wins over `selection_window`),
     撤出评估日期 (optional: the planned exit review; without it the exit rule's date applies).
+    Every task force needs the ranking window it was selected on (the effects leave it out of the
+    baseline): a row's 选定窗口, else `selection_window`, else the window of the ranking snapshot
+    `snapshot_id` the list came from (then stored with it). A row with none of these, for a task
+    force not already stored with a window, refuses the whole file (nothing is written): no
+    window is ever assumed.
     Rows naming an unknown compound or carrying a bad date are kept in rejected_rows with a
     Chinese reason and reported; the others are inserted, or update the task force with the same
     compound and start date. Returns {"file", "rows_read", "inserted", "updated", "rejected",
     "batch_id", "reasons"}.
     """
+    if snapshot_id is not None:
+        snap = db.query_df(
+            con, "SELECT window_start, window_end FROM ranking_snapshots WHERE snapshot_id = ?", [snapshot_id]
+        )
+        if snap.empty:
+            raise NotFound(
+                f"排名快照 {snapshot_id} 不存在。", f"Ranking snapshot {snapshot_id} does not exist."
+            )
+        snapshot_window = (pd.Timestamp(snap.iat[0, 0]).date(), pd.Timestamp(snap.iat[0, 1]).date())
+        selection_window = selection_window or snapshot_window
     frame, headers, encoding, sheet = _read_file(path)
     found = match_headers(headers, TASKFORCE_FIELDS, mapping)
     missing = [f.label for f in TASKFORCE_FIELDS if f.required and f.name not in found]
@@ -142,6 +182,7 @@ def import_taskforces(
             }
         )
 
+    _require_windows(con, good)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     inserted = updated = 0
     with db.transaction(con) as cur:
@@ -155,7 +196,7 @@ def import_taskforces(
                 row["start"],
                 row["end"],
                 row["window"],
-                None,
+                snapshot_id,
                 row["review"],
             )
             inserted += new

@@ -224,7 +224,7 @@ def test_event_study_shows_each_period_with_intervals_and_start():
 def test_effects_comparison_shows_all_three_with_intervals():
     fig = charts.effects_comparison_figure(_effects())
     bar = fig.data[0]
-    assert list(bar.x) == ["简单同比", "安慰剂（无专班年份同规则）", "调整后效应"]
+    assert list(bar.x) == ["简单同比", "安慰剂（无专班时段同规则）", "调整后效应（专班小区）"]
     assert list(bar.error_y.array) == [0, 5, 15]
     assert list(bar.error_y.arrayminus) == [0, 5, 8]
     # each figure is written under its bar's name, never on the bar where its interval runs

@@ -117,7 +117,6 @@ def result(**changes) -> EffectsResult:
         "treated": 6, "controls": 60, "selection_window": "2022-07:2022-12", "start": "2023-03-01",
         "naive_change_pct": -20.0, "placebo_change_pct": -15.0, "adjusted_effect_pct": -4.0,
         "ci_low_pct": -9.0, "ci_high_pct": 1.5, "method": "stacked Poisson FE",
-        "placebo_detail": {"cohorts": [{"kind": "year_earlier"}]},
     }  # fmt: skip
     return EffectsResult(**{**base, **changes})
 
@@ -125,21 +124,46 @@ def result(**changes) -> EffectsResult:
 def test_effects_summary_in_both_languages():
     res = result()
     assert effects_text.summary(res, "zh") == (
-        "专班小区（6 个）工单同比 -20.0%（官方口径）。按同样规则选出、但没有专班的 6 个小区（前一年按同一规则排名），"
-        "同期也变化了 -15.0%（高峰过后自然回落）。扣除季节和自然回落后，专班带来的变化估计为 -4.0%"
-        "（95% 区间 -9.0% 至 +1.5%，对照 60 个小区）。区间跨零：不能确认专班带来了下降。"
+        "专班小区（6 个）工单同比 -20.0%（官方口径）。在更早、没有专班的时段按同样规则选出的 6 个小区，"
+        "按同样的月份对比也变化了 -15.0%：这是高峰过后自然回落的幅度，可与上面的同比数直接比较。"
+        "扣除季节和自然回落后，专班小区本身的变化估计为 -4.0%（95% 区间 -9.0% 至 +1.5%，对照为其他社区的 60 个小区）。"
+        "区间跨零：不能确认专班带来了下降。"
     )
     assert effects_text.summary(res, "en").startswith("Task-force compounds (6): tickets -20.0% year on year")
     assert not CJK.search(effects_text.summary(result(adjusted_effect_pct=None), "en"))
 
 
+def test_the_summary_never_credits_a_fall_that_only_moved_next_door():
+    moved = result(
+        adjusted_effect_pct=-30.0, ci_low_pct=-38.0, ci_high_pct=-21.0, net_effect_pct=-2.0,
+        net_ci_low_pct=-15.0, net_ci_high_pct=11.0, net_detail={"neighbours": 480},
+    )  # fmt: skip
+    zh = effects_text.summary(moved, "zh")
+    assert "净变化为 -2.0%" in zh and "净变化的区间跨零" in zh
+    assert "可以归因于专班" not in zh
+    # the same in-place fall with nothing moved is credited
+    kept = result(
+        adjusted_effect_pct=-30.0, ci_low_pct=-38.0, ci_high_pct=-21.0, net_effect_pct=-29.0,
+        net_ci_low_pct=-40.0, net_ci_high_pct=-17.0, net_detail={"neighbours": 480},
+    )  # fmt: skip
+    assert "可以归因于专班" in effects_text.summary(kept, "zh") and "净变化" not in effects_text.summary(
+        kept, "zh"
+    )
+
+
+def test_a_missing_placebo_is_said_not_shortened():
+    res = result(placebo_change_pct=None, notes=[{"code": "placebo_no_room", "needed": 24, "available": 18}])
+    assert "需要首批专班进驻前 24 个月的数据，现有 18 个月" in effects_text.summary(res, "zh")
+    assert "24 months before the first task force" in effects_text.summary(res, "en")
+
+
 def test_effects_codes_are_worded():
     res = result(
-        notes=[{"code": "missing_window", "n": 2, "months": 6}, {"code": "dropped_cohorts", "n": 1}],
+        notes=[{"code": "missing_window", "n": 2}, {"code": "dropped_cohorts", "n": 1}],
         cohorts=3,
     )
     assert effects_text.notes(res, "zh") == [
-        "2 个专班未登记选定窗口，按进驻前 6 个月处理。",
+        "2 个专班未登记选定窗口，未纳入估计（不假定任何窗口）；请重新导入专班名单并给出选定窗口。",
         "1 批专班缺少基线或进驻后数据，未纳入调整估计。",
     ]
     assert all(not CJK.search(n) for n in effects_text.notes(res, "en"))

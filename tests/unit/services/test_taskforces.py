@@ -140,11 +140,42 @@ def test_reimport_updates_same_compound_and_start(store, tmp_path):
         ],
         "b.csv",
     )
-    file_import.import_taskforces(store, first)
-    result = file_import.import_taskforces(store, again)
+    window = (D(2022, 7, 1), D(2022, 12, 31))
+    file_import.import_taskforces(store, first, selection_window=window)
+    result = file_import.import_taskforces(store, again, selection_window=window)
     assert (result["inserted"], result["updated"]) == (1, 1)
     stored = db.query_df(store, "SELECT leader, start_date FROM task_forces ORDER BY start_date")
     assert list(stored["leader"]) == ["赵六", "赵六"]
+    # a stored task force keeps its window when a later file only changes its leader
+    third = _csv(tmp_path, [{"小区编号": "C001", "包保领导": "钱七", "进驻日期": "2023-01-05"}], "c.csv")
+    assert file_import.import_taskforces(store, third)["updated"] == 1
+
+
+def test_no_window_is_ever_assumed(store, tmp_path):
+    _registry(store)
+    path = _csv(tmp_path, [{"小区编号": "C001", "包保领导": "张三", "进驻日期": "2023-07-01"}])
+    with pytest.raises(ValidationError) as refused:
+        file_import.import_taskforces(store, path)
+    assert "--selection-window" in refused.value.zh and "--snapshot" in refused.value.zh
+    assert db.query_one(store, "SELECT count(*) FROM task_forces") == 0
+    assert db.query_one(store, "SELECT count(*) FROM ingest_batches") == 0
+
+
+def test_a_list_from_a_snapshot_takes_its_window(store, tmp_path):
+    _registry(store)
+    store.execute(
+        "INSERT INTO ranking_snapshots VALUES (7, now(), DATE '2022-07-01', DATE '2023-06-30', '{}', 'a', NULL)"
+    )
+    path = _csv(tmp_path, [{"小区编号": "C001", "包保领导": "张三", "进驻日期": "2023-07-01"}])
+    file_import.import_taskforces(store, path, snapshot_id=7)
+    row = db.query_df(store, "SELECT selection_start, selection_end, snapshot_id FROM task_forces").iloc[0]
+    assert (row["selection_start"].date(), row["selection_end"].date(), row["snapshot_id"]) == (
+        D(2022, 7, 1),
+        D(2023, 6, 30),
+        7,
+    )
+    with pytest.raises(NotFound):
+        file_import.import_taskforces(store, path, snapshot_id=99)
 
 
 def test_row_window_column_wins_over_argument(store, tmp_path):
@@ -182,7 +213,10 @@ def test_import_xlsx_with_mapping(store, tmp_path):
     path = tmp_path / "list.xlsx"
     pd.DataFrame({"编号": ["C002"], "领导": ["张三"], "开始": ["2023-03-01"]}).to_excel(path, index=False)
     result = file_import.import_taskforces(
-        store, path, mapping={"compound_id": "编号", "leader": "领导", "start_date": "开始"}
+        store,
+        path,
+        mapping={"compound_id": "编号", "leader": "领导", "start_date": "开始"},
+        selection_window=(D(2022, 7, 1), D(2022, 12, 31)),
     )
     assert result["inserted"] == 1
 
