@@ -52,7 +52,8 @@ def summary(res: EffectsResult, lang: str = "zh") -> str:
 
     The attribution follows the net effect (treated plus same-community neighbours) whenever it
     reads differently from the in-place one: a fall that only moved complaints next door is never
-    credited to the task forces."""
+    credited to the task forces. Nor is a fall inside the range the same method gives on untreated
+    compounds with a similar peak (the permutation placebo, when the result has it)."""
     parts = [text("ef_sum_naive", lang, treated=res.treated, naive=_fmt(res.naive_change_pct, lang))]
     if res.placebo_change_pct is not None:
         parts.append(
@@ -107,8 +108,15 @@ def summary(res: EffectsResult, lang: str = "zh") -> str:
         crosses = low is not None and high is not None and low <= 0 <= high
         if crosses:
             parts.append(text("ef_sum_net_crosses", lang))
+    perm = res.permutation or {}
+    null_range = (perm.get("q025"), perm.get("q975"))
+    within_null = None not in null_range and null_range[0] <= res.adjusted_effect_pct <= null_range[1]
     if crosses and not _differ(res):
         parts.append(text("ef_sum_crosses", lang))
+    elif not crosses and high is not None and high < 0 and within_null:
+        parts.append(
+            text("ef_sum_within_null", lang, lo=_fmt(null_range[0], lang), hi=_fmt(null_range[1], lang))
+        )
     elif not crosses and high is not None and high < 0:
         parts.append(text("ef_sum_below", lang))
     elif not crosses:

@@ -45,7 +45,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "ch_event_time": ("相对进驻的月数", "Months from start"),
     "ch_coef": ("相对变化（%）", "Relative change (%)"),
-    "ch_effects_title": ("三种口径对比（含 95% 区间）", "Three ways to measure the change (95% CI)"),
+    "ch_effects_title": ("各口径对比（含 95% 区间）", "The measures side by side (95% CI)"),
     "ch_change_pct": ("变化（%）", "Change (%)"),
     "ch_naive": ("简单同比", "Naive year on year"),
     "ch_placebo": ("安慰剂（无专班时段同规则）", "Placebo (same rule, no task forces)"),
@@ -221,6 +221,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "连同同社区的 {neighbours} 个邻近小区一起算，净变化为 {net}（95% 区间 {lo} 至 {hi}）：邻近小区的工单也有所下降。",
         "Counting the {neighbours} neighbouring compounds of the same communities too, the net change is {net} "
         "(95% interval {lo} to {hi}): the neighbours' tickets fell as well.",
+    ),
+    "ef_sum_within_null": (
+        "但同样处于高峰、没有专班的小区，用同样的方法估计也会得出 {lo} 至 {hi} 的变化，本次估计落在这一范围内：不能排除它只是高峰回落，不能据此归功于专班。",
+        "But compounds with a similar peak and no task force give {lo} to {hi} by the same method, and this "
+        "estimate lies in that range: it may be no more than peaks fading, and cannot be credited to the task forces.",
     ),
     "ef_sum_net_crosses": (
         "净变化的区间跨零：不能确认专班使全区工单减少。",

@@ -151,6 +151,19 @@ def test_the_summary_never_credits_a_fall_that_only_moved_next_door():
     )
 
 
+def test_a_fall_inside_what_the_method_reports_on_untreated_peaks_is_not_credited():
+    res = result(
+        adjusted_effect_pct=-14.4, ci_low_pct=-25.8, ci_high_pct=-1.4,
+        permutation={"q025": -14.7, "median": -6.7, "q975": 3.5, "n": 40},
+    )  # fmt: skip
+    zh = effects_text.summary(res, "zh")
+    assert "不能据此归功于专班" in zh and "可以归因于专班" not in zh
+    outside = result(
+        adjusted_effect_pct=-30.0, ci_low_pct=-38.0, ci_high_pct=-21.0, permutation=res.permutation
+    )
+    assert "可以归因于专班" in effects_text.summary(outside, "zh")
+
+
 def test_a_missing_placebo_is_said_not_shortened():
     res = result(placebo_change_pct=None, notes=[{"code": "placebo_no_room", "needed": 24, "available": 18}])
     assert "需要首批专班进驻前 24 个月的数据，现有 18 个月" in effects_text.summary(res, "zh")
