@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -55,9 +54,7 @@ def null_store(tmp_path_factory):
 
 def test_no_effect_naive_drops_placebo_drops_interval_covers_zero(null_store):
     con, _ = null_store
-    started = time.perf_counter()
     res = effects.estimate_effects(con, details=False)
-    elapsed = time.perf_counter() - started
     out = res.as_json()
     assert list(out) == EFFECTS_JSON_KEYS
     json.dumps(out)  # plain numbers, serialisable
@@ -71,7 +68,6 @@ def test_no_effect_naive_drops_placebo_drops_interval_covers_zero(null_store):
     assert out["ci_low_pct"] <= 0 <= out["ci_high_pct"]  # the adjusted interval covers zero
     assert "区间跨零" in summary(res, "zh") and "crosses zero" in summary(res, "en")
     assert out["selection_window_source"] == "given"
-    assert elapsed < 5
 
 
 def test_planted_effect_is_recovered():
