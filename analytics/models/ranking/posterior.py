@@ -146,13 +146,14 @@ def _design(registry: pd.DataFrame, last_year: int) -> pd.DataFrame:
     if "is_old" in registry:
         frame["is_old"] = registry["is_old"].fillna(False).astype(float)
     if "built_year" in registry:
-        built = pd.to_numeric(registry["built_year"], errors="coerce")
+        built = pd.to_numeric(registry["built_year"], errors="coerce").astype(float)
         age = (last_year - built) / 10.0
         frame["age"] = (age - age.mean()).fillna(0.0)
     households = _households(registry)
     logh = np.log(households)
     frame["log_households"] = (logh - np.nanmean(logh) if np.isfinite(logh).any() else logh).fillna(0.0)
     frame["households_unknown"] = households.isna().astype(float)
+    frame = frame.astype(float)  # the store's nullable integer and boolean columns become plain floats
     frame = frame.loc[:, frame.std() > 0]
     frame.insert(0, "const", 1.0)
     return frame

@@ -144,3 +144,15 @@ def test_the_service_ranks_a_stored_district(tmp_path):
     raw = db.query_df(con, "SELECT compound_id, count(*) AS n FROM tickets WHERE is_valid GROUP BY 1")
     merged = frame.merge(raw, on="compound_id", how="left").fillna({"n": 0})
     assert (merged["tickets"] == merged["n"]).all()
+
+
+def test_a_registry_with_gaps_in_the_stores_nullable_types_is_ranked(small):
+    """The store hands the registry over with nullable Int32 and boolean columns and gaps in them
+    (a compound added without type, age or households)."""
+    reg = small.registry.copy()
+    for column, dtype in (("built_year", "Int32"), ("households", "Int32"), ("is_old", "boolean")):
+        if column in reg:
+            reg[column] = reg[column].astype(dtype)
+    reg.loc[reg.index[-3:], ["type", "is_old", "built_year", "households"]] = pd.NA
+    frame, _ = posterior_rank(small.monthly, reg, small.months, n_draws=100)
+    assert len(frame) == len(reg) and frame["expected_tickets"].notna().all()
