@@ -36,8 +36,8 @@ PERCENT = "percent"  # a share shown as a percentage with one decimal (the heade
 
 # the columns each table shows and how, headed by the catalogue's rk_rank_*, rk_peer_* and rk_league_*
 RANK_COLUMNS = {
-    "rank": COUNT, "name": TEXT, "community": TEXT, "expected_tickets": COUNT, "avoidable_tickets": COUNT,
-    "rate_per_100_households": DECIMAL, "p_top": PERCENT, "certainty": TEXT, "tickets": COUNT,
+    "rank": COUNT, "name": TEXT, "expected_tickets": COUNT, "avoidable_tickets": COUNT, "p_top": PERCENT,
+    "certainty": TEXT, "rate_per_100_households": DECIMAL, "tickets": COUNT, "community": TEXT,
     "repeat_share": PERCENT, "unresolved_share": PERCENT, "dissatisfaction": PERCENT, "compound_id": TEXT,
 }  # fmt: skip
 PEER_COLUMNS = {
@@ -63,7 +63,7 @@ def weights_sentence(info: dict) -> str:
     if info["preset"] != "volume":
         return t("rk_weights_not_used")
     parts = [
-        t("rk_weight_part", name=t(f"rk_component_{k}"), w=w) for k, w in info["weights"].items() if w > 0
+        t("rk_weight_part", name=t(f"rk_share_ticket_{k}"), w=w) for k, w in info["weights"].items() if w > 0
     ]
     return t("rk_weights_used", parts=t("rk_weight_join").join(parts)) if parts else t("rk_weights_none")
 

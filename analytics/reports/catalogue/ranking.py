@@ -42,7 +42,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "排名依据：预计工单数，其中{parts}。",
         "Ranked by expected tickets, where {parts}.",
     ),
-    "rk_weight_part": ("{name}的工单每件加计 {w:.0%}", "each {name} ticket adds {w:.0%}"),
+    "rk_weight_part": ("{name}工单每件加计 {w:.0%}", "each {name} ticket adds {w:.0%}"),
+    "rk_share_ticket_repeat_share": ("重复来电", "repeat-call"),
+    "rk_share_ticket_unresolved_share": ("未解决", "unresolved"),
+    "rk_share_ticket_dissatisfaction": ("不满意", "dissatisfied"),
     "rk_weight_join": ("，", ", "),
     "rk_weights_none": (
         "排名依据：预计工单数；问题突出各项不加计。",
