@@ -310,6 +310,9 @@ def _taskforce_state(db_path: Path) -> tuple[int, int, int]:
         con.close()
 
 
+WINDOW = ("--selection-window", "2022-07:2022-12")  # every task force names the window it was picked on
+
+
 @pytest.mark.slow
 def test_taskforce_import_survives_sigkill(tmp_path, capsys):
     base = tmp_path / "base.duckdb"
@@ -317,7 +320,7 @@ def test_taskforce_import_survives_sigkill(tmp_path, capsys):
     path = _taskforce_file(tmp_path)
     timed = tmp_path / "timed.duckdb"
     timed.write_bytes(base.read_bytes())
-    runtime = _measure(timed, "taskforces", "import", str(path))
+    runtime = _measure(timed, "taskforces", "import", str(path), *WINDOW)
     assert _taskforce_state(timed) == (TASKFORCES, 1, 1)
     rng = random.Random(SEED + 2)
     tally = Tally()
@@ -325,13 +328,13 @@ def test_taskforce_import_survives_sigkill(tmp_path, capsys):
         store = tmp_path / f"tf{i}.duckdb"
         store.write_bytes(base.read_bytes())
         delay = rng.uniform(0.35 * runtime, 1.0 * runtime)
-        tally.add("import", _kill_after(store, delay, "taskforces", "import", str(path)))
+        tally.add("import", _kill_after(store, delay, "taskforces", "import", str(path), *WINDOW))
         state = _taskforce_state(store)
         assert state in ((0, 0, 0), (TASKFORCES, 1, 1)), f"half a task-force import survived: {state}"
         tally.whole += state[0] == TASKFORCES
         tally.none += state[0] == 0
-        _run(store, "taskforces", "import", str(path))
-        (again,) = _run(store, "taskforces", "import", str(path))
+        _run(store, "taskforces", "import", str(path), *WINDOW)
+        (again,) = _run(store, "taskforces", "import", str(path), *WINDOW)
         assert again["inserted"] == 0 and again["updated"] == TASKFORCES
         assert _taskforce_state(store)[0] == TASKFORCES
     with capsys.disabled():

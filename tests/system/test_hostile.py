@@ -8,6 +8,7 @@ refused file). A subset also goes through the batch interface in one process per
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import re
@@ -515,7 +516,8 @@ def test_taskforce_list_with_unknown_compound_and_far_dates(district, tmp_path):
         ["LS0002", SQL, "1900-01-01"],
     ]
     path = _write(tmp_path / "tf.csv", _csv_bytes(rows, headers))
-    result = file_import.import_taskforces(district, path)
+    window = (dt.date(2022, 7, 1), dt.date(2022, 12, 31))
+    result = file_import.import_taskforces(district, path, selection_window=window)
     assert (result["rows_read"], result["inserted"], result["rejected"]) == (3, 1, 2)
     assert "不在小区名录中" in result["reasons"][0]["reason"]
     assert "超出合理范围" in result["reasons"][1]["reason"]
