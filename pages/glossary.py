@@ -29,7 +29,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "gl_group_effects",
-        ("taskforce", "controls", "counterfactual", "rtm", "naive", "placebo", "adjusted", "interval",
+        ("taskforce", "controls", "counterfactual", "rtm", "naive", "placebo", "adjusted", "net", "eb", "interval",
          "event_study", "displacement", "by_category", "q_value", "bh", "cost"),
     ),
     ("gl_group_data", ("matching", "review", "rejected", "batch", "predicted", "registry", "masking", "caller_hash")),

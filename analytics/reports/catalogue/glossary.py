@@ -201,9 +201,26 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "gl_term_placebo": ("安慰剂检验", "Placebo test"),
     "gl_def_placebo": (
-        "用同样的排名规则，在没有专班的前一年挑出同样多的小区，看它们随后一年自己降了多少。这部分下降来自均值回归，不能算作专班的成效。",
-        "The same ranking rule applied a year earlier, when there were no task forces, and how much the compounds it picked "
-        "fell by themselves the year after. That fall is regression to the mean and cannot be credited to the task forces.",
+        "用同样的排名规则、同样多的小区、同样的月份对比，在更早、还没有任何专班的时段再做一遍，看挑出的小区自己降了多少。这部分下降来自均值回归，不能算作专班的成效。数据起点太晚、做不出同样的对比时，页面写明原因，不给出不可比的数。",
+        "The same ranking rule, the same number of compounds and the same month pairs, applied at an earlier time with no task "
+        "force at all, and how much the compounds it picked fell by themselves. That fall is regression to the mean and "
+        "cannot be credited to the task forces. When the data start too late for the same comparison, the page says so "
+        "instead of showing an incomparable figure.",
+    ),
+    "gl_term_net": ("净效应", "Net effect"),
+    "gl_def_net": (
+        "专班小区与同社区其他小区的工单变化合计，占专班小区反事实工单的百分比。专班若只是把投诉“挤”到了隔壁小区，调整后效应会显得很大，净效应却接近零；十秒读懂这时按净效应下结论。",
+        "The change in the task-force compounds and the other compounds of their communities together, as a share of the "
+        "task-force compounds' counterfactual tickets. If a task force only pushed complaints next door, the adjusted effect "
+        "looks large but the net effect is near zero; the ten-second summary then reads the net effect.",
+    ),
+    "gl_term_eb": ("经验贝叶斯前后对比", "Empirical-Bayes before-after"),
+    "gl_def_eb": (
+        "道路安全评估中常用的方法：用未设专班的小区拟合“投诉水平模型”，把专班小区进驻前的工单向同类水平收缩，推算若无专班的工单数。它只校正偶然波动，遇到持续数月的高峰会偏乐观，所以只与调整后效应并列参考。",
+        "The road-safety practitioners' method: a model of complaint levels fitted on compounds without a task force shrinks "
+        "each task-force compound's tickets before the start towards its kind and projects what it would have had. It "
+        "corrects for chance only and reads too favourably after surges lasting months, so it is shown beside the adjusted "
+        "effect, not instead of it.",
     ),
     "gl_term_adjusted": ("调整后效应", "Adjusted effect"),
     "gl_def_adjusted": (
