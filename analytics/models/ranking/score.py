@@ -2,16 +2,14 @@
 
 The ranking ranks by the posterior of analytics.models.ranking.posterior; this composite is kept
 as the baseline the accuracy benchmark (benchmarks/ranking_accuracy.py) measures it against, and for
-the league tables' draws and interval. Each component becomes a percentile among the compounds that can rank and the score is their
-weighted mean; posterior draws of the rate and the shares give each compound a rank interval and
-the probability of being in the top `top`; `weight_stability` shows how much the top moves when
-the weights do.
+the league tables' draws and interval. Each component becomes a percentile among the compounds
+that can rank and the score is their weighted mean; posterior draws of the rate and the shares give each compound a rank interval and
+the probability of being in the top `top`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -171,59 +169,3 @@ def rank_components(
         excluded=excluded,
     )
     return out
-
-
-def weight_stability(
-    comps: Components,
-    weights: dict[str, float] | None = None,
-    top: int = TOP_N,
-    min_tickets: int = MIN_TICKETS,
-    n: int = 200,
-    jitter: float = 0.2,
-    seed: int = 0,
-) -> dict[str, Any]:
-    """How much the top `top` moves when every non-zero weight is multiplied by U(1-jitter, 1+jitter).
-
-    Returns {mean_overlap, min_overlap, max_overlap (compounds shared with the unperturbed top),
-    n, jitter, top, always_in (compounds in the top under every perturbation), in_top_share
-    ({compound_id: share of perturbations in which it is in the top}, for every compound ever in it)}.
-    """
-    w = _check_weights(weights, comps.dropped)
-    f = comps.frame[comps.frame["tickets"] >= min_tickets].reset_index(drop=True)
-    if f.empty:
-        raise NotFound("窗口内没有可排名的小区。", "No compound can rank in this window.")
-    names = list(w)
-    pct = np.column_stack([_pct(f[c]) for c in names])
-    base = np.array([w[c] for c in names])
-    top = min(top, len(f))
-    # ties in score go to more tickets, then the smaller compound_id: put the compounds in that
-    # order once, and a stable sort by score alone keeps it
-    tie_order = np.lexsort((f["compound_id"].to_numpy(), -f["tickets"].to_numpy()))
-    pct = pct[tie_order]
-    # all perturbations at once: one row of weights per perturbation (the same random stream as
-    # drawing them one by one), scores summed term by term so equal rows give equal scores
-    rng = np.random.default_rng(seed)
-    weights = np.vstack([base, base * rng.uniform(1 - jitter, 1 + jitter, (n, len(base)))])
-    weights = weights / weights.sum(axis=1, keepdims=True)
-    scores = np.zeros((len(weights), len(f)))
-    for j in range(len(names)):
-        scores += weights[:, j, None] * pct[None, :, j]
-    tops = tie_order[np.argsort(-scores, axis=1, kind="stable")[:, :top]]
-    base_top = tops[0]
-    chosen = tops[1:]
-    counts = np.bincount(chosen.ravel(), minlength=len(f)).astype(float)
-    in_base = np.zeros(len(f), dtype=bool)
-    in_base[base_top] = True
-    overlaps = in_base[chosen].sum(axis=1)
-    share = counts / n
-    ids = f["compound_id"].to_numpy()
-    return {
-        "mean_overlap": float(np.mean(overlaps)),
-        "min_overlap": int(np.min(overlaps)),
-        "max_overlap": int(np.max(overlaps)),
-        "n": n,
-        "jitter": jitter,
-        "top": top,
-        "always_in": int((share == 1.0).sum()),
-        "in_top_share": {str(ids[i]): float(share[i]) for i in np.argsort(-share) if share[i] > 0},
-    }
