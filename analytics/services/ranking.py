@@ -42,21 +42,10 @@ from analytics.store import summary as summaries
 
 # --------------------------------------------------------------------------- components
 
-REGISTRY_FINGERPRINT_SQL = """
-SELECT concat_ws('|', count(*), sum(hash(compound_id, name, community, subdistrict, type, is_old,
-                                         households, property_company)))
-FROM compounds
-"""
 COMPONENTS_CACHE_SIZE = 8
 
 _components_cache: OrderedDict[tuple[Any, ...], Components] = OrderedDict()
 _components_lock = threading.Lock()
-
-
-def _store_identity(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The store's file path, or None for an in-memory store (those are never cached)."""
-    path = db.query_one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-    return str(path) if path else None
 
 
 def compute_components(
@@ -75,11 +64,10 @@ def compute_components(
     start, stop, months = calendar.window_bounds(window)
     where = summaries.state(con)
     src = source.choose(con, start, stop, repeat_days=repeat_days, state=where)
-    store = _store_identity(con)
+    identity = ranking_posterior.cache_identity(con, where)
     key = None
-    if store is not None and where.version is not None:
-        registry = db.query_one(con, REGISTRY_FINGERPRINT_SQL)
-        key = (store, where.version, where.source, registry, tuple(window), repeat_days)
+    if identity is not None:
+        key = (*identity, where.source, tuple(window), repeat_days)
         with _components_lock:
             if key in _components_cache:
                 _components_cache.move_to_end(key)

@@ -49,14 +49,15 @@ _cache: OrderedDict[tuple[Any, ...], Draws] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _cache_key(
-    con: duckdb.DuckDBPyConnection, window: tuple[Any, Any], n_draws: int, seed: int
-) -> tuple | None:
-    path = db.query_one(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-    version = summaries.state(con).version
-    if not path or version is None:
-        return None  # an in-memory store is never cached
-    return (str(path), version, db.query_one(con, REGISTRY_FINGERPRINT_SQL), tuple(window), n_draws, seed)
+def cache_identity(con: duckdb.DuckDBPyConnection, state: summaries.State | None = None) -> tuple | None:
+    """What a result computed from this store depends on: its file, the tickets' version and the
+    registry's fingerprint; None for an in-memory store or one without a version (never cached).
+    `state`: the store's summary state when the caller has it already."""
+    path = db.store_path(con)
+    version = (state or summaries.state(con)).version
+    if path == ":memory:" or version is None:
+        return None
+    return (path, version, db.query_one(con, REGISTRY_FINGERPRINT_SQL))
 
 
 def posterior(
@@ -67,7 +68,8 @@ def posterior(
 ) -> Draws:
     """The posterior draws of every compound's next 12 months, from the window's months."""
     window = window or default_window(con)
-    key = _cache_key(con, window, n_draws, seed)
+    identity = cache_identity(con)
+    key = None if identity is None else (*identity, tuple(window), n_draws, seed)
     if key is not None:
         with _lock:
             if key in _cache:
