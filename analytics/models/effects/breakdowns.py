@@ -12,6 +12,7 @@ from scipy import stats
 
 from analytics.models.effects.estimates import Z95, Adjusted, _pct, _ratio_pct, adjusted_effect
 from analytics.models.effects.multiplicity import bh_qvalues
+from analytics.models.effects.net import community_rows, neighbour_cohorts
 from analytics.models.effects.panel import Cohort, Panel, _md
 from analytics.models.effects.stacking import Stack, build_stacks
 
@@ -137,26 +138,13 @@ def _displacement(panel: Panel, cohorts: list[Cohort], seed: int) -> pd.DataFram
     """
     cols = ["target", "compounds", "controls", "effect_pct", "ci_low_pct", "ci_high_pct", "reading"]
     treated_rows = {r for c in cohorts for r in c.rows}
-    hot = {panel.community[r] for r in treated_rows if panel.community and panel.community[r]}
-    if not hot:
+    neighbours = [c for c in neighbour_cohorts(panel, cohorts) if c.rows]
+    if not neighbours:
         return pd.DataFrame(columns=cols)
-    neighbour_cohorts = []
-    seen: set[int] = set()
-    for c in cohorts:
-        comms = {panel.community[r] for r in c.rows if panel.community[r]}
-        rows = [
-            r
-            for r, com in enumerate(panel.community)
-            if com in comms and r not in treated_rows and r not in seen
-        ]
-        seen.update(rows)
-        if rows:
-            neighbour_cohorts.append(Cohort(c.window_start, c.window_end, c.first_post, c.start, rows))
-    if not neighbour_cohorts:
-        return pd.DataFrame(columns=cols)
-    in_hot = {r for r, com in enumerate(panel.community) if com in hot}
-    stacks = build_stacks(panel, neighbour_cohorts, controls="auto", seed=seed, exclude=in_hot | treated_rows)
-    adj = adjusted_effect(panel, neighbour_cohorts, stacks)
+    seen = {r for c in neighbours for r in c.rows}
+    barred = community_rows(panel, cohorts) | treated_rows
+    stacks = build_stacks(panel, neighbours, controls="auto", seed=seed, exclude=barred)
+    adj = adjusted_effect(panel, neighbours, stacks)
     if adj.log_effect is None:
         return pd.DataFrame(columns=cols)
     lo, hi = adj.log_effect - Z95 * adj.se, adj.log_effect + Z95 * adj.se
