@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -405,19 +405,28 @@ class Draws:
         hundreds = (self.households / 100.0).astype(np.float32)
         return self.expected / np.float32(HORIZON) / hundreds[None, :]
 
+    def share_draws(self, names: Iterable[str]) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, draws of the share per draw and compound) for each of `names` with signal, in
+        SHARE_INPUTS order; a share always gets the same normal draws, whichever others are asked."""
+        wanted = set(names) & set(self.share_posteriors)
+        if not wanted:
+            return
+        rng = np.random.default_rng(self.share_seed)
+        shape = self.expected.shape
+        for name in SHARE_INPUTS:
+            z = rng.standard_normal(shape, dtype=np.float32)
+            if name in wanted:
+                mean, sd = self.share_posteriors[name]
+                yield name, np.clip(mean[None, :] + sd[None, :] * z, 0.0, 1.0)
+
     def share_factor(self, weights: Mapping[str, float]) -> np.ndarray | None:
         """1 + sum of weight x share per draw and compound, over the shares with signal and weight."""
         used = {k: w for k, w in weights.items() if w > 0 and k in self.share_posteriors}
         if not used:
             return None
-        rng = np.random.default_rng(self.share_seed)
-        shape = self.expected.shape
-        factor = np.ones(shape, dtype=np.float32)
-        for name in SHARE_INPUTS:  # a fixed order: each share always gets the same normal draws
-            z = rng.standard_normal(shape, dtype=np.float32)
-            if name in used:
-                mean, sd = self.share_posteriors[name]
-                factor += np.float32(used[name]) * np.clip(mean[None, :] + sd[None, :] * z, 0.0, 1.0)
+        factor = np.ones(self.expected.shape, dtype=np.float32)
+        for name, share in self.share_draws(used):
+            factor += np.float32(used[name]) * share
         return factor
 
 
@@ -556,15 +565,19 @@ def _preset_score(draws: Draws, preset: str, weights: Mapping[str, float]) -> tu
     return draws.rate()[:, keep], keep
 
 
-def rank_draws(
-    draws: Draws, preset: str = "volume", top: int = 65, weights: Mapping[str, float] | None = None
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Rank the compounds of `draws` by the posterior of `preset` (see the module docstring)."""
+def _check_preset(preset: str) -> None:
     if preset not in PRESETS:
         raise ValidationError(
             f"未知的排名口径：{preset}；可用：{'、'.join(PRESETS)}",
             f"Unknown ranking preset: {preset}; known: {', '.join(PRESETS)}",
         )
+
+
+def rank_draws(
+    draws: Draws, preset: str = "volume", top: int = 65, weights: Mapping[str, float] | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Rank the compounds of `draws` by the posterior of `preset` (see the module docstring)."""
+    _check_preset(preset)
     if top < 1:
         raise ValidationError("入选数至少 1。", "Select at least 1.")
     used, share_report = share_weights(weights, draws)
@@ -646,16 +659,7 @@ def weight_stability(
     expected = draws.expected
     # E[expected x (1 + sum w_k p_k)] per compound is linear in the weights: one mean per share
     mean_expected = expected.mean(axis=0).astype(float)
-    share_terms = []
-    if names:
-        rng_s = np.random.default_rng(draws.share_seed)
-        for name in SHARE_INPUTS:
-            z = rng_s.standard_normal(expected.shape, dtype=np.float32)
-            if name in used:
-                mean, sd = draws.share_posteriors[name]
-                p = np.clip(mean[None, :] + sd[None, :] * z, 0.0, 1.0)
-                share_terms.append((expected * p).mean(axis=0).astype(float))
-            del z
+    share_terms = [(expected * share).mean(axis=0).astype(float) for _, share in draws.share_draws(names)]
     terms = np.array(share_terms) if share_terms else np.zeros((0, len(draws.ids)))
 
     def top_of(w: np.ndarray) -> np.ndarray:
@@ -695,10 +699,6 @@ def posterior_rank(
     n_hyper: int = N_HYPER,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """`posterior_draws` then `rank_draws`: one window, one preset."""
-    if preset not in PRESETS:
-        raise ValidationError(
-            f"未知的排名口径：{preset}；可用：{'、'.join(PRESETS)}",
-            f"Unknown ranking preset: {preset}; known: {', '.join(PRESETS)}",
-        )
+    _check_preset(preset)
     draws = posterior_draws(monthly, registry, months, shares, n_draws, seed, n_hyper)
     return rank_draws(draws, preset, top, weights)
