@@ -184,9 +184,6 @@ def list_table(rows: pd.DataFrame, key: str, stem: str) -> None:
         min_value=0.0, max_value=100.0, format="%.0f%%", help=t("rk_rank_p_top_help", top=shown_top)
     )
     formats.pop(t("rk_rank_p_top"), None)
-    frame = frame.rename(columns={t("rk_rank_tickets"): t("rk_rank_tickets_window")})
-    if t("rk_rank_tickets") in formats:
-        formats[t("rk_rank_tickets_window")] = formats.pop(t("rk_rank_tickets"))
     event = render_table(frame, key=key, column_config=formats, selectable=True, file_stem=stem)
     open_profile(picked_row(event, list(rows["compound_id"])))
 
