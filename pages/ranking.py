@@ -134,11 +134,10 @@ st.info(t(f"rk_preset_{preset}"))
 if f"{KEY}weights" not in st.session_state:
     st.session_state[f"{KEY}weights"] = dict(posterior.DEFAULT_SHARE_WEIGHTS)
 try:
-    draws = store.cached(ranking.posterior_draws, window)
+    tests = store.cached(ranking.share_tests, window)
 except HotlineError as exc:
     st.warning(error_text(exc))
     st.stop()
-tests = draws.share_tests
 with st.expander(t("rk_weights")), st.form(f"{KEY}weights_form"):
     st.caption(t("rk_weights_intro"))
     chosen = {}

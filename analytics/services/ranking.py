@@ -175,6 +175,16 @@ def posterior_draws(
     return ranking_posterior.posterior(con, window or default_window(con), n_draws)
 
 
+def share_tests(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+    n_draws: int = model.N_DRAWS,
+) -> dict[str, dict[str, Any]]:
+    """Per share (repeat, unresolved, dissatisfied) whether it differs between compounds and why:
+    the page's weight sliders (the draws themselves stay here)."""
+    return posterior_draws(con, window, n_draws).share_tests
+
+
 def preset_overlap(
     con: duckdb.DuckDBPyConnection,
     window: tuple[dt.date, dt.date] | None = None,
