@@ -432,6 +432,8 @@ def address_review() -> None:
     if queue.empty:
         st.success(t("up_addr_empty"))
         return
+    # one row per look-alike group: a decision on it settles the whole group
+    queue = queue.drop_duplicates("group")
     st.caption(t("up_addr_order", n=REVIEW_BATCH))
     names = dict(zip(*(queries.compounds_df(con)[c] for c in ("compound_id", "name")), strict=True))
     skip, reject = "__skip__", "__reject__"
@@ -454,8 +456,20 @@ def address_review() -> None:
                     f" · {float(score):.0%}" if score is not None else ""
                 )
 
+            address = markdown_literal(row.address)
+            label = (
+                t(
+                    "up_addr_label_group",
+                    address=address,
+                    n=int(row.tickets),
+                    k=int(row.similar),
+                    m=int(row.settles),
+                )
+                if row.similar
+                else t("up_addr_label", address=address, n=int(row.tickets))
+            )
             decisions[row.address] = st.selectbox(
-                t("up_addr_label", address=markdown_literal(row.address), n=int(row.tickets)),  # Markdown
+                label,  # Markdown
                 [skip, *candidates, reject, *others],
                 format_func=fmt,
                 # keyed by the address, so a choice never slides onto another row after a save
@@ -463,17 +477,23 @@ def address_review() -> None:
             )
         submitted = st.form_submit_button(t("up_addr_submit"))
     if submitted:
-        confirmed = rejected = 0
+        confirmed = rejected = tickets = again = again_tickets = 0
         with shown_errors():
             for address, choice in decisions.items():
                 if choice == reject:
                     match_review.reject_match(con, address, user=user.username)
                     rejected += 1
                 elif choice != skip:
-                    match_review.confirm_match(con, address, choice, user=user.username)
-                    confirmed += 1
+                    done = match_review.settle(con, address, choice, user=user.username)
+                    confirmed += done.addresses
+                    tickets += done.tickets
+                    again += done.rematched_addresses
+                    again_tickets += done.rematched_tickets
             store.invalidate()
-            flash("addr", t("up_addr_done", confirmed=confirmed, rejected=rejected))
+            message = t("up_addr_done", confirmed=confirmed, tickets=tickets, rejected=rejected)
+            if again:
+                message += " " + t("up_addr_done_again", again=again, again_tickets=again_tickets)
+            flash("addr", message)
         store.invalidate()  # an error part-way: what was saved before it still shows
 
 

@@ -355,7 +355,8 @@ def test_address_review_counts_and_moves_tickets(store_path) -> None:
         box.set_value(compound)
     at.form_submit_button[0].click().run()
     assert not errors_of(at), errors_of(at)
-    assert "已确认 2 个地址，排除 0 个。" in [s.value for s in at.success]
+    done = f"已确认 2 个地址（含同类地址），{TICKETS_REVIEW} 件工单归入所选小区；排除 0 个。"
+    assert done in [s.value for s in at.success]
     assert not [s for s in at.selectbox if s.key and s.key.startswith("up_addr_")]  # queue done
     assert "没有待审核的地址。" in [s.value for s in at.success]
     assert (metrics(at)["待审核地址"], metrics(at)["待定工单"]) == ("0", "0")

@@ -1,10 +1,17 @@
 """Addresses waiting for an analyst and the analyst's decisions: confirming a match (which also
 adds an alias), rejecting one, and re-matching the unmatched after the registry changed.
+
+Look-alikes: addresses the matcher cannot tell apart (the same parse: name core, phase,
+subdistrict and community; e.g. 翠华苑3号楼 and 兰山区翠华苑5号楼2单元) form one group in the
+queue, and one decision settles the whole group (`settle`). The new alias then re-scores the rest
+of the queue, so addresses it now matches with confidence leave the queue too; the queue says how
+many tickets each decision settles (`settles`).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -21,11 +28,34 @@ from analytics.store.db import audit, query_df, query_one, transaction
 def review_queue(
     con: duckdb.DuckDBPyConnection, limit: int = 100, include_unmatched: bool = False
 ) -> pd.DataFrame:
-    """Addresses waiting for an analyst, the ones that settle most tickets first.
+    """Addresses waiting for an analyst, the groups that settle most tickets first.
 
     Columns: address, tickets (the tickets confirming it would move), match_score, status,
-    candidates (list of {compound_id, name, score}, best first).
+    candidates (list of {compound_id, name, score}, best first), group (the look-alike group:
+    addresses with the same parse), similar (the other waiting addresses of its group) and
+    settles (the tickets of the whole group: what one decision on it settles). Ordered by
+    settles, then tickets; `limit` counts addresses.
     """
+    frame = _waiting(con, include_unmatched)
+    if frame.empty:
+        return frame.assign(group=pd.Series(dtype="int64"), similar=0, settles=0).head(0)
+    admin = load_registry(con).admin
+    keys = [parse_address(a, admin) for a in frame["address"]]
+    frame["group"] = pd.factorize(pd.Series(keys, dtype=object))[0].astype("int64")
+    by_group = frame.groupby("group")
+    frame["similar"] = by_group["address"].transform("size").astype("int64") - 1
+    frame["settles"] = by_group["tickets"].transform("sum").astype("int64")
+    frame = frame.sort_values(
+        ["settles", "group", "tickets", "match_score", "address"],
+        ascending=[False, True, False, False, True],
+        na_position="last",
+        kind="stable",
+    )
+    return frame.head(int(limit)).reset_index(drop=True)
+
+
+def _waiting(con: duckdb.DuckDBPyConnection, include_unmatched: bool) -> pd.DataFrame:
+    """Every waiting address with its tickets (address, tickets, match_score, status, candidates)."""
     statuses = ["review", "unmatched"] if include_unmatched else ["review"]
     # masked as shown; stored addresses are masked already (ingest, migration 004), so the
     # address still names its row for confirm_match / reject_match
@@ -38,12 +68,10 @@ def review_queue(
             FROM address_matches m LEFT JOIN tickets t ON trim(t.address) = m.address
             WHERE list_contains(?, m.status)
             GROUP BY ALL
-            ORDER BY tickets DESC, m.match_score DESC NULLS LAST, m.address
-            LIMIT ?
         )
         ORDER BY tickets DESC, match_score DESC NULLS LAST, address
         """,  # noqa: S608 - the masking expression is built from constants
-        [statuses, int(limit)],
+        [statuses],
     )
     frame["tickets"] = frame["tickets"].astype("int64")
     frame["candidates"] = [json.loads(c) if c else [] for c in frame["candidates"]]
@@ -80,7 +108,45 @@ def confirm_match(
 ) -> int:
     """An analyst says `address` is `compound_id`: remember it (address_matches confirmed, plus an
     alias with source 'confirmed') and move every ticket with that address to the compound.
-    Returns the number of tickets updated."""
+    Returns the number of tickets updated. (`settle` does the same for the address's look-alikes
+    and re-scores the queue.)"""
+    address = _checked(con, address, compound_id)
+    with transaction(con) as cur:
+        n = _confirm(cur, [address], compound_id, _alias_for(address), user)
+    return n
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What one decision settled: the picked address's group and what the new alias re-matched."""
+
+    addresses: int  # addresses of the group confirmed (the picked one included)
+    tickets: int  # their tickets, now on the compound
+    rematched_addresses: int  # other waiting addresses the new alias now matches with confidence
+    rematched_tickets: int
+
+
+def settle(
+    con: duckdb.DuckDBPyConnection, address: str, compound_id: str, user: str | None = None
+) -> Settled:
+    """confirm_match for `address` and every waiting address the matcher cannot tell from it (its
+    look-alike group in `review_queue`), then the rest of the queue re-scored with the new alias:
+    addresses it now matches automatically take their compound and leave the queue."""
+    address = _checked(con, address, compound_id)
+    waiting = _waiting(con, include_unmatched=True)
+    admin = load_registry(con).admin
+    key = parse_address(address, admin)
+    group = [a for a in waiting["address"] if a == address or parse_address(a, admin) == key]
+    if address not in group:
+        group.append(address)
+    with transaction(con) as cur:
+        n = _confirm(cur, group, compound_id, _alias_for(address), user)
+    rest = [a for a in waiting["address"] if a not in set(group)]
+    again, moved = _rescore(con, rest, user)
+    return Settled(len(group), n, again, moved)
+
+
+def _checked(con: duckdb.DuckDBPyConnection, address: str, compound_id: str) -> str:
     address = str(address).strip()
     if not address:
         raise ValidationError("地址不能为空。", "The address must not be empty.")
@@ -89,37 +155,72 @@ def confirm_match(
             f"小区编号 {compound_id} 不存在，请先在小区名册中添加。",
             f"Compound {compound_id} does not exist; add it to the registry first.",
         )
-    alias = _alias_for(address)
+    return address
+
+
+def _confirm(
+    cur: duckdb.DuckDBPyConnection, addresses: list[str], compound_id: str, alias: str, user: str | None
+) -> int:
+    """Confirm `addresses` as `compound_id` inside the caller's transaction; the tickets moved."""
+    cur.executemany(
+        """
+        INSERT INTO address_matches (address, compound_id, match_score, match_method, status,
+                                     candidates, reviewed_by, reviewed_at)
+        VALUES (?, ?, 1.0, 'confirmed', 'confirmed', '[]', ?, now())
+        ON CONFLICT (address) DO UPDATE SET compound_id = excluded.compound_id, match_score = 1.0,
+            match_method = 'confirmed', status = 'confirmed', reviewed_by = excluded.reviewed_by,
+            reviewed_at = excluded.reviewed_at
+        """,
+        [[a, compound_id, user] for a in addresses],
+    )
+    cur.execute(
+        "INSERT INTO compound_aliases (alias, compound_id, source) VALUES (?, ?, 'confirmed') "
+        "ON CONFLICT DO NOTHING",
+        [alias, compound_id],
+    )
+    n = cur.execute(
+        """
+        UPDATE tickets SET compound_id = ?, match_score = 1.0, match_method = 'confirmed'
+        WHERE list_contains(?, trim(address))
+        """,
+        [compound_id, addresses],
+    ).fetchone()[0]
+    detail = {"address": addresses[0], "compound_id": compound_id, "alias": alias, "tickets": n}
+    if len(addresses) > 1:
+        detail["lookalikes"] = len(addresses) - 1
+    audit(cur, user, "confirm_match", detail)
+    return int(n)
+
+
+def _rescore(con: duckdb.DuckDBPyConnection, addresses: list[str], user: str | None) -> tuple[int, int]:
+    """Score waiting addresses again (the registry or its aliases changed); those now matched
+    automatically take their compound. Returns (addresses now matched, tickets moved)."""
+    if not addresses:
+        return 0, 0
+    fresh = score_addresses(load_registry(con), addresses)
+    taken = fresh[fresh["status"] == "auto"]
+    if taken.empty:
+        return 0, 0
+    _store_matches(con, taken, replace=True)
+    return len(taken), _apply(con, taken, user, "rematch_after_review", {"addresses": len(taken)})
+
+
+def _apply(
+    con: duckdb.DuckDBPyConnection, taken: pd.DataFrame, user: str | None, action: str, detail: dict
+) -> int:
+    """Give the unmatched tickets at `taken`'s addresses their compound; audit it. Tickets moved."""
     with transaction(con) as cur:
-        cur.execute(
-            """
-            INSERT INTO address_matches (address, compound_id, match_score, match_method, status,
-                                         candidates, reviewed_by, reviewed_at)
-            VALUES (?, ?, 1.0, 'confirmed', 'confirmed', '[]', ?, now())
-            ON CONFLICT (address) DO UPDATE SET compound_id = excluded.compound_id, match_score = 1.0,
-                match_method = 'confirmed', status = 'confirmed', reviewed_by = excluded.reviewed_by,
-                reviewed_at = excluded.reviewed_at
-            """,
-            [address, compound_id, user],
-        )
-        cur.execute(
-            "INSERT INTO compound_aliases (alias, compound_id, source) VALUES (?, ?, 'confirmed') "
-            "ON CONFLICT DO NOTHING",
-            [alias, compound_id],
-        )
+        cur.register("rematched", taken[["address", "compound_id", "match_score", "match_method"]])
         n = cur.execute(
             """
-            UPDATE tickets SET compound_id = ?, match_score = 1.0, match_method = 'confirmed'
-            WHERE trim(address) = ?
-            """,
-            [compound_id, address],
+            UPDATE tickets SET compound_id = r.compound_id, match_score = r.match_score,
+                match_method = r.match_method
+            FROM rematched r
+            WHERE trim(tickets.address) = r.address AND tickets.compound_id IS NULL
+            """
         ).fetchone()[0]
-        audit(
-            cur,
-            user,
-            "confirm_match",
-            {"address": address, "compound_id": compound_id, "alias": alias, "tickets": n},
-        )
+        cur.unregister("rematched")
+        audit(cur, user, action, {**detail, "tickets": n})
     return int(n)
 
 
@@ -167,19 +268,7 @@ def rematch_unmatched(con: duckdb.DuckDBPyConnection, user: str | None = None) -
         return 0
     fresh = score_addresses(load_registry(con), todo)
     _store_matches(con, fresh, replace=True)
-    taken = fresh[fresh["status"] == "auto"][["address", "compound_id", "match_score", "match_method"]]
+    taken = fresh[fresh["status"] == "auto"]
     if taken.empty:
         return 0
-    with transaction(con) as cur:
-        cur.register("rematched", taken)
-        n = cur.execute(
-            """
-            UPDATE tickets SET compound_id = r.compound_id, match_score = r.match_score,
-                match_method = r.match_method
-            FROM rematched r
-            WHERE trim(tickets.address) = r.address AND tickets.compound_id IS NULL
-            """
-        ).fetchone()[0]
-        cur.unregister("rematched")
-        audit(cur, user, "rematch_unmatched", {"addresses": len(todo), "tickets": n})
-    return int(n)
+    return _apply(con, taken, user, "rematch_unmatched", {"addresses": len(todo)})

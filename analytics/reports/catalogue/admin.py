@@ -135,6 +135,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "ad_act_predict_categories": ("自动判定诉求类型", "Categories predicted"),
     "ad_act_ranking.snapshot": ("保存排名快照", "Ranking snapshot saved"),
     "ad_act_rematch_unmatched": ("重新匹配未匹配地址", "Unmatched addresses matched again"),
+    "ad_act_rematch_after_review": (
+        "按新确认的别名重新匹配待审核地址",
+        "Waiting addresses matched again with a newly confirmed alias",
+    ),
     "ad_act_reject_match": ("驳回地址匹配", "Address match rejected"),
     "ad_act_reset_password": ("重置密码", "Password reset"),
     "ad_act_restore": ("从备份恢复", "Restored from backup"),

@@ -200,6 +200,11 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     # an address and the tickets confirming it would settle
     "up_addr_label": ("{address}（涉及 {n:,} 件工单）", "{address} ({n:,} tickets)"),
+    # the same, when other waiting addresses read the same to the matcher and go with it
+    "up_addr_label_group": (
+        "{address}（涉及 {n:,} 件工单；连同 {k} 个同类地址，一次处理 {m:,} 件）",
+        "{address} ({n:,} tickets; with {k} look-alike addresses, this settles {m:,})",
+    ),
     "up_addr_m_addresses": ("待审核地址", "Addresses to review"),
     "up_addr_m_tickets": ("待定工单", "Tickets waiting"),
     "up_addr_help_addresses": (
@@ -211,15 +216,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "Tickets at those addresses: confirming an address moves every one of its tickets to the compound.",
     ),
     "up_addr_order": (
-        "按涉及工单数从多到少排列，每次显示 {n} 个地址。",
-        "Ordered by the tickets each address settles, most first; {n} at a time.",
+        "按一次决定能处理的工单数从多到少排列，每次显示 {n} 个地址；同类地址（去掉楼号、单元后相同）只列一次，"
+        "随所列地址一并处理。",
+        "Ordered by the tickets each decision settles, most first; {n} at a time. Look-alike addresses "
+        "(the same once building and unit are cut) are listed once and settled with it.",
     ),
     "up_addr_skip": ("（暂不处理）", "(skip for now)"),
     "up_addr_reject": ("（不属于任何小区）", "(not a compound)"),
     "up_addr_submit": ("提交地址审核", "Save address decisions"),
     "up_addr_done": (
-        "已确认 {confirmed} 个地址，排除 {rejected} 个。",
-        "{confirmed} confirmed, {rejected} rejected.",
+        "已确认 {confirmed} 个地址（含同类地址），{tickets:,} 件工单归入所选小区；排除 {rejected} 个。",
+        "{confirmed} addresses confirmed (look-alikes included), {tickets:,} tickets moved to the "
+        "compounds chosen; {rejected} rejected.",
+    ),
+    "up_addr_done_again": (
+        "按新确认的别名，另有 {again} 个待审核地址自动匹配（{again_tickets:,} 件工单）。",
+        "With the newly confirmed aliases, {again} more waiting addresses matched ({again_tickets:,} tickets).",
     ),
     "up_addr_empty": ("没有待审核的地址。", "No address waits for review."),
     "up_cat_intro": (
