@@ -481,8 +481,7 @@ def address_review() -> None:
         with shown_errors():
             for address, choice in decisions.items():
                 if choice == reject:
-                    match_review.reject_match(con, address, user=user.username)
-                    rejected += 1
+                    rejected += match_review.reject_group(con, address, user=user.username).addresses
                 elif choice != skip:
                     done = match_review.settle(con, address, choice, user=user.username)
                     confirmed += done.addresses

@@ -120,8 +120,8 @@ def confirm_match(
 class Settled:
     """What one decision settled: the picked address's group and what the new alias re-matched."""
 
-    addresses: int  # addresses of the group confirmed (the picked one included)
-    tickets: int  # their tickets, now on the compound
+    addresses: int  # addresses of the group confirmed or rejected (the picked one included)
+    tickets: int  # their tickets (now on the compound, or settled as no compound)
     rematched_addresses: int  # other waiting addresses the new alias now matches with confidence
     rematched_tickets: int
 
@@ -133,17 +133,34 @@ def settle(
     look-alike group in `review_queue`), then the rest of the queue re-scored with the new alias:
     addresses it now matches automatically take their compound and leave the queue."""
     address = _checked(con, address, compound_id)
-    waiting = _waiting(con, include_unmatched=True)
-    admin = load_registry(con).admin
-    key = parse_address(address, admin)
-    group = [a for a in waiting["address"] if a == address or parse_address(a, admin) == key]
-    if address not in group:
-        group.append(address)
+    group, rest = _group_of(con, address)
     with transaction(con) as cur:
         n = _confirm(cur, group, compound_id, _alias_for(address), user)
-    rest = [a for a in waiting["address"] if a not in set(group)]
     again, moved = _rescore(con, rest, user)
     return Settled(len(group), n, again, moved)
+
+
+def reject_group(con: duckdb.DuckDBPyConnection, address: str, user: str | None = None) -> Settled:
+    """reject_match for `address` and every waiting address of its look-alike group (a road with
+    house numbers, a crossing, the district alone: one decision that none of them is a compound)."""
+    address = str(address).strip()
+    if query_one(con, "SELECT count(*) FROM address_matches WHERE address = ?", [address]) == 0:
+        raise NotFound(f"地址“{address}”不在匹配记录中。", f"The address '{address}' has no match record.")
+    group, _ = _group_of(con, address)
+    with transaction(con) as cur:
+        _, carried = _reject(cur, group, user)
+    return Settled(len(group), carried, 0, 0)
+
+
+def _group_of(con: duckdb.DuckDBPyConnection, address: str) -> tuple[list[str], list[str]]:
+    """(the waiting addresses the matcher reads as `address` does, `address` first; the other
+    waiting addresses)."""
+    waiting = _waiting(con, include_unmatched=True)["address"].tolist()
+    admin = load_registry(con).admin
+    key = parse_address(address, admin)
+    group = [address, *(a for a in waiting if a != address and parse_address(a, admin) == key)]
+    members = set(group)
+    return group, [a for a in waiting if a not in members]
 
 
 def _checked(con: duckdb.DuckDBPyConnection, address: str, compound_id: str) -> str:
@@ -231,24 +248,37 @@ def reject_match(con: duckdb.DuckDBPyConnection, address: str, user: str | None 
     if query_one(con, "SELECT count(*) FROM address_matches WHERE address = ?", [address]) == 0:
         raise NotFound(f"地址“{address}”不在匹配记录中。", f"The address '{address}' has no match record.")
     with transaction(con) as cur:
-        cur.execute(
-            """
-            UPDATE address_matches SET compound_id = NULL, match_method = NULL, status = 'rejected',
-                reviewed_by = ?, reviewed_at = now()
-            WHERE address = ?
-            """,
-            [user, address],
-        )
-        n = cur.execute(
-            """
-            UPDATE tickets SET compound_id = NULL, match_score = NULL, match_method = NULL
-            WHERE trim(address) = ? AND compound_id IS NOT NULL
-              AND coalesce(match_method, '') NOT IN ('id', 'name', 'alias')
-            """,
-            [address],
-        ).fetchone()[0]
-        audit(cur, user, "reject_match", {"address": address, "tickets": n})
-    return int(n)
+        n, _ = _reject(cur, [address], user)
+    return n
+
+
+def _reject(cur: duckdb.DuckDBPyConnection, addresses: list[str], user: str | None) -> tuple[int, int]:
+    """Reject `addresses` inside the caller's transaction: (tickets that lost an automatic
+    compound, tickets carrying the addresses)."""
+    cur.execute(
+        """
+        UPDATE address_matches SET compound_id = NULL, match_method = NULL, status = 'rejected',
+            reviewed_by = ?, reviewed_at = now()
+        WHERE list_contains(?, address)
+        """,
+        [user, addresses],
+    )
+    n = cur.execute(
+        """
+        UPDATE tickets SET compound_id = NULL, match_score = NULL, match_method = NULL
+        WHERE list_contains(?, trim(address)) AND compound_id IS NOT NULL
+          AND coalesce(match_method, '') NOT IN ('id', 'name', 'alias')
+        """,
+        [addresses],
+    ).fetchone()[0]
+    carried = cur.execute(
+        "SELECT count(*) FROM tickets WHERE list_contains(?, trim(address))", [addresses]
+    ).fetchone()[0]
+    detail = {"address": addresses[0], "tickets": n}
+    if len(addresses) > 1:
+        detail["lookalikes"] = len(addresses) - 1
+    audit(cur, user, "reject_match", detail)
+    return int(n), int(carried)
 
 
 def rematch_unmatched(con: duckdb.DuckDBPyConnection, user: str | None = None) -> int:

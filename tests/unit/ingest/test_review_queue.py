@@ -104,3 +104,13 @@ def test_one_confirmation_settles_its_look_alikes_and_rescores_the_queue(store):
     assert review.review_totals(store) == {"addresses": 0, "tickets": 0}
     actions = db.query_df(store, "SELECT action FROM audit_log ORDER BY 1")["action"].tolist()
     assert actions == ["confirm_match", "rematch_after_review"]
+
+
+def test_rejecting_one_address_rejects_its_look_alikes(store):
+    lookalike_store(store)
+    done = review.reject_group(store, "翠华苑东门", user="ana")
+    assert (done.addresses, done.tickets) == (3, 6)
+    statuses = db.query_df(store, "SELECT address, status FROM address_matches ORDER BY address")
+    rejected = set(statuses.loc[statuses["status"] == "rejected", "address"])
+    assert rejected == {"翠华苑3号楼", "兰山区翠华苑5号楼2单元", "翠华苑东门"}
+    assert "柳青街道翠华苑8号楼" in set(review.review_queue(store)["address"])
