@@ -189,6 +189,9 @@ def list_table(rows: pd.DataFrame, key: str, stem: str) -> None:
 
 list_table(listed, f"{KEY}table", t("rk_file_ranking", first=window_months[0], last=window_months[1]))
 st.caption(t("rk_list_note", top=shown_top, n=info["n_draws"], sum=float(listed["p_top"].sum())))
+surges = info.get("surges") or {}
+if surges.get("discounted"):
+    st.caption(t("rk_surges_note", n=surges["compounds"]))
 with st.expander(t("rk_all_title", n=len(ranked))):
     list_table(ranked, f"{KEY}all", t("rk_file_ranking", first=window_months[0], last=window_months[1]))
 

@@ -63,6 +63,7 @@ class Process:
     ar_sd: float = 0.4  # ar1: stationary sd of the log deviation
     noise_shape: float = 25.0  # white gamma noise per compound-month (CV 0.2)
     share_signal: bool = True  # shares differ between compounds (else one district-wide share)
+    shock_months: int = 6  # length of a shock (half_year / rolling)
 
 
 PROCESSES: dict[str, Process] = {
@@ -73,6 +74,15 @@ PROCESSES: dict[str, Process] = {
         Process("ar1_050", "ar1", rho=0.5, share_signal=True),
         Process("ar1_085", "ar1", rho=0.85, share_signal=False),
         Process("ar1_085_12m", "ar1", months=12, rho=0.85, share_signal=True),
+    )
+}
+# shocks of other lengths, never used to choose a constant: reported beside PROCESSES as a check
+# of shapes the model was not tuned on
+UNTUNED_PROCESSES: dict[str, Process] = {
+    p.name: p
+    for p in (
+        Process("rolling_3m", "rolling", shock_months=3, shock_prob=0.2, share_signal=False),
+        Process("rolling_12m", "rolling", shock_months=12, shock_prob=0.08, share_signal=True),
     )
 }
 
@@ -114,8 +124,9 @@ def _shocks(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(multiplier [compound, month] over data and horizon, its expectation given the data months' state).
 
-    A shock lasts six months; aligned shocks start with the calendar half-years (chance
-    `shock_prob`), rolling ones in any month (chance shock_prob / 6), so they straddle windows.
+    A shock lasts `shock_months` (six by default); aligned shocks start with the calendar
+    half-years (chance `shock_prob`), rolling ones in any month (chance shock_prob / 6), so they
+    straddle windows.
     """
     aligned = proc.kind == "half_year"
     step = 6 if aligned else 1
@@ -123,11 +134,11 @@ def _shocks(
     mean_mult = 1.0 + prob * (np.mean(SHOCK_RANGE) - 1.0)
     path = np.ones((n, n_total))
     expected = np.ones((n, n_total))
-    first_start = -((first.month - 1) % 6) if aligned else -5
+    first_start = -((first.month - 1) % 6) if aligned else -(proc.shock_months - 1)
     for start in range(first_start, n_total, step):
         hit = rng.random(n) < prob
         mult = rng.uniform(*SHOCK_RANGE, n)
-        lo, hi = max(start, 0), min(start + 6, n_total)
+        lo, hi = max(start, 0), min(start + proc.shock_months, n_total)
         if hi <= lo:
             continue
         factor = np.where(hit, mult, 1.0)[:, None]
@@ -161,7 +172,7 @@ def _ar1(
 def simulate_rank_district(
     process: Process | str, seed: int, n_compounds: int = 1105, tickets_per_year: float = TICKETS_PER_YEAR
 ) -> RankDistrict:
-    proc = PROCESSES[process] if isinstance(process, str) else process
+    proc = {**PROCESSES, **UNTUNED_PROCESSES}[process] if isinstance(process, str) else process
     rng = np.random.default_rng([seed, sum(map(ord, proc.name))])
     reg = sim_compounds(rng, n_compounds)
     n = len(reg)
@@ -185,7 +196,7 @@ def simulate_rank_district(
         stationary = np.ones(n)
     else:
         path, expected = _shocks(rng, n, months[0], n_total, proc.months, proc)
-        stationary = np.full(n, 1.0 + proc.shock_prob * (np.mean(SHOCK_RANGE) - 1.0))
+        stationary = np.full(n, 1.0 + proc.shock_prob * proc.shock_months / 6 * (np.mean(SHOCK_RANGE) - 1.0))
     level = base * households / 100.0
     lam = level[:, None] * season[None, :] * path
     if proc.noise_shape:

@@ -60,6 +60,15 @@ TEXT: dict[str, tuple[str, str]] = {
         "名单是进入前 {top} 名概率最高的 {top} 个小区，排名取 {n} 次模拟中名次的中位数。名单内各小区的入选概率合计 {sum:.1f}：按模型估计，约 {sum:.0f} 个确属前 {top} 名，其余与名单外的小区难分高下。点选一行可打开该小区的小区档案。",
         "The list is the {top} compounds most likely to be in the top {top}; the rank is the median rank over {n} simulations. Their chances add up to {sum:.1f}: by the model about {sum:.0f} truly belong to the top {top}, the rest are too close to call against those outside. Pick a row to open the compound's profile.",
     ),
+    # short surges (a few months far above a compound's own level) that the window's data show to end
+    "rk_surges_note": (
+        "本窗口有 {n} 个小区出现过短期激增（连续数月远高于自身平常水平，且全区数据显示这类激增会自行回落）："
+        "预计工单按其平常水平计；激增到窗口末仍在持续的，按其可能延续的月数计入，名次区间相应放宽。",
+        "{n} compounds had a short surge in this window (several months far above their own usual level, "
+        "of a kind the district's data show to end by itself): their expected tickets use their usual level; "
+        "a surge still under way at the window's end counts for the months it may go on, with a wider rank "
+        "range.",
+    ),
     "rk_all_title": ("全部小区排名（{n} 个）", "Every compound ranked ({n})"),
     "rk_certainty": ("有 {p}% 把握排在第 {lo} 至 {hi} 位", "{p}% sure: rank {lo} to {hi}"),
     "rk_certainty_one": ("有 {p}% 把握排在第 {lo} 位", "{p}% sure: rank {lo}"),

@@ -42,6 +42,30 @@ def test_volume_finds_more_of_the_true_top_than_the_raw_count(ar_district, ar_ra
     assert found >= 52
 
 
+@pytest.mark.parametrize("process", ["half_year", "rolling_3m"])
+def test_surges_that_end_are_discounted_and_the_list_finds_more(process):
+    """Six-month (tuned) and three-month (never tuned) surges: the months of a surge are set to
+    the compound's own level, so a compound with one loud half-year no longer takes the place of
+    one that complains all year; the interval still covers the truth at the top."""
+    d = simulate_rank_district(process, HELD_OUT_SEED)
+    frame, info = posterior_rank(d.monthly, d.registry, d.months, d.shares, n_draws=400, seed=1)
+    assert info["surges"]["discounted"] and info["surges"]["compounds"] > 100
+    truth = d.true_top(65)
+    found = len(set(frame.loc[frame["listed"], "compound_id"]) & truth)
+    assert found >= len(set(d.raw_count(24).nlargest(65).index) & truth)
+    assert found >= len(set(d.raw_count(12).nlargest(65).index) & truth) + 3
+    true_rank = d.truth.set_index("compound_id")["expected_next12"].rank(ascending=False)
+    top = frame.set_index("compound_id").loc[list(truth)]
+    assert (
+        (true_rank[top.index] >= top["rank_low"]) & (true_rank[top.index] <= top["rank_high"])
+    ).mean() >= 0.8
+
+
+def test_persistent_deviations_are_not_taken_for_surges(ar_ranked):
+    _, info = ar_ranked
+    assert not info["surges"]["discounted"] and info["surges"]["shock_share"] < 0.5
+
+
 def test_every_rank_lies_inside_its_interval_and_p_top_sums_to_top(ar_ranked):
     frame, info = ar_ranked
     assert (frame["rank_low"] <= frame["rank"]).all() and (frame["rank"] <= frame["rank_high"]).all()
