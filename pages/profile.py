@@ -9,6 +9,7 @@ import streamlit as st
 
 from analytics import config
 from analytics.errors import NotFound
+from analytics.ingest.registry import changes as registry_changes
 from analytics.ingest.registry import queries
 from analytics.metrics import repeats, trends
 from analytics.reports import charts
@@ -158,11 +159,16 @@ with st.expander(t("pr_facts"), expanded=True):
 
 # --- trend and category mix ------------------------------------------------------------------
 tf_list = detail.get("task_forces") or []
+# renames, splits and merges of this compound: marked where its series starts or stops
+events = store.cached(registry_changes.registry_events)
+events = events[events["compound_id"] == compound_id].assign(
+    detail=lambda e: e["detail_en"] if lang() == "en" else e["detail_zh"]
+)
 start = tf_list[0]["start_date"] if tf_list else None
 left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(
-        charts.trend_figure(monthly, start=start, title=t("pr_trend"), lang=lang()),
+        charts.trend_figure(monthly, start=start, title=t("pr_trend"), lang=lang(), events=events),
         key="prof_trend",
         width="stretch",
     )

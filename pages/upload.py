@@ -718,6 +718,12 @@ def registry_upload() -> None:
     ):
         with col:
             render_kpi(registry_label(name), int(summary.get(name) or 0))
+    moved = getattr(result, "compound_changes", None)
+    if moved is not None and not moved.empty:
+        # renames, splits and merges the file states, in plain words
+        st.markdown(f"**{t('up_reg_compound_changes')}**")
+        for message in moved["message_en" if lang() == "en" else "message_zh"]:
+            st.info(markdown_literal(message))
     if not result.changes.empty:
         st.markdown(f"**{t('up_reg_changes')}**")
         render_table(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from analytics import calendar
 from analytics.errors import HotlineError, ValidationError
+from analytics.ingest.registry import changes
 from analytics.models.effects.panel import Cohort, Panel, _md, _mi
 from analytics.models.effects.result import EffectsResult, estimate
 from analytics.models.effects.stacking import check_controls
@@ -71,6 +72,11 @@ def _load_panel(
            WHERE compound_id IS NOT NULL AND compound_id NOT IN (SELECT compound_id FROM compounds)
            ORDER BY compound_id""",
     )
+    # a compound renamed, split or merged is one unit from before the change to after it: its
+    # successors' tickets count for it (analytics.ingest.registry.changes.lineage)
+    root = _roots(con)
+    comps["compound_id"] = comps["compound_id"].map(lambda c: root.get(c, c))
+    comps = comps.drop_duplicates("compound_id").reset_index(drop=True)
     ids = list(comps["compound_id"])
     pos = {c: i for i, c in enumerate(ids)}
     grouped = db.query_df(
@@ -81,6 +87,7 @@ def _load_panel(
             AND created_at >= ? AND created_at < ? GROUP BY 1, 2, 3""",  # noqa: S608 - fixed fragments
         [_md(first), _md(last + 1)],
     )
+    grouped["compound_id"] = grouped["compound_id"].map(lambda c: root.get(c, c))
     n_months = last - first + 1
     counts = np.zeros((len(ids), n_months))
     r = grouped["compound_id"].map(pos).to_numpy()
@@ -108,6 +115,13 @@ def _match_rates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
+def _roots(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """compound_id -> the original unit of its lineage, for the compounds a change touched."""
+    frame = changes.lineage(con)
+    frame = frame[frame["compound_id"] != frame["root_id"]]
+    return dict(zip(frame["compound_id"], frame["root_id"], strict=True))
+
+
 def _load_cohorts(
     con: duckdb.DuckDBPyConnection, panel: Panel
 ) -> tuple[list[Cohort], list[dict[str, Any]], str]:
@@ -129,7 +143,10 @@ def _load_cohorts(
         )
     notes: list[dict[str, Any]] = []
     pos = {c: i for i, c in enumerate(panel.compound_ids)}
-    # a compound counts once, from its first task force
+    # a task force on a compound created by a split or merge works on its lineage's unit; a
+    # compound counts once, from its first task force
+    root = _roots(con)
+    tfs["compound_id"] = tfs["compound_id"].map(lambda c: root.get(c, c))
     tfs = tfs.drop_duplicates("compound_id", keep="first")
     groups: dict[tuple[int, int, int], tuple[dt.date, list[int]]] = {}
     missing_window = in_panel = 0
@@ -218,6 +235,8 @@ def estimate_effects(
         total_cost=total_cost,
         window_source=window_source,
         match_rates=_match_rates(con),
+        # the panel follows each compound's lineage (_load_panel): a change does not break a series
+        registry_events=changes.registry_events(con).assign(followed=True),
         covariates=db.query_df(
             con, "SELECT compound_id, households, type, is_old, built_year FROM compounds"
         ).set_index("compound_id"),

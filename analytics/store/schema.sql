@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS compounds (
     households INTEGER,
     property_company VARCHAR,
     lat DOUBLE,
-    lon DOUBLE
+    lon DOUBLE,
+    valid_from DATE,            -- NULL: always (derived from compound_changes, version 8)
+    valid_to DATE               -- first day no longer valid; NULL: still valid
 );
 
 -- Aliases are rows, not a delimited column: imports, analysts' confirmed matches and the
@@ -244,4 +246,55 @@ CREATE TABLE IF NOT EXISTS audit_log (
     "user" VARCHAR,
     action VARCHAR NOT NULL,
     detail VARCHAR
+);
+
+-- Registry changes with effective dates (version 8, migrations/008_registry_changes.sql)
+-- An alias's period (no row, or NULL, = always): a compound renamed in place keeps its former
+-- name as an alias (source 'former') valid until the change date. A table beside
+-- compound_aliases rather than two more columns of it: code and data files that insert aliases
+-- positionally (alias, compound_id, source) keep working.
+CREATE TABLE IF NOT EXISTS compound_alias_periods (
+    alias VARCHAR NOT NULL,
+    compound_id VARCHAR NOT NULL,
+    valid_from DATE,
+    valid_to DATE,
+    change_id INTEGER,              -- the change that made the name former
+    PRIMARY KEY (alias, compound_id)
+);
+
+-- One row per (change, predecessor, successor): a rename has one row, a split one per successor,
+-- a merge one per predecessor. A compound on both sides of a change continues through it (a
+-- rename in place, a merge into an existing compound). Names are as they were at the change.
+CREATE TABLE IF NOT EXISTS compound_changes (
+    change_id INTEGER NOT NULL,
+    kind VARCHAR NOT NULL,          -- rename / split / merge
+    change_date DATE NOT NULL,      -- first day under the successor(s)
+    from_compound VARCHAR NOT NULL,
+    to_compound VARCHAR NOT NULL,
+    from_name VARCHAR,
+    to_name VARCHAR,
+    batch_id INTEGER,               -- the registry import that stated it (NULL: recorded directly)
+    recorded_at TIMESTAMP NOT NULL,
+    "user" VARCHAR,
+    PRIMARY KEY (change_id, from_compound, to_compound)
+);
+
+-- The stored tickets a change moved (ticket, compound before, compound after), so undoing the
+-- change puts them back.
+CREATE TABLE IF NOT EXISTS compound_change_moves (
+    change_id INTEGER NOT NULL,
+    ticket_id VARCHAR NOT NULL,
+    from_compound VARCHAR,
+    to_compound VARCHAR
+);
+
+-- An analyst's answer for an address whose tickets a split left on the predecessor ("split,
+-- successor unknown"): from the split's date on, that address belongs to this successor.
+CREATE TABLE IF NOT EXISTS split_settlements (
+    change_id INTEGER NOT NULL,
+    address VARCHAR NOT NULL,
+    compound_id VARCHAR NOT NULL,
+    "user" VARCHAR,
+    settled_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (change_id, address)
 );

@@ -503,6 +503,20 @@ def test_registry_upload_reports_changes(store_path) -> None:
     assert versions.values.tolist()[-2:] == [["C001", "import"], ["C006", "import"]]
 
 
+def test_registry_upload_reports_a_split_in_plain_words(store_path) -> None:
+    at = open_upload()
+    content = (
+        "小区编号,小区名称,所属社区,所属街道,户数,前身,生效日期\n"
+        "C101,锦绣花园东区,银河社区,兰山街道,200,C001,2024-01\n"
+        "C102,锦绣花园西区,银河社区,兰山街道,200,C001,2024-01\n"
+    ).encode()
+    upload(at, "registry.csv", content, slot="up_reg_file")
+    at.button(key="up_reg_import").click().run()
+    assert not errors_of(at), errors_of(at)
+    said = " ".join(i.value for i in at.info).replace("\\-", "-")  # Markdown-escaped as shown
+    assert "自 2024-01-01 起" in said and "拆分为锦绣花园东区（C101）、锦绣花园西区（C102）" in said
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_page_reads_like_a_report_after_import_edit_and_undo(store_path, lang) -> None:
     """The page-text rules (tests/fixtures/page_text.py) on the states a check does not reach:

@@ -18,6 +18,7 @@ from analytics.ingest.pipeline.side import _load_predictor, _side_matching, _sid
 from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, renumber_rows
 from analytics.ingest.pipeline.write import _classify_sql, _commit
 from analytics.ingest.readers.encoding import MIXED_ENCODING
+from analytics.ingest.registry import changes
 from analytics.store import callerkey, db
 
 # rejected rows an upload hands back with its result (all of them are stored with the batch)
@@ -89,6 +90,8 @@ def ingest_file(
                 matched = predicting = None
                 predicted = _final(stg, con, texts)
                 del texts
+                # renames, splits and merges: each row on the compound valid at its date
+                changes.resolve_dated(stg, "final")
             except BaseException:
                 if predicting is not None and predicting.cancel():  # not started: the upload fails anyway
                     prediction_cursor.close()

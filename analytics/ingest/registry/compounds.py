@@ -3,10 +3,21 @@
 Re-importing a registry updates compounds in place and reports each changed value. Blank cells
 never erase a stored value: a partial file (say, only ids and households) updates just what it
 carries.
+
+A registry file states renames, splits and merges with the columns of
+`changes.CHANGE_FIELDS`: 前身 (predecessor: the id or name of the compound(s) a row's compound
+continues, several separated by ；) and 生效日期 (effective date, the first day under the new
+compound), optionally 变更类型 (更名 / 拆分 / 合并; otherwise read from the shape: one
+predecessor and one successor is a rename, one and several a split, several and one a merge).
+A row whose name differs from the stored one and that gives 生效日期 without 前身 is a rename in
+place: the former name stays an alias until that day. The changes are recorded in the import's
+transaction (`changes.record_planned`), which moves the stored tickets to the compound valid at
+their dates, and the result lists each in plain words (`RegistryResult.compound_changes`).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +26,13 @@ import pandas as pd
 
 from analytics.errors import NotFound, ValidationError
 from analytics.ingest.columns import COMPOUND_FIELDS
+from analytics.ingest.registry.changes import (
+    CHANGE_FIELDS,
+    changes_frame,
+    plan_changes,
+    record_planned,
+    refresh_validity,
+)
 from analytics.ingest.registry.edit import record_versions
 from analytics.ingest.registry.files import (
     RegistryResult,
@@ -28,6 +46,7 @@ from analytics.ingest.registry.files import (
     _write_batch,
 )
 from analytics.ingest.registry.values import (
+    ALIAS_SEPARATORS,
     LAT_RANGE,
     LON_RANGE,
     _parse_coordinate,
@@ -141,6 +160,9 @@ def _validate_compounds(
                 "lat": lat,
                 "lon": lon,
                 "aliases": split_aliases(cell(r, "aliases"), name) if cell(r, "aliases") else None,
+                # a change the row states (changes.plan_changes reads these), and the row as read
+                **{f.name: cell(r, f.name) for f in CHANGE_FIELDS},
+                "raw": r,
             }
         )
     return good, bad
@@ -180,9 +202,10 @@ def import_compounds(
     """
     table = _read(path, sheet)
     headers = list(table.frame.columns)
-    cols = _map_headers(headers, COMPOUND_FIELDS, mapping, "小区名册")
+    cols = _map_headers(headers, (*COMPOUND_FIELDS, *CHANGE_FIELDS), mapping, "小区名册")
     stored, store_tree, stored_aliases = _existing(con)
     good, bad = _validate_compounds(table.frame, cols, store_tree)
+    good, bad, planned = _plan(con, good, bad, stored, stored_aliases, cols.get("predecessor"))
 
     records: list[dict[str, Any]] = []
     alias_updates: dict[str, list[str]] = {}
@@ -265,13 +288,64 @@ def import_compounds(
                 cur.unregister("alias_df")
         batch_id = _write_batch(cur, "compounds", table, user, cols, counts, rejected)
         record_versions(cur, versions, user, "import", batch_id)
+        refresh_validity(cur)  # a replaced compound row is valid as its recorded changes say
+        recorded = record_planned(cur, planned, user, batch_id)
         db.audit(
             cur,
             user,
             "import_compounds",
-            {"file": table.file_name, "batch_id": batch_id, **counts, "unchanged": unchanged},
+            {
+                "file": table.file_name,
+                "batch_id": batch_id,
+                **counts,
+                "unchanged": unchanged,
+                "compound_changes": [c.change_id for c in recorded],
+            },
         )
-    return _result(table, (added, updated, unchanged), bad, rejected, changes, batch_id)
+    result = _result(table, (added, updated, unchanged), bad, rejected, changes, batch_id)
+    result.compound_changes = changes_frame(recorded)
+    return result
+
+
+def _plan(
+    con: duckdb.DuckDBPyConnection,
+    good: list[dict[str, Any]],
+    bad: list[tuple[int, str, dict[str, str]]],
+    stored: pd.DataFrame,
+    stored_aliases: dict[str, list[str]],
+    predecessor_header: str | None,
+) -> tuple[list[dict[str, Any]], list[tuple[int, str, dict[str, str]]], list[Any]]:
+    """The changes the file states; rows whose change cannot be taken are refused whole, and so
+    are rows naming the same predecessor as a refused row (a split missing one successor would
+    otherwise read as a rename)."""
+    recorded = db.query_df(con, "SELECT kind, change_date, from_compound, to_compound FROM compound_changes")
+    names = {str(k): str(v) for k, v in stored["name"].items()}
+    planned, refused = plan_changes(good, names, stored_aliases, recorded)
+    cells = [raw.get(predecessor_header, "") for _, _, raw in bad] if predecessor_header else []
+    broken = {p.strip() for cell in cells for p in re.split(ALIAS_SEPARATORS, cell)}
+    broken.discard("")
+    for r in good:
+        shared = broken & {p.strip() for p in re.split(ALIAS_SEPARATORS, r["predecessor"])}
+        if shared and r["row_number"] not in refused:
+            refused[r["row_number"]] = (
+                f"同一变更的另一行有误（前身“{'、'.join(sorted(shared))}”），请一并改正"
+            )
+    if not refused:
+        return good, bad, planned
+    kept = [r for r in good if r["row_number"] not in refused]
+    bad = sorted(
+        [
+            *bad,
+            *(
+                (r["row_number"], refused[r["row_number"]], r["raw"])
+                for r in good
+                if r["row_number"] in refused
+            ),
+        ],
+        key=lambda b: b[0],
+    )
+    planned = [p for p in planned if not set(p.rows) & set(refused)]
+    return kept, bad, planned
 
 
 def add_alias(

@@ -33,6 +33,9 @@ class RegistryResult:
     rejected_rows: pd.DataFrame = field(repr=False)  # row_number, reason, raw
     changes: pd.DataFrame = field(repr=False)  # compound_id, field, old, new
     batch_id: int | None = None
+    # renames, splits and merges the file stated (analytics.ingest.registry.changes.CHANGE_COLUMNS),
+    # each with its message in Chinese and English
+    compound_changes: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """Plain, JSON-serialisable summary (the batch interface prints it)."""
@@ -51,6 +54,20 @@ class RegistryResult:
             "changes": [
                 {"compound_id": c.compound_id, "field": c.field, "old": c.old, "new": c.new}
                 for c in self.changes.itertuples(index=False)
+            ],
+            "compound_changes": [
+                {
+                    "change_id": int(c.change_id),
+                    "kind": c.kind,
+                    "date": c.change_date.isoformat(),
+                    "from": c.from_ids,
+                    "to": c.to_ids,
+                    "tickets_moved": int(c.tickets_moved),
+                    "unsettled": int(c.unsettled),
+                    "message": c.message_zh,
+                    "message_en": c.message_en,
+                }
+                for c in self.compound_changes.itertuples(index=False)
             ],
         }
 

@@ -15,7 +15,9 @@ that reads as a 100% effect. Three kinds of alarm, one row each:
   month-to-month over-dispersion makes real zeros likelier than the Poisson chance; the small
   threshold leaves room for both.
 - registry_change (from registry events): a split, rename or merge of a compound in the panel,
-  flagged in the month it took effect.
+  flagged in the month it took effect. registry_followed instead when the events say the panel
+  already follows the compound's lineage (column `followed`: the predecessor and its successors
+  counted as one unit, so the series does not break): shown, never excluding.
 - match_rate_shift (district-wide, from monthly match rates matched / total): a month whose match
   rate differs from the median of the (up to) 6 months before it (at least 3) by more than
   max(5 percentage points, 4 binomial standard errors sqrt(r (1 - r) / total) at that median r).
@@ -119,10 +121,11 @@ def registry_changes(panel: Panel, registry_events: pd.DataFrame | None) -> pd.D
     ev["kind"] = ev["kind"].astype(str).str.strip().str.lower()
     ev = ev[ev["compound_id"].isin(set(panel.compound_ids)) & ev["kind"].isin(REGISTRY_KINDS)]
     months = [_month_label(m) for m in _month_index(ev["month"])] if len(ev) else []
+    followed = ev["followed"].astype(bool).to_numpy() if "followed" in ev else np.zeros(len(ev), bool)
     return pd.DataFrame(
         {
             "compound_id": ev["compound_id"].astype(str).to_numpy(),
-            "kind": "registry_change",
+            "kind": np.where(followed, "registry_followed", "registry_change"),
             "month": months,
             "detail": ev["kind"].to_numpy(),
         },

@@ -107,6 +107,14 @@ TEXT: dict[str, tuple[str, str]] = {
     # the registry's history (upload page: 小区名录 edits) and its audit entries
     "ad_tbl_registry_versions": ("小区名录修改记录", "Registry history"),
     "ad_act_registry.edit": ("修改小区信息", "Compound edited"),
+    # renames, splits and merges with effective dates
+    "ad_tbl_compound_changes": ("小区更名、拆分与合并", "Compound renames, splits and merges"),
+    "ad_tbl_compound_alias_periods": ("小区别名有效期", "Alias validity periods"),
+    "ad_tbl_compound_change_moves": ("因小区变更改归属的工单", "Tickets moved by compound changes"),
+    "ad_tbl_split_settlements": ("拆分后地址归属核定", "Addresses settled after a split"),
+    "ad_act_registry.change": ("登记小区更名、拆分或合并", "Compound rename, split or merge recorded"),
+    "ad_act_registry.undo_change": ("撤销小区变更", "Compound change undone"),
+    "ad_act_registry.settle_split": ("核定拆分后地址归属", "Address settled after a split"),
     "ad_f_version": ("版本", "version"),
     "ad_f_changes": ("改动", "changes"),
     "ad_f_households": ("户数", "households"),

@@ -11,6 +11,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "ch_unit_tickets": (" 件", " tickets"),
     "ch_treemap_rate": ("每百户工单数", "Tickets per 100 households"),
     "ch_start": ("专班进驻", "Task forces start"),
+    # registry changes marked on a compound's monthly series
+    "ch_event_rename": ("名录更名", "Renamed"),
+    "ch_event_split": ("名录拆分", "Split"),
+    "ch_event_merge": ("名录合并", "Merged"),
     "ch_treemap_title": ("街道 → 社区 → 小区 工单分布", "Tickets by subdistrict → community → compound"),
     "ch_all": ("全区", "District"),
     "ch_map_title": ("小区分布（按经纬度，无底图）", "Compounds by longitude/latitude (no base map)"),

@@ -164,6 +164,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "ef_kind_drop_to_zero": ("工单数突然归零", "Count fell to zero"),
     "ef_kind_registry_change": ("名录变更（拆分、改名或合并）", "Registry change (split, rename or merge)"),
+    "ef_kind_registry_followed": (
+        "名录变更（拆分、改名或合并），已按前后小区合并计算",
+        "Registry change (split, rename or merge), counted as one unit before and after",
+    ),
     "ef_kind_match_rate_shift": ("全区匹配率突变", "District match rate jumped"),
     "ef_integrity_none": ("没有发现数据断点。", "No data breaks found."),
     "ef_integrity_compound_name": ("小区", "Compound"),

@@ -268,6 +268,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "up_reg_import": ("导入小区名录", "Import registry"),
     "up_reg_done": ("小区名录已导入。", "Registry imported."),
+    "up_reg_compound_changes": ("小区更名、拆分与合并", "Renames, splits and merges"),
     "up_reg_changes": ("变更明细", "Changes"),
     "up_reg_rejected": ("被拒收的行", "Rejected rows"),
     "up_reg_upload": ("从文件导入小区名录", "Import the registry from a file"),

@@ -48,8 +48,13 @@ def trend_figure(
     data_end: date | datetime | str | None = None,
     last_year: bool = False,
     highlight: tuple[Any, Any] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> go.Figure:
     """Monthly line(s): `monthly[x]` (month start), `monthly[y]`; one line per `series` value.
+
+    `events` (columns date, kind, detail): registry changes (rename / split / merge) drawn as
+    dotted vertical lines labelled with their kind, the detail on hover, so a series that stops or
+    starts there is read as a change of the registry, not of the complaints.
 
     The y axis starts at zero, so a swing of a few percent looks like one. The task-force start is
     a dashed vertical line. When the data stop before the end of their last month (`data_end`),
@@ -108,6 +113,18 @@ def trend_figure(
         lo = pd.Timestamp(highlight[0]).to_period("M").start_time - pd.Timedelta(days=15)
         hi = pd.Timestamp(highlight[1]).to_period("M").start_time + pd.Timedelta(days=15)
         fig.add_vrect(x0=lo, x1=hi, fillcolor=COLOR_HIGHLIGHT, line_width=0, layer="below", name="period")
+    if events is not None:
+        for ev in events.itertuples(index=False):
+            when = pd.Timestamp(ev.date)
+            fig.add_shape(
+                type="line", x0=when, x1=when, xref="x", y0=0, y1=1, yref="paper", name="registry_event",
+                line={"color": COLOR_LAST_YEAR, "dash": "dot", "width": 2},
+            )  # fmt: skip
+            fig.add_annotation(
+                x=when, y=0.92, xref="x", yref="paper", showarrow=False, xanchor="left", xshift=4,
+                text=text(f"ch_event_{ev.kind}", lang), hovertext=plotly_literal(ev.detail),
+                font={"size": 11, "color": "#555"}, bgcolor="rgba(255,255,255,0.85)",
+            )  # fmt: skip
     if partial_shown:
         fig.add_annotation(
             x=cut, y=0, xref="x", yref="paper", yanchor="bottom", showarrow=False,
