@@ -14,6 +14,15 @@
 
 Prints one JSON object with times (s) and throughputs (rows/s). Compare with a bare ingest of
 the same number of rows.
+
+    .venv/bin/python benchmarks/matching.py --hard [--seeds 100,101,102] [--content-texts 200000]
+
+`--hard` instead prints the precision-coverage curve (threshold, precision, coverage) of the
+address matcher and of content matching on the harder worlds of
+analytics.synthetic.hard_addresses, per generator and per case kind, and the time content
+matching takes for `--content-texts` texts. Precision is over accepted cases (an accepted
+undecidable or unregistered case is wrong); coverage is over decidable cases whose compound is
+registered.
 """
 
 from __future__ import annotations
@@ -36,7 +45,11 @@ from analytics.ingest.categories.predict import PREDICT_CHUNK, predict_frame
 from analytics.ingest.categories.store import load_model
 from analytics.ingest.categories.tickets import predict_missing
 from analytics.ingest.categories.train import train_model
+from analytics.ingest.matching.content import match_content
+from analytics.ingest.matching.index import Registry, load_registry
+from analytics.ingest.matching.score import ACCEPT_THRESHOLD, score_addresses
 from analytics.store import db
+from analytics.synthetic.hard_addresses import WORLDS, alias_rows, hard_world
 
 SYLLABLES = list(
     "金银阳光翠湖绿锦华盛世御景龙凤明珠泰和康宁福安兴国书香名滨河湾水岸丽紫荆桂兰亭瑞祥嘉禾鑫源恒昌泉松柏枫林"
@@ -121,6 +134,110 @@ def make_texts(rng: random.Random, n: int) -> pd.DataFrame:
     return pd.DataFrame({"title": titles, "content": contents, "category": cats})
 
 
+HARD_THRESHOLDS = (0.80, 0.84, 0.88, 0.92, 0.96)
+
+
+def store_hard_registry(con, registry: pd.DataFrame) -> Registry:
+    """Write a hard_addresses registry (with its aliases) to an empty store; its matching index."""
+    con.register("hard_reg", registry.drop(columns="aliases"))
+    con.execute("INSERT INTO subdistricts SELECT DISTINCT subdistrict FROM hard_reg")
+    con.execute("INSERT INTO communities SELECT DISTINCT community, subdistrict FROM hard_reg")
+    con.execute(
+        "INSERT INTO compounds (compound_id, name, community, subdistrict) "
+        "SELECT compound_id, name, community, subdistrict FROM hard_reg"
+    )
+    con.unregister("hard_reg")
+    aliases = alias_rows(registry)  # noqa: F841 - read by DuckDB's replacement scan
+    con.execute("INSERT INTO compound_aliases SELECT alias, compound_id, 'registry' FROM aliases")
+    return load_registry(con)
+
+
+def hard_results(world: str, seeds: list[int]) -> pd.DataFrame:
+    """Every case of the hard world `world` for `seeds`, matched: kind, part ('address' or
+    'content'), score (NaN when no candidate), accepted_id (the top candidate), correct and
+    in_registry (decidable and registered)."""
+    frames = []
+    for seed in seeds:
+        registry, cases = hard_world(world, seed)
+        con = db.connect(str(Path(tempfile.mkdtemp()) / "hard.duckdb"))
+        reg = store_hard_registry(con, registry)
+        con.close()
+        for part, rows in (("address", cases["address"] != ""), ("content", cases["address"] == "")):
+            sub = cases[rows].reset_index(drop=True)
+            if part == "address":
+                got = score_addresses(reg, sub["address"].tolist())
+            else:
+                got = match_content(reg, (sub["title"] + "。" + sub["content"]).tolist())
+            top = [json.loads(c)[0]["compound_id"] if c != "[]" else None for c in got["candidates"]]
+            # a text whose best spans disagree lists several: its top is not one answer
+            top = [
+                t if s != "review" or part == "address" else None
+                for t, s in zip(top, got["status"], strict=True)
+            ]
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "world": world,
+                        "seed": seed,
+                        "part": part,
+                        "kind": sub["kind"],
+                        "score": got["match_score"].astype(float).to_numpy(),
+                        "top": top,
+                        "correct": (pd.Series(top, dtype=object) == sub["compound_id"]).to_numpy()
+                        & sub["decidable"].to_numpy(),
+                        "in_registry": (sub["compound_id"].notna() & sub["decidable"]).to_numpy(),
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def hard_curve(
+    results: pd.DataFrame, thresholds=HARD_THRESHOLDS, by: list[str] | None = None
+) -> pd.DataFrame:
+    """(groups..., threshold, n, precision, coverage) rows of `hard_results`."""
+    rows = []
+    groups = results.groupby(by) if by else [((), results)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        for t in thresholds:
+            accepted = g["score"].fillna(-1.0).to_numpy() >= t
+            ok = g["correct"].to_numpy()
+            reg = g["in_registry"].to_numpy()
+            precision = float(ok[accepted].mean()) if accepted.any() else 1.0
+            coverage = float((accepted & ok & reg).sum() / reg.sum()) if reg.any() else float("nan")
+            rows.append((*key, t, len(g), round(precision, 4), round(coverage, 4)))
+    return pd.DataFrame(rows, columns=[*(by or []), "threshold", "n", "precision", "coverage"])
+
+
+def time_content(world: str, seed: int, n_texts: int) -> float:
+    """Seconds match_content takes for n_texts texts (the world's content cases, repeated)."""
+    registry, cases = hard_world(world, seed)
+    con = db.connect(str(Path(tempfile.mkdtemp()) / "hard.duckdb"))
+    reg = store_hard_registry(con, registry)
+    con.close()
+    content = cases[cases["address"] == ""]
+    texts = (content["title"] + "。" + content["content"]).tolist()
+    texts = (texts * (n_texts // len(texts) + 1))[:n_texts]
+    start = time.perf_counter()
+    match_content(reg, texts)
+    return time.perf_counter() - start
+
+
+def hard_main(seeds: list[int], n_texts: int) -> None:
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_rows", 500)
+    for world in WORLDS:
+        results = hard_results(world, seeds)
+        for part in ("address", "content"):
+            mine = results[results["part"] == part]
+            print(f"\n== generator {world}, {part}, seeds {seeds}, threshold in use {ACCEPT_THRESHOLD}")
+            print(hard_curve(mine).to_string(index=False))
+            print(hard_curve(mine, (ACCEPT_THRESHOLD,), ["kind"]).to_string(index=False))
+    if n_texts:
+        print(f"\ncontent matching, {n_texts} texts: {time_content('A', seeds[0], n_texts):.1f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -129,7 +246,13 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=20_000)
     parser.add_argument("--db", default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--hard", action="store_true", help="precision-coverage on the hard worlds")
+    parser.add_argument("--seeds", default="100,101,102")
+    parser.add_argument("--content-texts", type=int, default=200_000)
     args = parser.parse_args()
+    if args.hard:
+        hard_main([int(s) for s in args.seeds.split(",")], args.content_texts)
+        return
     rng = random.Random(args.seed)
     nrng = np.random.default_rng(args.seed)
     path = args.db or str(Path(tempfile.mkdtemp()) / "bench.duckdb")

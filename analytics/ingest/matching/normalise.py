@@ -58,7 +58,33 @@ TYPED_GENERICS = (
     "城",
     "园",
     "院",
+    # two-character words that end in a shorter one (嘉园 / 园): the longer word is the kind of place
+    "嘉园",
+    "佳园",
+    "佳苑",
+    "嘉苑",
+    "家苑",
+    "华苑",
+    "雅园",
+    "雅居",
+    "名邸",
+    "名都",
+    "首府",
+    "华府",
+    "公馆",
+    "庄园",
+    "国际",
+    "丽景",
+    "新苑",
+    "职工宿舍",
+    "宿舍楼",
+    "家属区",
+    "安置区",
+    "回迁楼",
 )
+
+# institutions whose last character is a generic word: 人民医院 is a stem, not 人民医 + 院
+INSTITUTIONS = frozenset(("医院", "学院", "法院", "察院", "剧院", "影院", "究院", "计院", "党校", "学校"))
 
 GENERIC_WORDS = frozenset((*NEUTRAL_GENERICS, *TYPED_GENERICS))
 
@@ -75,20 +101,37 @@ ROAD_PREFIX = re.compile(
     r"^(?:[\u4e00-\u9fff0-9]{1,8}?(?:路|街|大道|大街|巷)(?:与[\u4e00-\u9fff0-9]{1,8}?(?:路|街|大道|大街))?"
     r"(?:交汇处|交叉口|路口|\d+号(?!楼|院)|东段|西段|南段|北段|中段)?)"
 )
+
+
+def names_road_only(core: str) -> bool:
+    """Whether a core is nothing but road text: a road (新华路), a house number on it (新华路100号),
+    a crossing (北京路与沂蒙路交汇处) or a segment (新华路东段). Such a core names a place on the
+    road; a compound's stem inside it (新华 of 新华府, 银雀 of 银雀苑 in 银雀山路) is the road's
+    name, not the compound."""
+    return ROAD_PREFIX.fullmatch(core) is not None
+
+
+# a number right after a road word is a house number that names the place (沂蒙路88号院), and a
+# number is cut from its first digit only
+ROAD_NUMBER_GUARD = r"(?<![路街巷道\d])"
 # everything from a building / unit / room / gate / direction marker on is not part of the name
 SUFFIX_CUT = re.compile(
-    r"(?:[A-Z]?\d+[A-Z]?(?:-\d+)*(?:号楼|号院|栋|幢|座|单元|室|层|楼|号|户|排|#)"
+    r"(?:" + ROAD_NUMBER_GUARD + r"[A-Z]?\d+[A-Z]?(?:-\d+)*(?:号楼|号院|栋|幢|座|单元|室|层|楼|号|户|排|#)"
     r"|[A-Z](?:座|栋|幢|区)"
-    r"|[东南西北](?:大门|门|侧|边|面)|正门|后门|侧门|门口|门前|附近|对面|旁边|院内|楼下|楼道|地下车库|车库|底商|沿街"
-    r"|(?:" + "|".join(f"(?<={g})" for g in (*NEUTRAL_GENERICS, *TYPED_GENERICS)) + r")[东南西北中]区"
-    r"|\d+区).*$"
+    r"|[东南西北](?:大门|门|侧|边|面|邻)|正门|后门|侧门|门口|门前|附近|对面|对过|旁边|隔壁|院内|楼下|楼道"
+    r"|地下|车库|停车场|车位|底商|沿街|商铺|门面|门市|超市|岗亭|物业办|小区内|(?<=[园苑院庭府城村寓居])内"
+    r"|(?:" + "|".join(f"(?<={g})" for g in (*NEUTRAL_GENERICS, *TYPED_GENERICS)) + r")(?:[东南西北中]|\d+)区"
+    r").*$"
 )
 # the part of SUFFIX_CUT that can never belong to a road or administrative prefix (a bare 号 can:
 # 沂蒙路88号 is a road number), used to cut an address down to its name part before parsing
 BUILDING_CUT = re.compile(
-    r"(?:[A-Z]?\d+[A-Z]?(?:-\d+)*(?:号楼|号院|栋|幢|座|单元|室|层|楼|户|排|#)|[A-Z](?:座|栋|幢)).*$"
+    r"(?:"
+    + ROAD_NUMBER_GUARD
+    + r"[A-Z]?\d+[A-Z]?(?:-\d+)*(?:号楼|号院|栋|幢|座|单元|室|层|楼|户|排|#)|[A-Z](?:座|栋|幢)).*$"
 )
-PHASE = re.compile(r"(\d+)期")
+PHASE = re.compile(r"(\d+|IV|I{1,3})期")
+ROMAN_PHASES = {"I": 1, "II": 2, "III": 3, "IV": 4}
 MIN_STEM = 2  # a prefix is stripped only if at least this much name is left
 MAX_PREFIXES = 5  # province, city, district, subdistrict, community
 
@@ -155,12 +198,15 @@ def normalise_many(texts: Iterable[object]) -> list[str]:
 def split_generic(core: str) -> tuple[str, str]:
     """阳光花园小区 -> (阳光, 花园); 小区 alone is neutral and dropped; the stem is never emptied.
     The longest generic word that leaves a stem of MIN_STEM characters wins."""
-    for n, words in _NEUTRAL_BY_LENGTH:
-        if len(core) - n >= MIN_STEM and core[-n:] in words:
-            core = core[:-n]
-            break
+    stripped = True
+    while stripped:  # 阳光小区小区: every trailing neutral word
+        stripped = False
+        for n, words in _NEUTRAL_BY_LENGTH:
+            if len(core) - n >= MIN_STEM and core[-n:] in words:
+                core, stripped = core[:-n], True
+                break
     for n, words in _TYPED_BY_LENGTH:
-        if len(core) - n >= MIN_STEM and core[-n:] in words:
+        if len(core) - n >= MIN_STEM and core[-n:] in words and core[-2:] not in INSTITUTIONS:
             return core[:-n], core[-n:]
     return core, ""
 
@@ -184,6 +230,8 @@ def _admin_pattern(
         forms[full] = name
         for suffix in suffixes:
             forms[bare + suffix] = name
+        if suffixes is SUBDISTRICT_SUFFIXES:  # 白沙埠镇办事处
+            forms[full + "办事处"] = name
     if not forms:
         return None, {}
     ordered = sorted(forms, key=len, reverse=True)
@@ -230,7 +278,7 @@ def _parse_found(s: str, subdistrict: str | None, community: str | None) -> Pars
     phase = 0
     m = PHASE.search(s)
     if m:
-        phase = int(m.group(1))
+        phase = ROMAN_PHASES.get(m.group(1)) or int(m.group(1))
         s = s[: m.start()] + s[m.end() :]
     core, stem, generic = _finish(_strip_prefixes(s))
     return ParsedAddress(core, stem, generic, phase, subdistrict, community)
