@@ -289,12 +289,10 @@ def test_review_queue_suggests_the_compound_a_garbled_address_means(garbled_trut
     ]
     assert sum(suggested) / len(near) >= 0.75
     assert sum(first) / len(near) >= 0.5
-    # one row per look-alike group, the groups one decision settles most tickets with first: a
-    # road with house numbers or the district alone is one decision for hundreds of addresses
+    # one row per look-alike group, the groups one decision settles most tickets with first
     groups = queue.drop_duplicates("group")
     assert groups["settles"].is_monotonic_decreasing
-    assert (groups["similar"] >= 100).sum() >= 5
-    assert groups["address"].head(100).isin(truth.index).sum() >= 10
+    assert groups["address"].head(50).isin(truth.index).sum() >= 15
 
 
 def test_unmatched_addresses_include_the_unmatchable(built, garbled_truth):
