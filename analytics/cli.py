@@ -45,6 +45,7 @@ DESCRIPTION = """\
   python -m analytics tickets ingest export.csv --mapping map.json
   python -m analytics tickets export --format parquet --out tickets.parquet
   python -m analytics tickets undo 3
+  python -m analytics categories scheme 分类体系.xlsx
   python -m analytics rank --top 65 --window 2023-01:2023-12 --format csv
   python -m analytics taskforces import 专班名单.xlsx --selection-window 2022-07:2022-12
   python -m analytics effects --format json
@@ -232,6 +233,21 @@ def cmd_categories_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_categories_scheme(args: argparse.Namespace) -> int:
+    from analytics.ingest.categories.scheme import load_scheme
+
+    con = db.connect(args.db)
+    loaded = load_scheme(con, args.file, user=args.user, sheet=args.sheet)
+    emit({**loaded, **sheet_fields(args.file, args.sheet)})
+    print(
+        f"已载入分类体系 {loaded['rows']} 行；重新运行“categories train”后模型才会使用它 / "
+        f"category scheme loaded ({loaded['rows']} rows); the model uses it from the next `categories train`",
+        file=sys.stderr,
+        flush=True,
+    )
+    return EXIT_OK
+
+
 def cmd_categories_predict(args: argparse.Namespace) -> int:
     from analytics.ingest.categories.tickets import predict_missing
 
@@ -407,6 +423,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(categories, "train", "训练分类模型并交叉验证 / train and cross-validate", cmd_categories_train)
     p.add_argument("--user", default="cli")
     add(categories, "predict", "为无分类工单预测分类 / predict missing categories", cmd_categories_predict)
+    p = add(
+        categories,
+        "scheme",
+        "载入分类体系（一级/二级/三级分类）/ load the category scheme (level 1-3 names, CSV/XLSX)",
+        cmd_categories_scheme,
+    )
+    p.add_argument("file")
+    p.add_argument("--sheet", help="工作表名 / worksheet name (XLSX/XLS)")
+    p.add_argument("--user", default="cli", help="操作人 / who loads it (audit log)")
 
     taskforces = sub.add_parser("taskforces", help="专班 / task forces").add_subparsers(
         dest="action", required=True, metavar="ACTION"

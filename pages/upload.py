@@ -18,6 +18,7 @@ import streamlit as st
 from analytics.errors import HotlineError
 from analytics.ingest import columns, mapping_profiles
 from analytics.ingest import pipeline as ingest
+from analytics.ingest.categories import scheme as category_scheme
 from analytics.ingest.categories import store as category_model
 from analytics.ingest.categories import taxonomy
 from analytics.ingest.categories import tickets as ticket_categories
@@ -518,6 +519,33 @@ def model_card(info: dict[str, Any]) -> None:
             render_kpi(label, value, help=tip)
 
 
+def scheme_upload() -> None:
+    """The centre's category scheme (一级/二级/三级分类): its sub-category names teach the model
+    topics no labelled ticket mentions yet; it takes effect at the next training."""
+    loaded = category_scheme.scheme_info(con)
+    with st.expander(t("up_scheme_title"), expanded=False):
+        if loaded:
+            st.caption(
+                t(
+                    "up_scheme_loaded",
+                    rows=loaded["rows"],
+                    n=len(loaded["level_1"]),
+                    when=tables.time_text(loaded["loaded_at"]),
+                )
+            )
+        else:
+            st.caption(t("up_scheme_none"))
+        uploaded = file_picker("up_scheme_file", "up_scheme_file_help", "up_scheme_file")
+        if uploaded is not None and st.button(t("up_scheme_load"), key="up_scheme_load"):
+            path = save_upload(uploaded, "scheme")
+            with shown_errors():
+                done = category_scheme.load_scheme(con, path, user=user.username)
+                store.invalidate()
+                next_generation("up_scheme_file")
+                flash("cat", t("up_scheme_done", rows=done["rows"], n=len(done["level_1"])))
+                st.rerun()
+
+
 def category_review() -> None:
     if not auth.can(user, "review_matches"):
         st.info(t("access_denied"))
@@ -529,6 +557,7 @@ def category_review() -> None:
         model_card(info)
     else:
         st.caption(t("up_cat_no_model"))
+    scheme_upload()
     if st.button(t("up_cat_train"), key="up_cat_train"):
         with shown_errors(), st.spinner(t("up_cat_train")):
             category_training.train_model(con, user=user.username)

@@ -182,6 +182,17 @@ CREATE TABLE IF NOT EXISTS category_models (
     model BLOB NOT NULL           -- pickled scikit-learn pipeline
 );
 
+-- The centre's category scheme, replaced as a whole on each load (version 9,
+-- migrations/009_category_scheme.sql): one row per third-level category, NULL where a row has no
+-- second or third level. The category model takes its names as label priors.
+CREATE TABLE IF NOT EXISTS category_scheme (
+    level_1 VARCHAR NOT NULL,
+    level_2 VARCHAR,
+    level_3 VARCHAR,
+    loaded_at TIMESTAMP NOT NULL,
+    "user" VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS ranking_snapshots (
     snapshot_id INTEGER PRIMARY KEY,
     created_at TIMESTAMP NOT NULL,

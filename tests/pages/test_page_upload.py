@@ -391,6 +391,23 @@ def test_category_review_corrects_a_prediction(store_path) -> None:
     assert left == ["T00001", "T00002"]  # the corrected ticket left the queue
 
 
+def test_a_category_scheme_is_loaded_and_a_bad_one_changes_nothing(store_path) -> None:
+    at = open_upload()
+    bad = "工单编号,一级分类\nT1,供暖\n".encode()  # a ticket export, not a scheme
+    upload(at, "export.csv", bad, slot="up_scheme_file")
+    at.button(key="up_scheme_load").click().run()
+    assert errors_of(at) and "二级分类" in " ".join(errors_of(at))
+    assert query(store_path, "SELECT count(*) AS n FROM category_scheme")["n"].iloc[0] == 0
+    good = "一级分类,二级分类,三级分类\n城乡建设,供暖,暖气不热\n城乡建设,供暖,管道漏水\n环境保护,噪音,施工噪音\n".encode(
+        "gbk"
+    )
+    upload(at, "scheme.csv", good, slot="up_scheme_file")
+    at.button(key="up_scheme_load").click().run()
+    assert not errors_of(at), errors_of(at)
+    assert "已载入 3 行分类体系（2 个一级分类），请重新训练模型使其生效。" in [s.value for s in at.success]
+    assert any("已载入分类体系：3 行，2 个一级分类" in c.value for c in at.caption)
+
+
 # --------------------------------------------------------------- the registry
 
 

@@ -1,4 +1,7 @@
-"""Training: the labelled tickets of the store, evaluated, fitted and stored as a new model."""
+"""Training: the labelled tickets of the store, evaluated (by their creation times where these
+vary), fitted with the label priors of their categories (from the stored category scheme, when
+one is loaded, and the district taxonomy) and stored as a new model. The model's scores say
+whether a scheme was used, how many rows it had and which labels it named."""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ from threadpoolctl import threadpool_limits
 from analytics.errors import ValidationError
 from analytics.ingest.categories.evaluate import MIN_CLASSES, _stratified_sample, evaluate
 from analytics.ingest.categories.model import _text_frame, build_model
+from analytics.ingest.categories.priors import Scheme, scheme_labels
+from analytics.ingest.categories.scheme import scheme_info, stored_scheme
 from analytics.store.db import audit, next_id, query_df, transaction
 
 MIN_LABELLED = 50
@@ -35,7 +40,7 @@ def _labelled(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return query_df(
         con,
         """
-        SELECT title, content, category FROM tickets
+        SELECT title, content, category, created_at FROM tickets
         WHERE category IS NOT NULL AND trim(category) <> '' AND category_source = 'given'
           AND (coalesce(title, '') <> '' OR coalesce(content, '') <> '')
         ORDER BY ticket_id
@@ -68,8 +73,14 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
         )
     frame = _text_frame(data["title"], data["content"])
     labels = data["category"].astype(str)
+    scheme = stored_scheme(con)
     sample = _stratified_sample(labels, CV_MAX_ROWS)
-    scores = evaluate(frame.iloc[sample].reset_index(drop=True), labels.iloc[sample].to_numpy())
+    scores = evaluate(
+        frame.iloc[sample].reset_index(drop=True),
+        labels.iloc[sample].to_numpy(),
+        data["created_at"].iloc[sample].to_numpy(),
+        scheme,
+    )
     thin = scores.pop("left_out_classes")
     if thin:  # what was not evaluated is not trained either, so every predicted label has a score
         kept = ~labels.isin(thin).to_numpy()
@@ -77,7 +88,7 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
     excluded = {c: RARE_REASON for c in rare} | {c: THIN_REASON for c in thin}
     train = _stratified_sample(labels, TRAIN_MAX_ROWS)
     with threadpool_limits(1, user_api="blas"):
-        model = build_model().fit(frame.iloc[train], labels.iloc[train].to_numpy())
+        model = build_model(scheme=scheme).fit(frame.iloc[train], labels.iloc[train].to_numpy())
     scores.update(
         {
             "n_labelled": n_labelled,
@@ -86,9 +97,11 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
             "excluded_detail": [
                 {"category": c, "tickets": int(counts[c]), "reason": excluded[c]} for c in sorted(excluded)
             ],
-            "caveat": "Scores are out-of-fold on stored tickets with given categories; tickets that "
-            "arrive without a category may differ from them, so treat predictions with low "
-            "confidence as suggestions.",
+            "category_scheme": _scheme_use(con, scheme, labels.unique()),
+            "caveat": "Scores are out-of-fold on stored tickets with given categories (folds are "
+            "blocks of ticket time when the tickets' times vary; later_macro_f1 is the model fitted "
+            "on the earliest 70% and scored on the latest 30%); tickets that arrive without a "
+            "category may differ from them, so treat predictions with low confidence as suggestions.",
         }
     )
     blob = io.BytesIO()
@@ -103,7 +116,24 @@ def train_model(con: duckdb.DuckDBPyConnection, user: str | None = None) -> dict
             cur,
             user,
             "train_category_model",
-            {"model_id": model_id, "n_train": len(train), "macro_f1": scores["macro_f1"]},
+            {
+                "model_id": model_id,
+                "n_train": len(train),
+                "macro_f1": scores["macro_f1"],
+                "scheme_rows": scores["category_scheme"]["rows"],
+            },
         )
     scores["model_id"] = model_id
     return scores
+
+
+def _scheme_use(con: duckdb.DuckDBPyConnection, scheme: Scheme, labels: Any) -> dict[str, Any]:
+    """What the model took from the stored category scheme: {"used", "rows", "loaded_at",
+    "labels_named"} (the training labels the scheme gives priors to)."""
+    info = scheme_info(con) if scheme else None
+    return {
+        "used": bool(scheme),
+        "rows": info["rows"] if info else 0,
+        "loaded_at": info["loaded_at"] if info else None,
+        "labels_named": scheme_labels(labels, scheme),
+    }

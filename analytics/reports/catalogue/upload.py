@@ -234,6 +234,28 @@ TEXT: dict[str, tuple[str, str]] = {
         "With the newly confirmed aliases, {again} more waiting addresses matched ({again_tickets:,} tickets).",
     ),
     "up_addr_empty": ("没有待审核的地址。", "No address waits for review."),
+    # the centre's category scheme, read by the model at its next training
+    "up_scheme_title": ("诉求分类体系（可选）", "Category scheme (optional)"),
+    "up_scheme_none": (
+        "尚未载入分类体系。载入本中心的一级、二级、三级分类表后，模型能认出尚无已标注工单提到的子类诉求；下次训练时生效。",
+        "No category scheme loaded. With the centre's level 1-3 category table the model recognises sub-topics "
+        "no labelled ticket mentions yet; it takes effect at the next training.",
+    ),
+    "up_scheme_loaded": (
+        "已载入分类体系：{rows:,} 行，{n} 个一级分类（{when}）。重新载入会整表替换；下次训练时生效。",
+        "Category scheme loaded: {rows:,} rows, {n} first-level categories ({when}). Loading again replaces it; "
+        "it takes effect at the next training.",
+    ),
+    "up_scheme_file": ("分类体系文件", "Scheme file"),
+    "up_scheme_file_help": (
+        "表头为 一级分类、二级分类、三级分类（三级可缺）的 Excel 或 CSV 文件。",
+        "An Excel or CSV file headed 一级分类, 二级分类, 三级分类 (level_1, level_2, level_3; the third is optional).",
+    ),
+    "up_scheme_load": ("载入分类体系", "Load the scheme"),
+    "up_scheme_done": (
+        "已载入 {rows:,} 行分类体系（{n} 个一级分类），请重新训练模型使其生效。",
+        "{rows:,} scheme rows loaded ({n} first-level categories); train the model again to use them.",
+    ),
     "up_cat_intro": (
         "以下工单的分类由模型预测且把握不大。请选择正确的分类后提交。",
         "The model was unsure about these tickets' categories. Pick the right one and save.",

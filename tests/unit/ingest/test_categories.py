@@ -209,7 +209,11 @@ def test_train_predict_review_and_correct(store):
     assert scores["n_train"] == 100 and scores["folds"] >= 2
     assert scores["macro_f1"] >= 0.9 and scores["shuffled_macro_f1"] < 0.5
     assert scores["macro_f1_ci95"][0] <= scores["macro_f1"] <= scores["macro_f1_ci95"][1]
+    # every ticket was created at the same time: no time order to evaluate by
+    assert "random folds" in scores["grouping"] and "later_macro_f1" not in scores
     assert set(scores["per_class"]) == set(PHRASES)
+    # no category scheme is loaded: the model's priors are the district taxonomy's alone
+    assert scores["category_scheme"] == {"used": False, "rows": 0, "loaded_at": None, "labels_named": []}
     assert has_model(store) and latest_model_info(store)["n_train"] == 100
 
     unlabelled = [(f"U{i}", *_text(rng, c), None, None) for i, c in enumerate(list(PHRASES) * 4)]
@@ -423,3 +427,42 @@ def _steps(obj, seen=None):
     for child in children:
         if isinstance(child, list | tuple) or hasattr(child, "__dict__"):
             yield from _steps(child, seen)
+
+
+def _drifting(seed: int, n: int = 150) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:
+    """Three labels whose vocabulary drifts: a ticket at time share p uses its label's word
+    number floor(10 p), so tickets far apart in time share no words."""
+    from analytics.ingest.categories.model import _text_frame
+
+    rng = random.Random(seed)
+    labels = np.array(["甲", "乙", "丙"] * (n // 3))
+    words = {
+        label: ["".join(chr(0x4E00 + 1000 * c + 2 * i + j) for j in range(2)) for i in range(10)]
+        for c, label in enumerate(("甲", "乙", "丙"))
+    }
+    share = np.sort(np.array([rng.random() for _ in range(n)]))
+    titles, contents = [], []
+    for label, p in zip(labels, share, strict=True):
+        word = words[label][int(10 * p)]
+        titles.append(word)
+        contents.append(f"{rng.choice(FILLER)}，{word}，{rng.choice(FILLER)}{rng.randrange(1000)}")
+    times = pd.Timestamp("2020-01-01") + pd.to_timedelta(share * 1000, unit="D")
+    return _text_frame(titles, contents), labels, pd.Series(times)
+
+
+@pytest.mark.parametrize("seed", [100])
+def test_time_blocked_folds_expose_topic_drift(seed):
+    """When topics drift over time, random folds flatter the model (each ticket is predicted by
+    its contemporaries); with ticket times the folds are blocks of time and the forward check
+    scores the latest 30%: both report the drop."""
+    from analytics.ingest.categories.evaluate import evaluate
+
+    frame, labels, times = _drifting(seed)
+    random_folds = evaluate(frame, labels)
+    by_time = evaluate(frame, labels, times)
+    assert "random folds" in random_folds["grouping"] and "later_macro_f1" not in random_folds
+    assert "blocks of ticket time" in by_time["grouping"]
+    # seeds 0-9: random folds 1.0, time blocks 0.41-0.65, latest 30% 0.22-0.62
+    assert random_folds["macro_f1"] >= 0.9
+    assert by_time["macro_f1"] < random_folds["macro_f1"] - 0.25
+    assert by_time["later_macro_f1"] < 0.75 and by_time["later_n_test"] == 45
