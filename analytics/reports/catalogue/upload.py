@@ -249,7 +249,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "up_scheme_file": ("分类体系文件", "Scheme file"),
     "up_scheme_file_help": (
         "表头为 一级分类、二级分类、三级分类（三级可缺）的 Excel 或 CSV 文件。",
-        "An Excel or CSV file headed 一级分类, 二级分类, 三级分类 (level_1, level_2, level_3; the third is optional).",
+        "An Excel or CSV file headed level_1, level_2, level_3 (or their Chinese names); the third level is optional.",
     ),
     "up_scheme_load": ("载入分类体系", "Load the scheme"),
     "up_scheme_done": (
