@@ -1,6 +1,10 @@
 """Realistic synthetic 12345 ticket exports (Chinese headers and text), generated vectorised.
 
-    python benchmarks/gen_tickets.py --rows 1000000 --out /tmp/tickets.csv [--encoding gbk]
+    python benchmarks/gen_tickets.py --rows 1000000 --out /tmp/tickets.csv [--encoding gbk] [--realistic]
+
+`--realistic`: each address is a way callers write a registry name (a district or subdistrict
+prefix or none, the name or its stem without the generic word) plus a building / unit / room
+tail, so nearly every ticket has an address of its own while the name parts are few.
 
 Also imported by tests: `make_compounds(n)`, `make_tickets(n, compounds)`, `write_csv(df, path)`.
 """
@@ -87,18 +91,52 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...], n: int) -> np.ndar
     return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
 
 
+# how callers put a registry name: what comes before it, and whether the generic word is kept
+NAME_PREFIXES = ("", "", "兰山区", "临沂市兰山区", "山东省临沂市兰山区", "{sub}", "兰山区{sub}")
+DROPPED_GENERICS = ("花园", "小区", "社区")
+
+
+def realistic_addresses(rng: np.random.Generator, names: np.ndarray, subdistricts: np.ndarray) -> np.ndarray:
+    """<prefix><name variant><building>号楼<unit>单元<floor><room>室 for each ticket (or a shorter
+    tail: the building alone, or building and unit): about 14 name parts per compound, and
+    tails drawn independently, so nearly every address is distinct."""
+    n = len(names)
+    prefix = _pick(rng, NAME_PREFIXES, n)
+    with_sub = np.char.find(prefix.astype(str), "{sub}") >= 0
+    prefix[with_sub] = [
+        p.replace("{sub}", s) for p, s in zip(prefix[with_sub], subdistricts[with_sub], strict=True)
+    ]
+    variant = names.copy()
+    drop = rng.random(n) < 0.3
+    for generic in DROPPED_GENERICS:
+        cut = drop & pd.Series(names).str.endswith(generic).to_numpy()
+        variant[cut] = [v[: -len(generic)] for v in variant[cut]]
+    building = rng.integers(1, 40, n).astype(str).astype(object)
+    unit = rng.integers(1, 7, n).astype(str).astype(object)
+    room = (rng.integers(1, 19, n) * 100 + rng.integers(1, 5, n)).astype(str).astype(object)
+    kind = rng.random(n)
+    tail = np.where(
+        kind < 0.75,
+        building + "号楼" + unit + "单元" + room + "室",
+        np.where(kind < 0.9, building + "号楼" + unit + "单元", building + "栋"),
+    )
+    return prefix + variant + tail
+
+
 def make_tickets(
     n: int,
     compounds: pd.DataFrame | None = None,
     seed: int = 1,
     start: str = "2022-01-01",
     addresses: int | None = None,
+    realistic: bool = False,
 ) -> pd.DataFrame:
     """n tickets with the district export's Chinese headers, all values text.
 
     addresses: None gives nearly every ticket its own address (road, house number, compound,
     building drawn independently); a number N draws each ticket's address from about N/compounds
-    fixed addresses of its compound, so the file carries about N distinct addresses."""
+    fixed addresses of its compound, so the file carries about N distinct addresses.
+    realistic: addresses as `realistic_addresses` writes them (`addresses` is then ignored)."""
     rng = np.random.default_rng(seed)
     compounds = make_compounds() if compounds is None else compounds
     # a few compounds draw most tickets, as in the real district
@@ -123,6 +161,9 @@ def make_tickets(
         road = _pick(rng, ROADS, n)
         number = rng.integers(1, 300, n).astype(str).astype(object)
     address = road + number + "号" + names + building + "号楼"
+    if realistic:
+        subs = compounds["subdistrict"].to_numpy(dtype=object)[which]
+        address = realistic_addresses(rng, names, subs)
     content = (
         "来电人反映：" + names + building + "号楼" + unit + "单元" + detail + "。" + _pick(rng, REQUESTS, n)
     )
@@ -176,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--addresses", type=int, default=None, help="about this many distinct addresses")
     parser.add_argument("--no-category", action="store_true", help="leave out the 诉求类型 column")
+    parser.add_argument("--realistic", action="store_true", help="registry name variants + building tails")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     chunk = 250_000  # bounded memory for large files: append chunk by chunk
@@ -184,7 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     compounds = make_compounds()
     for i, first in enumerate(range(0, args.rows, chunk)):
         df = make_tickets(
-            min(chunk, args.rows - first), compounds, seed=args.seed + i, addresses=args.addresses
+            min(chunk, args.rows - first),
+            compounds,
+            seed=args.seed + i,
+            addresses=args.addresses,
+            realistic=args.realistic,
         )
         if args.no_category:
             df = df.drop(columns=["诉求类型"])

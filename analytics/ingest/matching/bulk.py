@@ -1,10 +1,40 @@
 """Matching an upload: explicit compound values by id, name or alias, and each distinct address
 once, through the cache `address_matches` (read beside the parsing, written in the upload's
 transaction for the addresses it keeps).
+
+An upload's addresses never leave DuckDB (`stage_matches`): an export carries a distinct address
+per ticket (翠华苑3号楼2单元401室), but far fewer name parts. SQL cuts each address into a head
+and a building tail and replaces the tail by a canonical one (`KEY_PATTERN`): the address's match
+key, 翠华苑3号楼2单元401室 -> 翠华苑1号楼. Only the distinct keys go to the matcher, and every
+address takes the answer of its key.
+
+Why the key's answer is the address's. Write the address as head + tail, where the tail is a
+digit run, a building marker (号楼, 栋, 单元, ...) and then only characters of TAIL_CHARS
+(digits, Latin letters, markers, hyphens), and the head ends with a CJK ideograph that is not a
+Chinese numeral; the key is head + "1" + the same marker. `normalise` of head + tail is then
+normalise(head) + normalise(tail) (nothing it does joins characters across that boundary), and
+`normalise.name_part` of an address decides from the head alone, with one exception:
+
+- a subdistrict or community name is found in the head only: a name found across the boundary
+  or in the tail would end with a tail character, and `stage_matches` cuts no tail when a known
+  name does (`_tail_safe`); the "enough text left" test passes with either tail, as both are
+  at least two characters long;
+- the building cut (normalise.BUILDING_CUT) starts in the head, or at the tail's first digit
+  (both tails start with digits and a marker, behind the same head character), and removes
+  everything after it;
+- the exception: when that cut leaves less than a name (MIN_STEM characters), name_part keeps
+  the whole text, tail included. The key's name part then ends with its canonical tail, which
+  a cut name part never does (the cut would have started there); such keys are found
+  (`_KEEPS_TAIL`) and their addresses are matched one by one.
+
+tests/unit/ingest/test_ingest.py holds this against `normalise.name_part` on generated
+addresses and hard cases, so a change on either side is caught.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 from collections.abc import Iterable
 
 import duckdb
@@ -12,11 +42,41 @@ import numpy as np
 import pandas as pd
 
 from analytics.ingest.matching.index import Registry, load_registry
-from analytics.ingest.matching.normalise import parse_address
+from analytics.ingest.matching.normalise import AdminNames, name_part, parse_address
 from analytics.ingest.matching.score import RESULT_COLUMNS, score_addresses
 from analytics.store.db import query_df, transaction
 
 SCORE_CHUNK = 50_000  # addresses scored at a time by match_addresses (bounds memory)
+
+# what str.strip() removes, for DuckDB's trim(text, characters): the cache is keyed by the
+# address as `_distinct` strips it
+PY_WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
+# the first building marker of a tail (those of normalise.BUILDING_CUT but # and 号院)
+TAIL_MARKERS = ("号楼", "单元", "栋", "幢", "座", "室", "层", "楼", "户", "排")
+_MARKER_CHARS = "".join(sorted({*"".join(TAIL_MARKERS), "号"}))
+# what may follow the first marker (raw): digits, Latin letters, full-width forms, hyphens
+TAIL_CHARS = "0-9０-９A-Za-zＡ-Ｚａ-ｚ\\-" + _MARKER_CHARS
+# the same characters after normalise
+NORMALISED_TAIL_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" + _MARKER_CHARS)
+CHINESE_NUMERALS = "零〇一二两三四五六七八九十百千"
+
+
+def _ideographs_but_numerals() -> str:
+    """A RE2 character class body: U+4E00..U+9FFF without the Chinese numerals."""
+    cut = sorted(ord(c) for c in CHINESE_NUMERALS if 0x4E00 <= ord(c) <= 0x9FFF)
+    parts, lo = [], 0x4E00
+    for c in [*cut, 0xA000]:
+        if c > lo:
+            parts.append(chr(lo) if c - 1 == lo else f"{chr(lo)}-{chr(c - 1)}")
+        lo = c + 1
+    return "".join(parts)
+
+
+# head (shortest), digit run, first marker, rest of the tail
+KEY_PATTERN = f"^(.*?[{_ideographs_but_numerals()}])([0-9０-９]+)({'|'.join(TAIL_MARKERS)})[{TAIL_CHARS}]*$"
+KEY_REWRITE = "\\11\\3"  # head + "1" + marker (RE2 reads \1, then the digit 1, then \3)
+# a key whose name part kept its canonical tail (see the module docstring)
+_KEEPS_TAIL = re.compile(f"1(?:{'|'.join(TAIL_MARKERS)})$")
 
 
 def _distinct(values: Iterable[object]) -> list[str]:
@@ -164,6 +224,87 @@ def prepare_matches(con: duckdb.DuckDBPyConnection, addresses: Iterable[str]) ->
         return fresh.assign(fresh=True)
     parts = [cached.assign(fresh=False)] + ([fresh.assign(fresh=True)] if len(fresh) else [])
     return pd.concat(parts, ignore_index=True).sort_values("address").reset_index(drop=True)
+
+
+ANSWER_TYPES = {c: "string" for c in ("lookup", *RESULT_COLUMNS[1:])} | {"match_score": "float64"}
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def match_key_sql(address: str) -> str:
+    """The DuckDB expression of an address's match key (see the module docstring)."""
+    return f"regexp_replace({address}, {_lit(KEY_PATTERN)}, {_lit(KEY_REWRITE)})"
+
+
+def _tail_safe(admin: AdminNames) -> bool:
+    """False when a known subdistrict or community name ends with a character a tail may hold
+    (it could then be found in a tail, and the tail would matter)."""
+    forms = [*admin.sub_forms, *admin.com_forms]
+    return not any(form and form[-1] in NORMALISED_TAIL_CHARS for form in forms)
+
+
+def _keeps_tail(reg: Registry, keys: list[str]) -> list[str]:
+    """The keys whose name part keeps the canonical tail (see the module docstring)."""
+    return [k for k in keys if _KEEPS_TAIL.search(name_part(k, reg.admin)[0])]
+
+
+def stage_matches(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> pd.DataFrame:
+    """Table `table` (RESULT_COLUMNS and `fresh`): each distinct address of the query `source`
+    (one column `address`), stripped as `_distinct` strips it, from the cache or matched through
+    its key: the answers of prepare_matches, without the addresses leaving DuckDB. Reads the
+    store only. Returns what the matcher scored: RESULT_COLUMNS with `lookup` (a key, or an
+    address whose key keeps its tail) in place of the address."""
+    reg = load_registry(cur)
+    key = match_key_sql("a.address") if _tail_safe(reg.admin) else "a.address"
+    every = f"{table}_every"
+    cur.execute(
+        f"""CREATE TABLE {every} AS
+            SELECT a.address, CASE WHEN m.address IS NULL THEN {key} END AS key,
+                   m.compound_id, m.match_score, m.match_method, m.status, m.candidates
+            FROM (SELECT DISTINCT trim(address, {_lit(PY_WHITESPACE)}) AS address FROM ({source})
+                  WHERE address IS NOT NULL) a
+            LEFT JOIN address_matches m ON m.address = a.address
+            WHERE a.address <> ''"""  # noqa: S608 - a query and a table name built by the caller
+    )
+    try:
+        distinct_keys = f"SELECT DISTINCT key FROM {every} WHERE key IS NOT NULL"  # noqa: S608
+        keys = [r[0] for r in cur.execute(distinct_keys).fetchall()]
+        held = _keeps_tail(reg, keys)
+        cur.register("held_keys", pd.DataFrame({"key": pd.Series(held, dtype="string")}))
+        singles = f"SELECT address FROM {every} WHERE key IN (SELECT key FROM held_keys)"  # noqa: S608
+        held_set = set(held)
+        lookups = [k for k in keys if k not in held_set] + [r[0] for r in cur.execute(singles).fetchall()]
+        scored = _score_in_chunks(reg, lookups).rename(columns={"address": "lookup"})
+        scored = scored.drop_duplicates("lookup").reset_index(drop=True)
+        cur.register("key_answers", scored.astype(ANSWER_TYPES))
+        fresh = "e.key IS NOT NULL"
+        picked = ", ".join(f"CASE WHEN {fresh} THEN s.{c} ELSE e.{c} END AS {c}" for c in RESULT_COLUMNS[1:])
+        cur.execute(
+            f"""CREATE TABLE {table} AS
+                SELECT e.address, {picked}, {fresh} AS fresh
+                FROM {every} e LEFT JOIN key_answers s
+                  ON s.lookup = CASE WHEN e.key IN (SELECT key FROM held_keys) THEN e.address ELSE e.key END"""  # noqa: S608
+        )
+    finally:
+        for view in ("held_keys", "key_answers"):
+            with contextlib.suppress(duckdb.Error):
+                cur.unregister(view)
+        cur.execute(f"DROP TABLE IF EXISTS {every}")  # noqa: S608
+    return scored
+
+
+def remember_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Cache the fresh rows of a `stage_matches` table in address_matches, inside the caller's
+    write transaction (`cur`). Writers queue on the store's write lock, so an address cached
+    since `stage_matches` read the cache is seen here and left as it is."""
+    cur.execute(
+        f"""INSERT INTO address_matches (address, compound_id, match_score, match_method, status, candidates)
+            SELECT address, compound_id, match_score, match_method, status, candidates FROM {table} s
+            WHERE fresh AND NOT EXISTS (SELECT 1 FROM address_matches m WHERE m.address = s.address)
+            ORDER BY address  -- the primary key's index takes sorted keys fastest"""  # noqa: S608 - a staging table's name
+    )
 
 
 def remember_matches(cur: duckdb.DuckDBPyConnection, prepared: pd.DataFrame) -> None:

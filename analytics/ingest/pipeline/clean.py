@@ -100,11 +100,27 @@ def _keys_sql(present: set[str]) -> dict[str, str]:
     }
 
 
-def _parse_clean(
+def _caller_hashes(
     stg: duckdb.DuckDBPyConnection, present: set[str], salt: str, caller_keys: callerkey.Keys
 ) -> None:
-    """clean -> parsed (typed, with its rejection reason); the same ticket twice in one file
-    marked. `clean` stays (the side work may still read it)."""
+    """Table caller_hashes (phone, caller_hash): the keyed hash of each distinct caller cell of
+    `clean`, once (a caller calls again and again, and the keyed hash is the costly part)."""
+    c = _field(present, "caller_phone")
+    caller = columns.sql_caller_key("phone", clean=True)
+    # keyed: the salted hash alone can be reversed by trying every number (callerkey)
+    caller_hash, key_params = callerkey.sql_keyed(f"sha256(? || {caller})", caller_keys)
+    stg.execute(
+        f"""CREATE TABLE caller_hashes AS
+            SELECT phone, {caller_hash} AS caller_hash FROM (
+                SELECT DISTINCT {c} AS phone FROM clean
+                WHERE {c} IS NOT NULL AND NOT {columns.sql_is_mask(c)})""",  # noqa: S608 - generated
+        [*key_params, salt],
+    )
+
+
+def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str]) -> None:
+    """clean -> parsed (typed, with its rejection reason, the caller's hash from caller_hashes);
+    the same ticket twice in one file marked. `clean` stays (the side work may still read it)."""
 
     def c(name: str) -> str:
         return _field(present, name)
@@ -115,9 +131,6 @@ def _parse_clean(
         f"coalesce({columns.sql_flag(c('is_valid'), clean=True)}, "
         f"NOT {columns.sql_flag(c('is_invalid'), clean=True)}, TRUE)"
     )
-    caller = columns.sql_caller_key(c("caller_phone"), clean=True)
-    # keyed: the salted hash alone can be reversed by trying every number (callerkey)
-    caller_hash, key_params = callerkey.sql_keyed(f"sha256(? || {caller})", caller_keys)
     reason = "CASE " + " ".join(f"WHEN {cond} THEN '{why}'" for why, cond in REJECT_RULES) + " END"
     stg.execute(
         f"""
@@ -134,8 +147,7 @@ def _parse_clean(
                {keys["category_raw"]} AS category_raw,
                {keys["address"]} AS address,
                {keys["compound_value"]} AS compound_value,
-               CASE WHEN {c("caller_phone")} IS NOT NULL AND NOT {columns.sql_is_mask(c("caller_phone"))}
-                    THEN {caller_hash} END AS caller_hash,
+               h.caller_hash,
                {label} AS satisfaction,
                {satisfied} AS satisfied,
                {columns.sql_flag(c("resolved"), clean=True)} AS resolved,
@@ -143,10 +155,10 @@ def _parse_clean(
                {c("handling_unit")} AS handling_unit,
                {valid} AS is_valid,
                {columns.sql_reopened(c("status"))} AS reopened
-        FROM clean)
-        """,  # noqa: S608 - expressions built from constants and generated identifiers
-        [*key_params, salt],
+        FROM clean LEFT JOIN caller_hashes h ON h.phone = {c("caller_phone")})
+        """  # noqa: S608 - expressions built from constants and generated identifiers
     )
+    stg.execute("DROP TABLE caller_hashes")
     # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
     stg.execute(
         f"""

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analytics.ingest import matching
+from analytics.ingest.matching.bulk import PY_WHITESPACE, remember_staged
 from analytics.ingest.pipeline.clean import DUPLICATE_IN_FILE
-from analytics.ingest.pipeline.side import _frame
+from analytics.ingest.pipeline.side import PREPARED
 from analytics.store import db
 
 try:  # the category module may not be present in every build of the store
@@ -27,35 +27,43 @@ def _compounds(
 ) -> None:
     """Tables by_value and by_address: the compound of explicit compound values and of the
     addresses of kept rows; the fresh matches of those addresses are cached (a check before an
-    upload caches them too, so the upload does not score them again)."""
+    upload caches them too, so the upload does not score them again). `matches` is what the
+    matcher scored beside the parsing (None: nothing to match); the answer of each address is in
+    the staging table PREPARED (side._side_matching)."""
     stg.register("looked", looked)
     stg.execute(
         "CREATE TABLE by_value AS SELECT value, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
         "match_method FROM looked WHERE compound_id IS NOT NULL"
     )
     stg.unregister("looked")
-    matched = None
-    if (
-        matches is not None
-        and stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]
-    ):
+    if matches is None:
+        stg.execute(
+            "CREATE TABLE by_address (address VARCHAR, compound_id VARCHAR, match_score DOUBLE, match_method VARCHAR)"
+        )
+    else:
+        _by_address(stg, con)
+
+
+def _by_address(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """Table by_address from the staging table PREPARED: its fresh rows for the kept rows'
+    addresses cached in address_matches (in a transaction of their own), and the accepted ones
+    (auto / confirmed) kept."""
+    if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
         # some rows are rejected: keep the matches of the kept rows' addresses only
-        kept = stg.execute(
-            """SELECT DISTINCT address FROM parsed WHERE reason IS NULL AND address IS NOT NULL
-               AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value))"""
-        ).df()["address"]
-        matches = matches[matches["address"].isin(set(kept.str.strip()))]
-    if matches is not None:
-        with db.transaction(con) as cur:
-            matching.remember_matches(cur, matches)
-        matched = matching.public_matches(matches)
-    matched = _frame(matched, ["address", "compound_id", "match_score", "match_method"])
-    stg.register("matched", matched)
+        stg.execute(
+            f"""DELETE FROM {PREPARED} WHERE address NOT IN (
+                SELECT DISTINCT trim(address, ?) FROM parsed WHERE reason IS NULL AND address IS NOT NULL
+                AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value)))""",  # noqa: S608
+            [PY_WHITESPACE],
+        )
+    alias = stg.execute("SELECT current_database()").fetchone()[0]
+    with db.transaction(con) as cur:
+        remember_staged(cur, f"{alias}.{PREPARED}")
     stg.execute(
-        "CREATE TABLE by_address AS SELECT address, compound_id, CAST(match_score AS DOUBLE) AS match_score, "
-        "match_method FROM matched WHERE compound_id IS NOT NULL"
+        f"""CREATE TABLE by_address AS SELECT address, compound_id, match_score, match_method
+            FROM {PREPARED} WHERE status IN ('auto', 'confirmed') AND compound_id IS NOT NULL"""  # noqa: S608
     )
-    stg.unregister("matched")
+    stg.execute(f"DROP TABLE {PREPARED}")  # its candidates lists are large, and cached now
 
 
 def _final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predicted: pa.Table) -> int:

@@ -11,12 +11,13 @@ import duckdb
 import pandas as pd
 
 from analytics.ingest import columns
-from analytics.ingest.pipeline.clean import _clean, _parse_clean, _rejected_json
+from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _parse_clean, _rejected_json
 from analytics.ingest.pipeline.final import _compounds, _counts, _final
 from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
-from analytics.ingest.pipeline.side import _load_predictor, _side_matching, _side_prediction
-from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, renumber_rows
-from analytics.ingest.pipeline.write import _classify_sql, _commit
+from analytics.ingest.pipeline.side import PREPARED, _load_predictor, _side_matching, _side_prediction
+from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, drop_raw, renumber_rows
+from analytics.ingest.pipeline.timing import phase
+from analytics.ingest.pipeline.write import _classify_sql, _commit, file_sha256
 from analytics.ingest.readers.encoding import MIXED_ENCODING
 from analytics.ingest.registry import changes
 from analytics.store import callerkey, db
@@ -67,38 +68,53 @@ def ingest_file(
             # the category model loads while the file is read; matching, then prediction, run
             # beside the parsing (see _side_matching)
             loading = side.submit(_load_predictor, con.cursor(), not dry_run)
-            staged = _stage(stg, path, sheet, workdir, progress)
+            # the file's digest for the batch row, while DuckDB reads the file (hashlib lets go
+            # of the GIL on large buffers)
+            digest = side.submit(file_sha256, path)
+            with phase("stage"):
+                staged = _stage(stg, path, sheet, workdir, progress)
             merged = columns.resolve_mapping(staged.headers, mapping, file_name=name)
             columns.require_fields(staged.headers, merged, file_name=name)
             salt = db.get_setting(con, "caller_salt") if dry_run else db.caller_salt(con)
             caller_keys = callerkey.caller_keys(con, record=not dry_run)  # refuses a key not the store's
             progress(0.3, "解析与校验")
-            present = _clean(stg, staged.headers, merged, lossy=staged.encoding == MIXED_ENCODING)
+            with phase("clean"):
+                present = _clean(stg, staged.headers, merged, lossy=staged.encoding == MIXED_ENCODING)
             matched = side.submit(_side_matching, con.cursor(), alias, present)
             prediction_cursor = con.cursor()
             predicting = side.submit(_side_prediction, prediction_cursor, alias, present, loading)
             try:
-                _parse_clean(stg, present, salt or "", caller_keys)
-                _rejected_json(stg, staged.headers, merged)
-                _number_rejected(stg, staged)
-                stg.execute("DROP TABLE raw")  # every later step reads parsed rows only
+                with phase("hash"):
+                    _caller_hashes(stg, present, salt or "", caller_keys)
+                with phase("parse"):
+                    _parse_clean(stg, present)
+                with phase("rejected"):
+                    _rejected_json(stg, staged.headers, merged)
+                    _number_rejected(stg, staged)
+                drop_raw(stg, staged)  # every later step reads parsed rows only
                 progress(0.5, "匹配小区与分类")
-                _compounds(stg, con, *matched.result())  # while the prediction runs
-                texts = predicting.result()
+                with phase("wait_match"):
+                    found = matched.result()
+                with phase("compounds"):
+                    _compounds(stg, con, *found)  # while the prediction runs
+                with phase("wait_predict"):
+                    texts = predicting.result()
                 stg.execute("DROP TABLE clean")  # the side work is done with it
                 # the futures hold the matches and predictions: let them go before the commit
-                matched = predicting = None
-                predicted = _final(stg, con, texts)
+                matched = predicting = found = None
+                with phase("final"):
+                    predicted = _final(stg, con, texts)
                 del texts
-                # renames, splits and merges: each row on the compound valid at its date
-                changes.resolve_dated(stg, "final")
+                with phase("dated"):
+                    # renames, splits and merges: each row on the compound valid at its date
+                    changes.resolve_dated(stg, "final")
             except BaseException:
                 if predicting is not None and predicting.cancel():  # not started: the upload fails anyway
                     prediction_cursor.close()
                 raise
             reasons, in_file_dups, unmatched = _counts(stg)
-            for table in ("parsed", "by_value", "by_address", "category_map"):  # all in `final`
-                stg.execute(f"DROP TABLE {table}")
+            for table in ("parsed", "by_value", "by_address", "category_map", PREPARED):  # all in `final`
+                stg.execute(f"DROP TABLE IF EXISTS {table}")
             result = IngestResult(
                 file=name,
                 rows_read=staged.rows_read,
@@ -120,7 +136,8 @@ def ingest_file(
                 sql = f"SELECT kind, count(*) AS n FROM ({_classify_sql(alias)}) GROUP BY 1"  # noqa: S608
                 _fill(result, dict(db.query_df(con, sql).values), in_file_dups)
             else:
-                _commit(con, alias, result, in_file_dups, path, user, predicted)
+                with phase("commit"):
+                    _commit(con, alias, result, in_file_dups, digest.result(), user, predicted)
         _check_balance(result)
         progress(1.0, "完成")
         return result

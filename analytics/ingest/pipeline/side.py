@@ -12,7 +12,9 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics.ingest import matching
+from analytics.ingest.matching.bulk import stage_matches
 from analytics.ingest.pipeline.clean import _keys_sql
+from analytics.ingest.pipeline.timing import phase
 from analytics.store import db
 
 try:  # the category model may not be present in every build of the store
@@ -22,11 +24,17 @@ except ImportError:  # pragma: no cover - depends on the installation
     load_predictor = predicted_columns = None  # type: ignore[assignment]
 
 
+# the staging table of each distinct address's match (matching.bulk.stage_matches)
+PREPARED = "prepared"
+
+
+@phase("match")
 def _side_matching(
     cur: duckdb.DuckDBPyConnection, alias: str, present: set[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """The compounds of the explicit compound values and the prepared matches of the addresses
-    (matching.prepare_matches) of the cleaned rows.
+    """The compounds of the explicit compound values, and the matches of the addresses of the
+    cleaned rows as the staging table PREPARED (matching.bulk.stage_matches; the second value
+    is what the matcher scored, or None when there is nothing to match).
 
     This and `_side_prediction` run one after the other on a thread beside the parsing: DuckDB
     releases the GIL while it parses, so the matcher's Python and the featuriser's many short
@@ -48,14 +56,13 @@ def _side_matching(
             return looked, None
         taken = pd.DataFrame({"value": looked.loc[looked["compound_id"].notna(), "value"].astype(object)})
         cur.register("taken_values", taken)
-        addresses = cur.execute(
-            f"""SELECT DISTINCT {keys["address"]} AS address FROM {clean}
-                WHERE {keys["address"]} IS NOT NULL
-                AND ({keys["compound_value"]} IS NULL
-                     OR {keys["compound_value"]} NOT IN (SELECT value FROM taken_values))"""  # noqa: S608
-        ).df()
+        # the addresses stay in DuckDB: only their distinct name-part keys reach the matcher
+        source = f"""SELECT {keys["address"]} AS address FROM {clean}
+                     WHERE {keys["compound_value"]} IS NULL
+                        OR {keys["compound_value"]} NOT IN (SELECT value FROM taken_values)"""  # noqa: S608
+        scored = stage_matches(cur, source, f"{alias}.{PREPARED}")
         cur.unregister("taken_values")
-        return looked, matching.prepare_matches(cur, addresses["address"].tolist())
+        return looked, scored
     finally:
         cur.close()
 

@@ -1,4 +1,5 @@
-"""Staging: the file's rows as text (table `raw`: rn, c0, c1, ...) in a private in-memory
+"""Staging: the file's rows as text (`raw`: rn, c0, c1, ...; a view over the table DuckDB's
+CSV reader filled, else a table; `drop_raw` frees it) in a private in-memory
 database attached to the store's DuckDB instance. CSV through DuckDB's own reader (non-UTF-8
 files transcoded to UTF-8 in chunks first, Python's csv module when DuckDB's reader gives up),
 workbooks through calamine in chunks. Blank rows are not rows.
@@ -131,9 +132,10 @@ def _load_csv(
                 stg.execute("DROP TABLE IF EXISTS raw")
                 _load_csv_rows(stg, path, source, header_at, width, kind.delimiter or ",")
             return headers, encoding, header_at + 1, None
+    # `raw` is a view: the rows are not copied once more to number them (a row's rowid stays
+    # what it was when read, whatever is deleted around it)
     keep = ", ".join(f"c{i}" for i in range(width))
-    stg.execute(f"CREATE TABLE raw AS SELECT CAST(rowid + 1 AS BIGINT) AS rn, {keep} FROM raw_csv")  # noqa: S608
-    stg.execute("DROP TABLE raw_csv")
+    stg.execute(f"CREATE VIEW raw AS SELECT CAST(rowid + 1 AS BIGINT) AS rn, {keep} FROM raw_csv")  # noqa: S608
     return headers, encoding, header_at + 1, source
 
 
@@ -219,13 +221,23 @@ def _stage(
         sheet_name, headers, header_row = _load_workbook(stg, path, sheet, progress)
     # the same notion of blank as _is_blank (str.strip), whichever reader staged the rows
     blank = " AND ".join(f"trim(coalesce(c{i}, ''), {BLANK_CHARS_SQL}) = ''" for i in range(len(headers)))
-    stg.execute(f"DELETE FROM raw WHERE {blank}")  # noqa: S608 - generated identifiers
+    rows = "raw_csv" if csv_source is not None else "raw"  # the table under the view `raw`
+    stg.execute(f"DELETE FROM {rows} WHERE {blank}")  # noqa: S608 - generated identifiers
     rows_read = int(stg.execute("SELECT count(*) FROM raw").fetchone()[0])
     if rows_read == 0:
         raise FileRejected(
             f"文件「{path.name}」只有表头，没有数据行。", f"File '{path.name}' has a header but no data rows."
         )
     return _Staged(headers, encoding, sheet_name, rows_read, header_row, csv_source, kind.delimiter or ",")
+
+
+def drop_raw(stg: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
+    """Free the staged file rows (`raw`, and the table under it when it is a view)."""
+    if staged.csv_source is not None:
+        stg.execute("DROP VIEW raw")
+        stg.execute("DROP TABLE raw_csv")
+    else:
+        stg.execute("DROP TABLE raw")
 
 
 # an empty line anywhere (in a quoted cell too: then the count below finds none), in LF, CRLF or

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from analytics.ingest.pipeline.result import IngestResult, _fill
+from analytics.ingest.pipeline.timing import phase
 from analytics.store import db
 
 # Columns of `tickets` the upload decides; an existing ticket is "changed" when any differs.
@@ -50,11 +51,11 @@ def _commit(
     alias: str,
     result: IngestResult,
     in_file_dups: int,
-    path: Path,
+    sha: str,
     user: str | None,
     predicted_rows: int = 0,
 ) -> None:
-    sha = file_sha256(path)
+    """Write the batch (`sha`: the file's file_sha256) in one transaction."""
     set_cols = ", ".join(
         f"{c} = f.{c}"
         for c in FINAL_COLUMNS
@@ -65,39 +66,42 @@ def _commit(
     keep = "f.category_raw IS NULL AND nullif(trim(tickets.category), '') IS NOT NULL"
     with db.transaction(con) as cur:
         batch_id = db.next_id(cur, "seq_batch")
-        cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
+        with phase("classify"):
+            cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
         try:
-            _fill(
-                result,
-                dict(cur.execute("SELECT kind, count(*) FROM kinds GROUP BY 1").fetchall()),
-                in_file_dups,
-            )
-            cols = ", ".join(TICKET_COLUMNS)
-            cur.execute(
-                f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
-                    SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
-                    JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
-                [batch_id],
-            )
-            cur.execute(
-                f"""UPDATE tickets SET {set_cols},
-                        category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
-                        category_source = CASE WHEN {keep} THEN tickets.category_source
-                                               ELSE f.category_source END,
-                        category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
-                                                   ELSE f.category_confidence END,
-                        updated_batch_id = ?
-                    FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
-                    WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
-                [batch_id],
-            )
+            kinds = dict(cur.execute("SELECT kind, count(*) FROM kinds GROUP BY 1").fetchall())
+            _fill(result, kinds, in_file_dups)
+            if kinds.get("changed"):
+                cols = ", ".join(TICKET_COLUMNS)
+                cur.execute(
+                    f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
+                        SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
+                        JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
+                    [batch_id],
+                )
+                cur.execute(
+                    f"""UPDATE tickets SET {set_cols},
+                            category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
+                            category_source = CASE WHEN {keep} THEN tickets.category_source
+                                                   ELSE f.category_source END,
+                            category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
+                                                       ELSE f.category_confidence END,
+                            updated_batch_id = ?
+                        FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
+                        WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
+                    [batch_id],
+                )
             final_cols = ", ".join(FINAL_COLUMNS)
-            cur.execute(
-                f"""INSERT INTO tickets ({final_cols}, batch_id)
-                    SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f
-                    JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'""",  # noqa: S608
-                [batch_id],
-            )
+            # every row new (a first upload, a new month): no join with the classification
+            only_new = kinds.get("new", 0) == sum(kinds.values())
+            new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
+            if kinds.get("new"):
+                with phase("insert"):
+                    cur.execute(
+                        f"""INSERT INTO tickets ({final_cols}, batch_id)
+                            SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}""",  # noqa: S608
+                        [batch_id],
+                    )
         finally:
             cur.execute("DROP TABLE IF EXISTS kinds")
         cur.execute(

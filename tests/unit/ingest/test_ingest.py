@@ -372,3 +372,107 @@ def test_mapping_a_field_onto_a_name_column_is_refused(store, tmp_path):
     with pytest.raises(FileRejected, match="市民姓名"):
         ingest.ingest_file(store, path, mapping={"title": "市民姓名"})
     assert db.table_counts(store) == before
+
+
+# ---------------------------------------------------------------- matching through name-part keys
+#
+# An upload matches each address through its key (matching.bulk.stage_matches): SQL replaces
+# the building tail by a canonical one. Both checks below hold that against the matcher itself.
+
+KEY_CASES = [
+    "翠华苑3号楼2单元401室",
+    "兰山区翠华苑３号楼２单元",  # full-width digits in the tail
+    "翠华苑十3号楼",  # a numeral before the number: not cut
+    "沂蒙路88号翠华苑3号楼",  # a road number stays in the head
+    "沂蒙路3号楼2单元",  # a number right after a road word
+    "柳青街道3号楼",  # the name part is only a subdistrict: the tail is kept
+    "兰山街道5栋",
+    "苑3号楼",  # too short a head
+    "3号楼",
+    "翠华苑1号楼",  # already the key
+    "阳光花园5栋银雀山街道",  # the subdistrict after the tail
+    "翠华苑3号楼B座",
+    "翠华苑A3号楼",
+    "翠华苑3-2-401室",
+    "翠华苑二期3号楼1单元",
+    "翠华苑3号楼2单元401室'",
+    "翠华苑 3号楼",
+    "",
+    "号楼",
+]
+
+
+def _hard_store(store, seed: int, community_suffix: str = ""):
+    """A store holding a hard_addresses registry (subdistricts, communities, aliases) and that
+    world's addresses, each also with building tails."""
+    from analytics.synthetic.hard_addresses import alias_rows, hard_world
+
+    registry, cases = hard_world("A", seed, n_compounds=120)
+    registry["community"] = registry["community"] + community_suffix
+    with db.transaction(store) as cur:
+        cur.register("reg", registry.drop(columns=["aliases"]))
+        cur.register("al", alias_rows(registry))
+        cur.execute("INSERT INTO subdistricts SELECT DISTINCT subdistrict FROM reg")
+        cur.execute("INSERT INTO communities SELECT DISTINCT community, subdistrict FROM reg")
+        cur.execute(
+            "INSERT INTO compounds (compound_id, name, community, subdistrict) "
+            "SELECT compound_id, name, community, subdistrict FROM reg"
+        )
+        cur.execute(
+            "INSERT INTO compound_aliases (alias, compound_id) SELECT DISTINCT alias, compound_id FROM al"
+        )
+    tails = ["3号楼2单元401室", "12栋", "5号楼", "A座", "7号楼东门", "2单元", "３号楼"]
+    addresses = list(cases["address"])
+    addresses += [a + tails[i % len(tails)] for i, a in enumerate(cases["address"])]
+    addresses += [f"{registry.loc[i % len(registry), 'community']}{i % 9 + 1}号楼" for i in range(60)]
+    addresses += [f"{registry.loc[i % len(registry), 'subdistrict']}{i % 9 + 1}号楼1单元" for i in range(60)]
+    return addresses + KEY_CASES
+
+
+@pytest.mark.parametrize("seed", [100, 101])
+def test_an_address_key_has_the_name_part_of_its_address(store, seed):
+    """Where the key is cut (and its name part does not keep the tail), name_part of the key is
+    name_part of the address: generated exports, the hard addresses of analytics.synthetic and
+    hand-written cases."""
+    from analytics.ingest.matching import bulk
+    from analytics.ingest.matching.index import load_registry
+    from analytics.ingest.matching.normalise import name_part
+
+    addresses = _hard_store(store, seed)
+    addresses += make_tickets(3000, make_compounds(200), seed=seed, realistic=True)["诉求地址"].tolist()
+    addresses += make_tickets(1000, make_compounds(200), seed=seed, addresses=500)["诉求地址"].tolist()
+    reg = load_registry(store)
+    assert bulk._tail_safe(reg.admin)
+    store.register("frame", pd.DataFrame({"address": addresses}))
+    keys = store.execute(f"SELECT {bulk.match_key_sql('address')} FROM frame").fetchall()
+    cut = [(a, k) for a, (k,) in zip(addresses, keys, strict=True) if k != a]
+    held = set(bulk._keeps_tail(reg, [k for _, k in cut]))
+    checked = [(a, k) for a, k in cut if k not in held]
+    assert len(checked) > len(addresses) / 2  # most addresses do share a key
+    for address, key in checked:
+        assert name_part(key, reg.admin) == name_part(address, reg.admin), (address, key)
+    assert "柳青街道1号楼" in held or "兰山街道1栋" in held  # a name part that is only a subdistrict
+
+
+@pytest.mark.parametrize(("seed", "community_suffix"), [(102, ""), (103, "东楼")])
+def test_staged_matches_equal_matching_each_address(store, seed, community_suffix):
+    """stage_matches answers exactly what prepare_matches answers for each address, also when a
+    community name ends like a tail (no tail is cut then) and with some addresses cached."""
+    from analytics.ingest.matching import bulk
+
+    addresses = _hard_store(store, seed, community_suffix)
+    addresses += make_tickets(2000, make_compounds(), seed=seed, realistic=True)["诉求地址"].tolist()
+    assert bulk._tail_safe(bulk.load_registry(store).admin) == (community_suffix == "")
+    bulk.match_addresses(store, addresses[::50])  # a cache to be read
+    expected = bulk.prepare_matches(store, addresses).set_index("address").sort_index()
+    cur = store.cursor()
+    cur.register("frame", pd.DataFrame({"address": addresses + ["  " + addresses[0], None]}))
+    bulk.stage_matches(cur, "SELECT address FROM frame", "staged")
+    got = cur.execute("SELECT * FROM staged").df().set_index("address").sort_index()
+    assert got.index.tolist() == expected.index.tolist()
+    assert got["fresh"].tolist() == expected["fresh"].astype(bool).tolist()
+    for col in ("compound_id", "match_method", "status", "candidates"):
+        assert got[col].fillna("").tolist() == expected[col].fillna("").tolist(), col
+    assert got["match_score"].fillna(-1).tolist() == pytest.approx(
+        expected["match_score"].fillna(-1).tolist()
+    )
