@@ -17,7 +17,10 @@ How a file flows (so a 500 MB export never sits in pandas):
    while the file was read), predicts the category of each distinct text of rows without one
    (not for tickets already stored with a category, which keep theirs) (`side`). Distinct upload
    categories go once through `categories`. The result is materialised once as the staging
-   table `final` (`final`).
+   table `final` (`final`). Rows still without a compound are matched on their title and
+   content (a compound named in the text, `matching.content`), then every row is moved to the
+   compound valid at its date when the registry records renames, splits or merges
+   (`registry.changes.resolve_dated`).
 4. One transaction classifies every staged row against the stored tickets (new / unchanged /
    changed), copies replaced versions to ticket_history, writes tickets, rejected rows, the
    batch row and the audit entry (`write`).

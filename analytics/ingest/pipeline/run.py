@@ -12,7 +12,7 @@ import pandas as pd
 
 from analytics.ingest import columns
 from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _parse_clean, _rejected_json
-from analytics.ingest.pipeline.final import _compounds, _counts, _final
+from analytics.ingest.pipeline.final import _compounds, _content_matches, _counts, _final
 from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
 from analytics.ingest.pipeline.side import PREPARED, _load_predictor, _side_matching, _side_prediction
 from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, drop_raw, renumber_rows
@@ -105,6 +105,9 @@ def ingest_file(
                 with phase("final"):
                     predicted = _final(stg, con, texts)
                 del texts
+                with phase("content"):
+                    # no compound from the address: the title or content may name one
+                    _content_matches(stg, con)
                 with phase("dated"):
                     # renames, splits and merges: each row on the compound valid at its date
                     changes.resolve_dated(stg, "final")

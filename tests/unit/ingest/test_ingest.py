@@ -476,3 +476,21 @@ def test_staged_matches_equal_matching_each_address(store, seed, community_suffi
     assert got["match_score"].fillna(-1).tolist() == pytest.approx(
         expected["match_score"].fillna(-1).tolist()
     )
+
+
+def test_a_compound_named_only_in_the_content_is_found(registry, tmp_path):
+    """No address, or one that names no compound: the content decides, and words like 小区 alone
+    name nothing."""
+    rows = [
+        ["C001", "2023-07-01 08:30:00", "", "", "来电人反映兰山区青松苑3号楼2单元楼道灯坏了", "", "", "", "", "", ""],
+        ["C002", "2023-07-01 09:30:00", "", "", "翡翠家园东门垃圾没人清运，请处理", "兰山区人民医院", "", "", "", "", ""],
+        ["C003", "2023-07-01 10:30:00", "", "", "小区停水未提前通知", "", "", "", "", "", ""],
+        ["C004", "2023-07-01 11:30:00", "", "", "我们小区物业不作为", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    r = ingest.ingest_file(registry, _csv(tmp_path / "content.csv", rows=rows), user="ana")
+    assert _balanced(r) and r.inserted == 4 and r.unmatched == 2
+    got = _tickets(registry).set_index("ticket_id")
+    names = dict(db.query_df(registry, "SELECT compound_id, name FROM compounds").values)
+    assert [names.get(c) for c in got.loc[["C001", "C002"], "compound_id"]] == ["青松苑", "翡翠家园"]
+    assert set(got.loc[["C001", "C002"], "match_method"]) == {"content"}
+    assert got.loc[["C003", "C004"], "compound_id"].isna().all()
