@@ -429,12 +429,11 @@ def address_review() -> None:
         render_kpi(t("up_addr_m_addresses"), totals["addresses"], help=t("up_addr_help_addresses"))
     with right:
         render_kpi(t("up_addr_m_tickets"), totals["tickets"], help=t("up_addr_help_tickets"))
-    queue = store.cached(match_review.review_queue, limit=REVIEW_BATCH)
+    # one row per look-alike group: a decision on it settles the whole group
+    queue = store.cached(match_review.review_queue, limit=REVIEW_BATCH, per_group=True)
     if queue.empty:
         st.success(t("up_addr_empty"))
         return
-    # one row per look-alike group: a decision on it settles the whole group
-    queue = queue.drop_duplicates("group")
     st.caption(t("up_addr_order", n=REVIEW_BATCH))
     names = dict(zip(*(queries.compounds_df(con)[c] for c in ("compound_id", "name")), strict=True))
     skip, reject = "__skip__", "__reject__"

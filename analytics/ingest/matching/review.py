@@ -26,7 +26,7 @@ from analytics.store.db import audit, query_df, query_one, transaction
 
 
 def review_queue(
-    con: duckdb.DuckDBPyConnection, limit: int = 100, include_unmatched: bool = False
+    con: duckdb.DuckDBPyConnection, limit: int = 100, include_unmatched: bool = False, per_group: bool = False
 ) -> pd.DataFrame:
     """Addresses waiting for an analyst, the groups that settle most tickets first.
 
@@ -34,7 +34,8 @@ def review_queue(
     candidates (list of {compound_id, name, score}, best first), group (the look-alike group:
     addresses with the same parse), similar (the other waiting addresses of its group) and
     settles (the tickets of the whole group: what one decision on it settles). Ordered by
-    settles, then tickets; `limit` counts addresses.
+    settles, then tickets; `limit` counts addresses, or groups with `per_group` (then one row per
+    group: the address of the group with the most tickets).
     """
     frame = _waiting(con, include_unmatched)
     if frame.empty:
@@ -51,6 +52,8 @@ def review_queue(
         na_position="last",
         kind="stable",
     )
+    if per_group:
+        frame = frame.drop_duplicates("group")
     return frame.head(int(limit)).reset_index(drop=True)
 
 

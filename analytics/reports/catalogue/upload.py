@@ -216,10 +216,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Tickets at those addresses: confirming an address moves every one of its tickets to the compound.",
     ),
     "up_addr_order": (
-        "按一次决定能处理的工单数从多到少排列，每次显示 {n} 个地址；同类地址（去掉楼号、单元后相同）只列一次，"
+        "按一次决定能处理的工单数从多到少排列，每次显示 {n} 组；同类地址（去掉楼号、单元后相同）只列一次，"
         "随所列地址一并处理。",
-        "Ordered by the tickets each decision settles, most first; {n} at a time. Look-alike addresses "
-        "(the same once building and unit are cut) are listed once and settled with it.",
+        "Ordered by the tickets each decision settles, most first; {n} groups at a time. Look-alike "
+        "addresses (the same once building and unit are cut) are listed once and settled with it.",
     ),
     "up_addr_skip": ("（暂不处理）", "(skip for now)"),
     "up_addr_reject": ("（不属于任何小区）", "(not a compound)"),

@@ -114,3 +114,10 @@ def test_rejecting_one_address_rejects_its_look_alikes(store):
     rejected = set(statuses.loc[statuses["status"] == "rejected", "address"])
     assert rejected == {"翠华苑3号楼", "兰山区翠华苑5号楼2单元", "翠华苑东门"}
     assert "柳青街道翠华苑8号楼" in set(review.review_queue(store)["address"])
+
+
+def test_the_page_view_lists_one_address_per_group_and_counts_groups(store):
+    lookalike_store(store)
+    queue = review.review_queue(store, limit=2, include_unmatched=True, per_group=True)
+    assert len(queue) == 2 and queue["group"].is_unique
+    assert queue.iloc[0]["address"] == "翠华苑3号楼" and queue.iloc[0]["settles"] == 6
