@@ -86,6 +86,8 @@ def _value(field: str, value: Any, names: Mapping[str, str], lang: str) -> str:
     if field == "reason":
         key = f"ad_reason_{value}"
         return text(key, lang) if key in CATALOGUE else str(value)
+    if field == "kind" and f"ad_kind_{value}" in CATALOGUE:
+        return text(f"ad_kind_{value}", lang)
     if field == "compound_id" and isinstance(value, str):
         return names.get(value, value)
     if field == "sha256" and isinstance(value, str):

@@ -299,7 +299,7 @@ def import_compounds(
                 "batch_id": batch_id,
                 **counts,
                 "unchanged": unchanged,
-                "compound_changes": [c.change_id for c in recorded],
+                "compound_changes": len(recorded),
             },
         )
     result = _result(table, (added, updated, unchanged), bad, rejected, changes, batch_id)
