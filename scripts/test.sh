@@ -25,4 +25,6 @@ if ! have_chromium || ! have_cjk_fonts; then
   fi
 fi
 export PYTHONHASHSEED=0
-exec .venv/bin/python -m pytest -q "$@"
+# one worker per core (pytest-xdist): the suite is CPU-bound and its tests share nothing but the
+# machine; the slowest ones are listed at the end
+exec .venv/bin/python -m pytest -q -n auto --durations=15 "$@"
