@@ -143,7 +143,7 @@ def _displacement(panel: Panel, cohorts: list[Cohort], seed: int) -> pd.DataFram
         return pd.DataFrame(columns=cols)
     seen = {r for c in neighbours for r in c.rows}
     barred = community_rows(panel, cohorts) | treated_rows
-    stacks = build_stacks(panel, neighbours, controls="auto", seed=seed, exclude=barred)
+    stacks = build_stacks(panel, neighbours, controls="auto", seed=seed, exclude=barred, censor_with=cohorts)
     adj = adjusted_effect(panel, neighbours, stacks)
     if adj.log_effect is None:
         return pd.DataFrame(columns=cols)

@@ -61,14 +61,20 @@ def barred_neighbours(panel: Panel, cohorts: list[Cohort]) -> tuple[set[int], bo
 
 
 def neighbour_cohorts(panel: Panel, cohorts: list[Cohort], skip: set[int] | None = None) -> list[Cohort]:
-    """Per cohort, the untreated compounds of its treated compounds' communities (each once);
-    `skip`: rows that are neither (a compound left out for an integrity alarm)."""
-    treated = {r for c in cohorts for r in c.rows} | set(skip or ())
+    """Per cohort, the compounds of its treated compounds' communities not treated by then (each
+    once); `skip`: rows that are neither (a compound left out for an integrity alarm).
+
+    A compound a later cohort treats is a neighbour until that cohort's start (the stacks censor
+    it there, analytics.models.effects.stacking), as it is a control until then: leaving it out
+    would keep only the neighbours without a spike in the later cohort's selection window, a
+    group chosen on its outcome (simulated staggered cohorts: the net effect 9 points too low)."""
+    skipped = set(skip or ())
     out: list[Cohort] = []
     seen: set[int] = set()
     if not panel.community:
         return out
     for c in cohorts:
+        treated = {r for k in cohorts if k.first_post <= c.first_post for r in k.rows} | skipped
         comms = {panel.community[r] for r in c.rows if panel.community[r]}
         rows = [
             r for r, com in enumerate(panel.community) if com in comms and r not in treated and r not in seen

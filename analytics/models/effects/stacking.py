@@ -3,6 +3,7 @@ that time, the months used) and the long design of the stacked Poisson model."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,9 @@ class Stack:
     months: np.ndarray  # month indices kept (pre-window + post)
     horizon: int
     censor: np.ndarray  # per control: first month it no longer serves (its own task force began)
+    # per treated row: first month it no longer counts for this cohort (a neighbour of an earlier
+    # cohort that is itself treated later: net.neighbour_cohorts); None = never
+    treated_censor: np.ndarray | None = None
 
 
 NEVER = 10**9
@@ -64,6 +68,18 @@ def _eligible_controls(
     return rows, censor
 
 
+def _later_starts(cohorts: Sequence[Cohort], c: Cohort) -> dict[int, int]:
+    """Rows of cohort c that another cohort treats later, and that cohort's first post month (a
+    compound counts once among the treated cohorts, so this is empty unless c holds neighbours)."""
+    out: dict[int, int] = {}
+    rows = set(c.rows)
+    for other in cohorts:
+        if other is not c and other.first_post > c.first_post:
+            for r in rows.intersection(other.rows):
+                out[r] = min(out.get(r, NEVER), other.first_post)
+    return out
+
+
 def _choose_controls(
     panel: Panel, cohort: Cohort, eligible: np.ndarray, controls: int | str, rng: np.random.Generator
 ) -> np.ndarray:
@@ -88,7 +104,10 @@ def build_stacks(
     controls: int | str = "auto",
     seed: int = 0,
     exclude: set[int] | None = None,
+    censor_with: Sequence[Cohort] = (),
 ) -> list[Stack]:
+    """One stack per cohort (see the module docstring). `censor_with`: cohorts beyond `cohorts`
+    whose later starts end a treated row's part in a stack (neighbour cohorts built on their own)."""
     rng = np.random.default_rng(seed)
     stacks = []
     for c, cohort in enumerate(cohorts):
@@ -101,7 +120,19 @@ def build_stacks(
         chosen = _choose_controls(panel, cohort, eligible, controls, rng)
         months = np.r_[np.arange(pre_start, cohort.window_start), np.arange(cohort.first_post, stack_end + 1)]
         cut = np.array([censor.get(int(r), NEVER) for r in chosen], dtype=np.int64)
-        stacks.append(Stack(c, np.array(cohort.rows, dtype=int), chosen, months, horizon, cut))
+        own = _later_starts([*cohorts, *censor_with], cohort)
+        treated_cut = np.array([own.get(int(r), NEVER) for r in cohort.rows], dtype=np.int64)
+        stacks.append(
+            Stack(
+                c,
+                np.array(cohort.rows, dtype=int),
+                chosen,
+                months,
+                horizon,
+                cut,
+                treated_cut if own else None,
+            )
+        )
     return stacks
 
 
@@ -149,7 +180,8 @@ def _design(
         treated.append(
             np.repeat(np.r_[np.ones(len(st.treated)), np.zeros(len(st.controls))].astype(bool), len(ms))
         )
-        cut = np.r_[np.full(len(st.treated), NEVER), st.censor]
+        own_cut = np.full(len(st.treated), NEVER) if st.treated_censor is None else st.treated_censor
+        cut = np.r_[own_cut, st.censor]
         keep.append((ms[None, :] < cut[:, None]).ravel())
         unit_base += len(members)
     kept = np.concatenate(keep)

@@ -31,8 +31,9 @@ def test_each_world_is_estimated_without_bias_and_covered(table, world, estimate
     row = table.loc[(world, estimate)]
     assert row["runs"] == len(SEEDS)
     # sixteen districts: a 95% interval may miss two or three times by chance; the net effect adds
-    # the neighbours' noise (and, with staggered cohorts, a known lean: see the README)
-    assert abs(row["bias"]) <= (5 if estimate == "adjusted" else 8), row.to_dict()
+    # the neighbours' noise (its lean of 6 points with staggered cohorts, when an earlier cohort's
+    # neighbours left out the later-treated compounds, is gone)
+    assert abs(row["bias"]) <= (5 if estimate == "adjusted" else 4), row.to_dict()
     assert row["coverage"] >= 0.75, row.to_dict()
 
 
