@@ -14,8 +14,10 @@ A realistic upload: about 1.1 million tickets whose addresses are registry name 
 building / unit / room tail each (gen_tickets.py --realistic, so nearly all are distinct), into
 a store holding the 1,105-compound registry (no category model). Reports the bare read_csv time,
 the full ingest time, their ratio, the peak resident memory of each and the wall time of each
-step of the upload (the pipeline logs them at DEBUG: stage, clean, parse, rejected, wait_match,
-compounds, final, commit; `match` is the side thread's own time, beside parse).
+step of the upload (the pipeline logs them at DEBUG: stage, clean (cleaning and parsing in one
+pass), hash, rejected, wait_match, compounds (the address cache), content (compounds named in
+the text), final, dated, commit (classify and insert are parts of it); `match` is the side
+thread's own time, beside hash and rejected).
 
     python benchmarks/ingest.py --rows 1000000 --enrich [--addresses 100000] [--repeats 5]
 

@@ -1,6 +1,6 @@
 """Matching an upload: explicit compound values by id, name or alias, and each distinct address
-once, through the cache `address_matches` (read beside the parsing, written in the upload's
-transaction for the addresses it keeps).
+once, through the cache `address_matches` (read beside the parsing; an upload writes the
+addresses it keeps that wait for an analyst, `remember_staged`).
 
 An upload's addresses never leave DuckDB (`stage_matches`): an export carries a distinct address
 per ticket (翠华苑3号楼2单元401室), but far fewer name parts. SQL cuts each address into a head
@@ -233,6 +233,15 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def strip_sql(text: str) -> str:
+    """The DuckDB expression of `text`.strip() (what `_distinct` does). trim() with a character
+    set is slow on a million addresses, so it runs only where the first or last character is
+    white space; elsewhere it would change nothing."""
+    ws = _lit(PY_WHITESPACE)
+    ends = f"contains({ws}, left({text}, 1)) OR contains({ws}, right({text}, 1))"
+    return f"CASE WHEN {ends} THEN trim({text}, {ws}) ELSE {text} END"
+
+
 def match_key_sql(address: str) -> str:
     """The DuckDB expression of an address's match key (see the module docstring)."""
     return f"regexp_replace({address}, {_lit(KEY_PATTERN)}, {_lit(KEY_REWRITE)})"
@@ -263,7 +272,7 @@ def stage_matches(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> pd
         f"""CREATE TABLE {every} AS
             SELECT a.address, CASE WHEN m.address IS NULL THEN {key} END AS key,
                    m.compound_id, m.match_score, m.match_method, m.status, m.candidates
-            FROM (SELECT DISTINCT trim(address, {_lit(PY_WHITESPACE)}) AS address FROM ({source})
+            FROM (SELECT DISTINCT {strip_sql("address")} AS address FROM ({source})
                   WHERE address IS NOT NULL) a
             LEFT JOIN address_matches m ON m.address = a.address
             WHERE a.address <> ''"""  # noqa: S608 - a query and a table name built by the caller
@@ -295,15 +304,29 @@ def stage_matches(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> pd
     return scored
 
 
+# the statuses of fresh `stage_matches` rows an upload caches: those waiting for an analyst
+CACHED_BY_UPLOADS = ("review", "unmatched")
+
+
 def remember_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Cache the fresh rows of a `stage_matches` table in address_matches, inside the caller's
-    write transaction (`cur`). Writers queue on the store's write lock, so an address cached
-    since `stage_matches` read the cache is seen here and left as it is."""
+    """Cache the fresh rows of a `stage_matches` table that wait for an analyst (status review
+    or unmatched, CACHED_BY_UPLOADS) in address_matches, inside the caller's write transaction
+    (`cur`). Writers queue on the store's write lock, so an address cached since
+    `stage_matches` read the cache is seen here and left as it is.
+
+    Addresses matched automatically are not cached by an upload: an export carries a distinct
+    address per ticket, so caching them wrote a row per ticket, while the next upload answers
+    them again from their few keys (`stage_matches`) at little cost and with the registry as it
+    is then. The review queue, confirm / reject / settle and rematch_unmatched only ever read
+    waiting and decided addresses, which are all still cached; `match_addresses` (one address
+    at a time, outside uploads) still caches every answer."""
     cur.execute(
         f"""INSERT INTO address_matches (address, compound_id, match_score, match_method, status, candidates)
             SELECT address, compound_id, match_score, match_method, status, candidates FROM {table} s
-            WHERE fresh AND NOT EXISTS (SELECT 1 FROM address_matches m WHERE m.address = s.address)
-            ORDER BY address  -- the primary key's index takes sorted keys fastest"""  # noqa: S608 - a staging table's name
+            WHERE fresh AND list_contains(?, status)
+              AND NOT EXISTS (SELECT 1 FROM address_matches m WHERE m.address = s.address)
+            ORDER BY address  -- the primary key's index takes sorted keys fastest""",  # noqa: S608 - a staging table's name
+        [list(CACHED_BY_UPLOADS)],
     )
 
 

@@ -11,16 +11,19 @@ How a file flows (so a 500 MB export never sits in pandas):
    DuckDB instance (it spills to disk when large): CSV through DuckDB's own reader (non-UTF-8
    files are transcoded to UTF-8 in chunks first), workbooks through calamine in chunks.
    Blank rows are not rows (`stage`).
-3. Cleaning, parsing, validation and in-file dedup are SQL over the staging table
-   (columns.sql_* rules; `clean`). While DuckDB parses, a side thread matches the distinct
-   compound values and addresses once (`matching`) and, when a category model exists (loaded
-   while the file was read), predicts the category of each distinct text of rows without one
-   (not for tickets already stored with a category, which keep theirs) (`side`). Distinct upload
-   categories go once through `categories`. The result is materialised once as the staging
-   table `final` (`final`). Rows still without a compound are matched on their title and
-   content (a compound named in the text, `matching.content`), then every row is moved to the
-   compound valid at its date when the registry records renames, splits or merges
-   (`registry.changes.resolve_dated`).
+3. Cleaning, parsing, validation and in-file dedup are SQL over the staging table, in one pass
+   into the table `parsed` (columns.sql_* rules; `clean`). While the caller numbers are hashed
+   and the rejected rows written, a side thread matches the distinct compound values and
+   addresses once (`matching`; the addresses that wait for an analyst are cached, those matched
+   automatically are answered again from their keys next time) and, when a category model
+   exists (loaded while the file was read), predicts the category of each distinct text of rows
+   without one (not for tickets already stored with a category, which keep theirs) (`side`).
+   Distinct upload categories go once through `categories`. Rows still without a compound are
+   matched on their title and content (a compound named in the text, `matching.content`). What
+   is decided for each kept row (category, compound, the caller's keyed hash) is materialised
+   once, narrow, as `final_rows`; the view `final` puts it beside the rows of `parsed` (one
+   copy of the rows, not two; `final`). Then every row is moved to the compound valid at its
+   date when the registry records renames, splits or merges (`registry.changes.resolve_dated`).
 4. One transaction classifies every staged row against the stored tickets (new / unchanged /
    changed), copies replaced versions to ticket_history, writes tickets, rejected rows, the
    batch row and the audit entry (`write`).

@@ -1,6 +1,7 @@
-"""Cleaning, parsing and validation as SQL over the staging tables: raw -> clean (each mapped
-cell cleaned once, in the final form the side work reads) -> parsed (typed, with the reason a
-row is rejected, the same ticket twice in one file marked), and the rejected rows as JSON.
+"""Cleaning, parsing and validation as SQL over the staging tables: raw -> parsed in one pass
+(each mapped cell cleaned once, in the final form the side work reads, then typed, with the
+reason a row is rejected, the same ticket twice in one file marked), the keyed hash of each
+distinct caller number, and the rejected rows as JSON.
 """
 
 from __future__ import annotations
@@ -51,11 +52,30 @@ MASKED_FIELDS = (*TEXT_FIELDS, "category", "status", "satisfaction")
 def _clean(
     stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str], lossy: bool
 ) -> set[str]:
-    """raw -> clean: each mapped cell cleaned once, plus the damaged / oversized flags. Returns
-    the fields present.
+    """raw -> parsed in one pass: each mapped cell cleaned once (`_cleaned_sql`), then typed, with
+    its rejection reason (`_parsed_sql`); the same ticket twice in one file marked. Returns the
+    fields present. `parsed` keeps the cleaned caller number (caller_phone) for `_caller_hashes`;
+    the hash joins the rows in `final`.
 
     `lossy`: the file was decoded line by line and some bytes may have become U+FFFD; such rows
     are rejected (reason 'damaged') rather than stored with broken text."""
+    cleaned, present = _cleaned_sql(headers, mapping, lossy)
+    stg.execute(f"CREATE TABLE parsed AS WITH clean AS ({cleaned}) {_parsed_sql(present)}")  # noqa: S608
+    # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
+    stg.execute(
+        f"""
+        UPDATE parsed SET reason = '{DUPLICATE_IN_FILE}'
+        WHERE rn IN (SELECT rn FROM (SELECT rn, max(rn) OVER (PARTITION BY ticket_id) AS last_rn
+                                     FROM parsed WHERE reason IS NULL)
+                     WHERE rn < last_rn)
+        """  # noqa: S608 - constant
+    )
+    return present
+
+
+def _cleaned_sql(headers: list[str], mapping: dict[str, str], lossy: bool) -> tuple[str, set[str]]:
+    """The query of the cleaned rows (`clean`: rn, each mapped field cleaned once, in the final
+    form the side work reads, damaged, oversized) and the fields present."""
     col = _column_of(headers, mapping)
     cleaned = ", ".join(
         f"{columns.sql_text(src) if name in TEXT_FIELDS else columns.sql_code(src)} AS {name}"
@@ -70,17 +90,15 @@ def _clean(
         " OR ".join(f"length(coalesce({src}, '')) > {MAX_CELL_CHARS}" for src in col.values()) or "FALSE"
     )
     # the fields matching and prediction read get their final form here, once: the side work
-    # reads them from `clean` while the rest is parsed, and its answers join back on them
+    # reads them from `parsed`, and its answers join back on them
     final_form = {
         "ticket_id": columns.sql_id("ticket_id", clean=True),
         **{name: privacy.sql_mask_personal(name) for name in MASKED_FIELDS},
     }
     finished = ", ".join(f"{final_form.get(name, name)} AS {name}" for name in col)
-    stg.execute(
-        f"""CREATE TABLE clean AS SELECT rn, {finished}, damaged, oversized FROM (
+    sql = f"""SELECT rn, {finished}, damaged, oversized FROM (
             SELECT rn, {cleaned}, ({damaged}) AS damaged, ({oversized}) AS oversized FROM raw)"""  # noqa: S608 - generated
-    )
-    return set(col)
+    return sql, set(col)
 
 
 def _field(present: set[str], name: str) -> str:
@@ -89,7 +107,7 @@ def _field(present: set[str], name: str) -> str:
 
 
 def _keys_sql(present: set[str]) -> dict[str, str]:
-    """The clean columns (already in final form) that matching and prediction read."""
+    """The clean columns (already in final form) that the parsed rows take as they are."""
     return {
         "ticket_id": _field(present, "ticket_id"),
         "title": _field(present, "title"),
@@ -100,27 +118,38 @@ def _keys_sql(present: set[str]) -> dict[str, str]:
     }
 
 
+# the columns of `parsed` that matching and prediction read (always there: NULL when absent)
+PARSED_KEYS = {
+    "ticket_id": "ticket_id",
+    "title": "title",
+    "content": "content",
+    "category_raw": "category_raw",
+    "address": "address",
+    "compound_value": "compound_value",
+}
+
+
 def _caller_hashes(
     stg: duckdb.DuckDBPyConnection, present: set[str], salt: str, caller_keys: callerkey.Keys
 ) -> None:
     """Table caller_hashes (phone, caller_hash): the keyed hash of each distinct caller cell of
-    `clean`, once (a caller calls again and again, and the keyed hash is the costly part)."""
-    c = _field(present, "caller_phone")
+    `parsed` (its caller_phone), once (a caller calls again and again, and the keyed hash is the
+    costly part)."""
+    c = "caller_phone"
     caller = columns.sql_caller_key("phone", clean=True)
     # keyed: the salted hash alone can be reversed by trying every number (callerkey)
     caller_hash, key_params = callerkey.sql_keyed(f"sha256(? || {caller})", caller_keys)
     stg.execute(
         f"""CREATE TABLE caller_hashes AS
             SELECT phone, {caller_hash} AS caller_hash FROM (
-                SELECT DISTINCT {c} AS phone FROM clean
+                SELECT DISTINCT {c} AS phone FROM parsed
                 WHERE {c} IS NOT NULL AND NOT {columns.sql_is_mask(c)})""",  # noqa: S608 - generated
         [*key_params, salt],
     )
 
 
-def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str]) -> None:
-    """clean -> parsed (typed, with its rejection reason, the caller's hash from caller_hashes);
-    the same ticket twice in one file marked. `clean` stays (the side work may still read it)."""
+def _parsed_sql(present: set[str]) -> str:
+    """The query of the parsed rows over `clean` (typed, with its rejection reason)."""
 
     def c(name: str) -> str:
         return _field(present, name)
@@ -132,9 +161,7 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str]) -> None:
         f"NOT {columns.sql_flag(c('is_invalid'), clean=True)}, TRUE)"
     )
     reason = "CASE " + " ".join(f"WHEN {cond} THEN '{why}'" for why, cond in REJECT_RULES) + " END"
-    stg.execute(
-        f"""
-        CREATE TABLE parsed AS
+    return f"""
         SELECT *, {reason} AS reason FROM (
         SELECT rn, damaged, oversized,
                {keys["ticket_id"]} AS ticket_id,
@@ -147,7 +174,7 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str]) -> None:
                {keys["category_raw"]} AS category_raw,
                {keys["address"]} AS address,
                {keys["compound_value"]} AS compound_value,
-               h.caller_hash,
+               {c("caller_phone")} AS caller_phone,
                {label} AS satisfaction,
                {satisfied} AS satisfied,
                {columns.sql_flag(c("resolved"), clean=True)} AS resolved,
@@ -155,19 +182,8 @@ def _parse_clean(stg: duckdb.DuckDBPyConnection, present: set[str]) -> None:
                {c("handling_unit")} AS handling_unit,
                {valid} AS is_valid,
                {columns.sql_reopened(c("status"))} AS reopened
-        FROM clean LEFT JOIN caller_hashes h ON h.phone = {c("caller_phone")})
+        FROM clean)
         """  # noqa: S608 - expressions built from constants and generated identifiers
-    )
-    stg.execute("DROP TABLE caller_hashes")
-    # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
-    stg.execute(
-        f"""
-        UPDATE parsed SET reason = '{DUPLICATE_IN_FILE}'
-        WHERE rn IN (SELECT rn FROM (SELECT rn, max(rn) OVER (PARTITION BY ticket_id) AS last_rn
-                                     FROM parsed WHERE reason IS NULL)
-                     WHERE rn < last_rn)
-        """  # noqa: S608 - constant
-    )
 
 
 def _rejected_json(stg: duckdb.DuckDBPyConnection, headers: list[str], mapping: dict[str, str]) -> None:

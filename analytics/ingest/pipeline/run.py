@@ -11,8 +11,16 @@ import duckdb
 import pandas as pd
 
 from analytics.ingest import columns
-from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _parse_clean, _rejected_json
-from analytics.ingest.pipeline.final import _compounds, _content_matches, _counts, _final
+from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _rejected_json
+from analytics.ingest.pipeline.final import (
+    FINAL_ROWS,
+    _by_value,
+    _compounds,
+    _content_found,
+    _counts,
+    _drop_spent,
+    _final,
+)
 from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
 from analytics.ingest.pipeline.side import PREPARED, _load_predictor, _side_matching, _side_prediction
 from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, drop_raw, renumber_rows
@@ -86,38 +94,38 @@ def ingest_file(
             try:
                 with phase("hash"):
                     _caller_hashes(stg, present, salt or "", caller_keys)
-                with phase("parse"):
-                    _parse_clean(stg, present)
                 with phase("rejected"):
                     _rejected_json(stg, staged.headers, merged)
                     _number_rejected(stg, staged)
                 drop_raw(stg, staged)  # every later step reads parsed rows only
                 progress(0.5, "匹配小区与分类")
                 with phase("wait_match"):
-                    found = matched.result()
+                    looked, scored = matched.result()
                 with phase("compounds"):
-                    _compounds(stg, con, *found)  # while the prediction runs
+                    _by_value(stg, looked)
+                    _compounds(stg, con, scored)  # while the prediction runs
                 with phase("wait_predict"):
                     texts = predicting.result()
-                stg.execute("DROP TABLE clean")  # the side work is done with it
                 # the futures hold the matches and predictions: let them go before the commit
-                matched = predicting = found = None
-                with phase("final"):
-                    predicted = _final(stg, con, texts)
-                del texts
+                matched = predicting = looked = scored = None
                 with phase("content"):
-                    # no compound from the address: the title or content may name one
-                    _content_matches(stg, con)
+                    # no compound from the value or address: the title or content may name one
+                    found = _content_found(stg, con)
+                with phase("final"):
+                    predicted = _final(stg, con, texts, found)
+                del texts, found
                 with phase("dated"):
                     # renames, splits and merges: each row on the compound valid at its date
-                    changes.resolve_dated(stg, "final")
+                    changes.resolve_dated(stg, FINAL_ROWS)
             except BaseException:
                 if predicting is not None and predicting.cancel():  # not started: the upload fails anyway
                     prediction_cursor.close()
                 raise
             reasons, in_file_dups, unmatched = _counts(stg)
-            for table in ("parsed", "by_value", "by_address", "category_map", PREPARED):  # all in `final`
+            # all in FINAL_ROWS (`parsed` holds the rows the view `final` reads)
+            for table in ("by_value", "by_address", "category_map", "caller_hashes", PREPARED):
                 stg.execute(f"DROP TABLE IF EXISTS {table}")
+            _drop_spent(stg)
             result = IngestResult(
                 file=name,
                 rows_read=staged.rows_read,

@@ -1,5 +1,5 @@
-"""The work beside the parsing: matching the compound values and addresses of the cleaned rows,
-then predicting the category of each distinct text that arrives without one.
+"""The work beside the main thread: matching the compound values and addresses of the parsed
+rows, then predicting the category of each distinct text that arrives without one.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from analytics.ingest import matching
 from analytics.ingest.matching.bulk import stage_matches
-from analytics.ingest.pipeline.clean import _keys_sql
+from analytics.ingest.pipeline.clean import PARSED_KEYS
 from analytics.ingest.pipeline.timing import phase
 from analytics.store import db
 
@@ -33,31 +33,33 @@ def _side_matching(
     cur: duckdb.DuckDBPyConnection, alias: str, present: set[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The compounds of the explicit compound values, and the matches of the addresses of the
-    cleaned rows as the staging table PREPARED (matching.bulk.stage_matches; the second value
+    parsed rows as the staging table PREPARED (matching.bulk.stage_matches; the second value
     is what the matcher scored, or None when there is nothing to match).
 
-    This and `_side_prediction` run one after the other on a thread beside the parsing: DuckDB
-    releases the GIL while it parses, so the matcher's Python and the featuriser's many short
-    numpy calls get a core and the GIL without waiting (run beside each other, each would wait
-    for the other's GIL at every call). Both only read: the rows a rejection rule will drop are
+    This and `_side_prediction` run one after the other on a thread beside the main thread's
+    work (caller hashes, rejected rows, the address cache: DuckDB releases the GIL), so the
+    matcher's Python and the featuriser's many short numpy calls get a core and the GIL without
+    waiting (run beside each other, each would wait for the other's GIL at every call). Both only read: the rows a rejection rule will drop are
     matched and predicted too, and `_compounds` / `_final` keep what the kept rows use. `cur`
     is a cursor of its own (a connection is not shared between threads)."""
     try:
-        keys = _keys_sql(present)
-        clean = f"{alias}.clean"
+        keys = PARSED_KEYS
+        parsed = f"{alias}.parsed"
         # no registry yet: nothing can match, and the matcher need not be asked
         has_registry = bool(db.query_one(cur, "SELECT count(*) FROM compounds"))
         looked = None
         if has_registry and "compound" in present:
-            values = cur.execute(f"SELECT DISTINCT compound FROM {clean} WHERE compound IS NOT NULL").df()  # noqa: S608
-            looked = matching.lookup_compounds(cur, values["compound"].tolist())
+            values = cur.execute(
+                f"SELECT DISTINCT compound_value FROM {parsed} WHERE compound_value IS NOT NULL"  # noqa: S608
+            ).df()
+            looked = matching.lookup_compounds(cur, values["compound_value"].tolist())
         looked = _frame(looked, ["value", "compound_id", "match_score", "match_method"])
         if not has_registry or "address" not in present:
             return looked, None
         taken = pd.DataFrame({"value": looked.loc[looked["compound_id"].notna(), "value"].astype(object)})
         cur.register("taken_values", taken)
         # the addresses stay in DuckDB: only their distinct name-part keys reach the matcher
-        source = f"""SELECT {keys["address"]} AS address FROM {clean}
+        source = f"""SELECT {keys["address"]} AS address FROM {parsed}
                      WHERE {keys["compound_value"]} IS NULL
                         OR {keys["compound_value"]} NOT IN (SELECT value FROM taken_values)"""  # noqa: S608
         scored = stage_matches(cur, source, f"{alias}.{PREPARED}")
@@ -77,7 +79,7 @@ def _side_prediction(
         model = loading.result()
         if model is None:
             return PREDICTED_SCHEMA.empty_table()
-        texts = _texts_to_predict(cur, f"{alias}.clean", _keys_sql(present))
+        texts = _texts_to_predict(cur, f"{alias}.parsed", PARSED_KEYS)
         if not texts.num_rows:
             return PREDICTED_SCHEMA.empty_table()
         return _predict_texts(model, texts)

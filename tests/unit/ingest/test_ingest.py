@@ -494,3 +494,54 @@ def test_a_compound_named_only_in_the_content_is_found(registry, tmp_path):
     assert [names.get(c) for c in got.loc[["C001", "C002"], "compound_id"]] == ["青松苑", "翡翠家园"]
     assert set(got.loc[["C001", "C002"], "match_method"]) == {"content"}
     assert got.loc[["C003", "C004"], "compound_id"].isna().all()
+
+
+def test_an_upload_caches_the_addresses_waiting_for_an_analyst_and_not_the_accepted(registry, tmp_path):
+    """Addresses matched automatically are answered again from their key on the next upload, so
+    the cache (address_matches) holds only what the analyst may still decide; the review queue
+    lists those, and a second upload of the same addresses gives the same compounds."""
+    from analytics.ingest.matching import review
+
+    def rows(prefix: str) -> list[list[str]]:
+        addresses = ["青松苑3号楼2单元401室", "兰山区青松苑5号楼", "完全不同的地方88号", "完全不同的地方88号"]
+        return [
+            [f"{prefix}{i}", "2023-07-01 08:30:00", "", "", "诉求", a, "", "", "", "", ""]
+            for i, a in enumerate(addresses)
+        ]
+
+    first = ingest.ingest_file(registry, _csv(tmp_path / "a.csv", rows=rows("A")), user="ana")
+    assert _balanced(first) and first.inserted == 4 and first.unmatched == 2
+    cached = db.query_df(registry, "SELECT address, status FROM address_matches")
+    assert cached.to_dict("records") == [{"address": "完全不同的地方88号", "status": "unmatched"}]
+    queue = review.review_queue(registry, include_unmatched=True)
+    assert queue[["address", "tickets"]].to_dict("records") == [
+        {"address": "完全不同的地方88号", "tickets": 2}
+    ]
+
+    second = ingest.ingest_file(registry, _csv(tmp_path / "b.csv", rows=rows("B")), user="ana")
+    assert _balanced(second) and second.inserted == 4 and second.unmatched == 2
+    got = _tickets(registry)
+    by_address = got.groupby("address")["compound_id"].agg(lambda s: set(s.dropna()))
+    qingsong = db.query_one(registry, "SELECT compound_id FROM compounds WHERE name = '青松苑'")
+    assert by_address["青松苑3号楼2单元401室"] == by_address["兰山区青松苑5号楼"] == {qingsong}
+    assert by_address["完全不同的地方88号"] == set()
+    assert db.query_one(registry, "SELECT count(*) FROM address_matches") == 1
+
+
+def test_an_explicit_compound_or_an_address_keeps_its_compound_over_the_content(registry, tmp_path):
+    """Only rows left without a compound by their value and address are matched on the text; a
+    rejected row's text gives nothing to a kept row with other text."""
+    rows = [
+        ["D001", "2023-07-01 08:30:00", "", "", "翡翠家园东门垃圾没人清运", "青松苑3号楼", "", "", "", "", ""],
+        ["D002", "2023-07-01 09:30:00", "", "", "翡翠家园东门垃圾没人清运", "", "LS0001", "", "", "", ""],
+        ["D003", "2023-07-01 10:30:00", "", "", "翡翠家园东门垃圾没人清运", "", "", "", "", "", ""],
+        ["D004", "不是时间", "", "", "青松苑5号楼漏水", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    r = ingest.ingest_file(registry, _csv(tmp_path / "d.csv", rows=rows), user="ana")
+    assert _balanced(r) and r.inserted == 3 and r.rejected == 1 and r.unmatched == 0
+    got = _tickets(registry).set_index("ticket_id")
+    names = dict(db.query_df(registry, "SELECT compound_id, name FROM compounds").values)
+    assert [names[c] for c in got.loc[["D001", "D003"], "compound_id"]] == ["青松苑", "翡翠家园"]
+    assert got.loc["D002", "compound_id"] == "LS0001"
+    assert got.loc[["D001", "D002", "D003"], "match_method"].tolist()[2] == "content"
+    assert "content" not in got.loc[["D001", "D002"], "match_method"].tolist()
