@@ -95,13 +95,13 @@ class MentionFinder:
             return []
         joined = "\n".join(clauses)
         starts = np.cumsum([0] + [len(c) + 1 for c in clauses[:-1]])
-        out = []
-        for m in self.pattern.finditer(joined):
-            if m.end() == m.start():
-                continue
-            i = int(np.searchsorted(starts, m.start(), side="right") - 1)
-            out.append((i, m.start() - int(starts[i]), m.end() - int(starts[i])))
-        return out
+        found = [m.span() for m in self.pattern.finditer(joined) if m.end() > m.start()]
+        if not found:
+            return []
+        at = np.array(found, dtype=np.int64)
+        i = np.searchsorted(starts, at[:, 0], side="right") - 1
+        base = starts[i]
+        return list(zip(i.tolist(), (at[:, 0] - base).tolist(), (at[:, 1] - base).tolist(), strict=True))
 
 
 _FINDERS: dict[int, tuple[Registry, MentionFinder]] = {}
@@ -146,24 +146,19 @@ def match_content(reg: Registry, texts: Sequence[str]) -> pd.DataFrame:
     if not spans:
         return out
     # the subdistrict / community a text names anywhere, put in front of each of its spans
+    bounds = np.searchsorted(owner, np.arange(n + 1))  # text t's clauses: bounds[t]:bounds[t + 1]
     admin_of: dict[int, str] = {}
     snippets, span_text = [], []
     for clause, start, end in spans:
         t = int(owner[clause])
         if t not in admin_of:
-            admin_of[t] = _admin_words(finder, [clauses[k] for k in _clauses_of(owner, t)])
+            admin_of[t] = _admin_words(finder, clauses[bounds[t] : bounds[t + 1]])
         snippets.append(admin_of[t] + clauses[clause][start : end + TAIL_CHARS])
         span_text.append(t)
     scored = score_addresses(reg, snippets)
     scored["text_index"] = span_text
     _pick(out, scored)
     return out
-
-
-def _clauses_of(owner: np.ndarray, t: int) -> range:
-    lo = int(np.searchsorted(owner, t, side="left"))
-    hi = int(np.searchsorted(owner, t, side="right"))
-    return range(lo, hi)
 
 
 def _admin_words(finder: MentionFinder, clauses: list[str]) -> str:
