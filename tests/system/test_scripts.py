@@ -80,4 +80,6 @@ def test_font_check(project, fonts, root_user, apt_ok, installs, said) -> None:
         assert result.returncode == 0, result.stderr
         assert called is installs
         assert (said in result.stderr) if said else result.stderr == ""
-        assert (project / "pytest-args").read_text().split() == ["-m", "pytest", "-q", "-k", "smoke"]
+        assert (project / "pytest-args").read_text().split() == [
+            "-m", "pytest", "-q", "-n", "auto", "--durations=15", "-k", "smoke",
+        ]  # fmt: skip
