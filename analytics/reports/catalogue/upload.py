@@ -203,7 +203,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # the same, when other waiting addresses read the same to the matcher and go with it
     "up_addr_label_group": (
         "{address}（涉及 {n:,} 件工单；连同 {k} 个同类地址，一次处理 {m:,} 件）",
-        "{address} ({n:,} tickets; with {k} look-alike addresses, this settles {m:,})",
+        "{address} ({n:,} tickets; one decision settles {m:,} at this and {k} look-alike address(es))",
     ),
     "up_addr_m_addresses": ("待审核地址", "Addresses to review"),
     "up_addr_m_tickets": ("待定工单", "Tickets waiting"),
