@@ -21,7 +21,7 @@ from analytics.errors import HotlineError
 from analytics.safe_text import markdown_literal
 from analytics.services import auth, freshness
 from ui import session, shell, store
-from ui.i18n import error_text, language_switch, role_name, t
+from ui.i18n import error_text, init_language, language_switch, role_name, t
 from ui.widgets import unexpected_error
 
 ROOT = Path(__file__).resolve().parent  # pages/ is found from here, whichever script Streamlit started
@@ -201,6 +201,7 @@ def sidebar(con, user: auth.User | None) -> None:
 
 
 def main() -> None:
+    init_language()
     st.set_page_config(page_title=t("app_title"), page_icon=":material/apartment:", layout="wide")
     # as in .streamlit/config.toml, whatever configuration the server was started with:
     # tables leave only through the audited download buttons, never the table toolbar

@@ -55,11 +55,18 @@ def labelled(df: pd.DataFrame, prefix: str, columns: Sequence[str]) -> pd.DataFr
     return df[keep].rename(columns={c: t(prefix + c) for c in keep})
 
 
+def init_language() -> None:
+    """The session's language before anything is drawn: a new session (a reload, a typed
+    address) starts in the language the browser last chose (its cookie), so the menu and the page
+    titles, built before the sidebar's toggle, speak it too."""
+    if LANG_KEY not in st.session_state:
+        st.session_state[LANG_KEY] = st.context.cookies.get(LANG_COOKIE) == "en"
+
+
 def language_switch() -> None:
     """The sidebar toggle; its state is kept across pages by its key, and across reloads by a
     cookie (a new session starts in the language the browser last chose)."""
-    if LANG_KEY not in st.session_state:
-        st.session_state[LANG_KEY] = st.context.cookies.get(LANG_COOKIE) == "en"
+    init_language()
     st.sidebar.toggle(text.text("language"), key=LANG_KEY)
     chosen = json.dumps("en" if st.session_state[LANG_KEY] else "zh")
     # the same script on every run: the browser runs it again only when the choice changes

@@ -289,6 +289,9 @@ def test_the_chosen_language_survives_a_reload(server, browser) -> None:
         page.goto(f"{server}/ranking")
         wait_signed_in(page)
         assert page.locator("h1").first.inner_text() == "Compound ranking"
+        # the menu, drawn before the sidebar's toggle, speaks it too on the reloaded page
+        menu = page.locator(MENU_LINK).all_inner_texts()
+        assert "Overview" in menu and "总览" not in menu, menu
     finally:
         context.close()
 
