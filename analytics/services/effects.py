@@ -42,7 +42,7 @@ STORED_CODE = results.source_version(
 
 
 def _load_panel(
-    con: duckdb.DuckDBPyConnection, category: bool = False
+    con: duckdb.DuckDBPyConnection, category: bool = False, root: dict[str, str] | None = None
 ) -> tuple[Panel, dict[str, np.ndarray]]:
     """Compound x month counts from the store (valid tickets with a compound), full months only."""
     span = db.query_df(
@@ -74,7 +74,7 @@ def _load_panel(
     )
     # a compound renamed, split or merged is one unit from before the change to after it: its
     # successors' tickets count for it (analytics.ingest.registry.changes.lineage)
-    root = _roots(con)
+    root = _roots(con) if root is None else root
     comps["compound_id"] = comps["compound_id"].map(lambda c: root.get(c, c))
     comps = comps.drop_duplicates("compound_id").reset_index(drop=True)
     ids = list(comps["compound_id"])
@@ -123,7 +123,7 @@ def _roots(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def _load_cohorts(
-    con: duckdb.DuckDBPyConnection, panel: Panel
+    con: duckdb.DuckDBPyConnection, panel: Panel, root: dict[str, str]
 ) -> tuple[list[Cohort], list[dict[str, Any]], str]:
     """The cohorts of task forces, the notes of loading them, and where their windows came from.
 
@@ -144,8 +144,7 @@ def _load_cohorts(
     notes: list[dict[str, Any]] = []
     pos = {c: i for i, c in enumerate(panel.compound_ids)}
     # a task force on a compound created by a split or merge works on its lineage's unit; a
-    # compound counts once, from its first task force
-    root = _roots(con)
+    # compound counts once, from its first task force (`root`: _roots, as the panel used it)
     tfs["compound_id"] = tfs["compound_id"].map(lambda c: root.get(c, c))
     tfs = tfs.drop_duplicates("compound_id", keep="first")
     groups: dict[tuple[int, int, int], tuple[dt.date, list[int]]] = {}
@@ -208,8 +207,9 @@ def estimate_effects(
     study and per-compound outputs but skips by-category and displacement (the task-force page).
     """
     check_controls(controls)
-    panel, by_cat = _load_panel(con, category=details and by_category)
-    cohorts, notes, window_source = _load_cohorts(con, panel)
+    root = _roots(con)
+    panel, by_cat = _load_panel(con, category=details and by_category, root=root)
+    cohorts, notes, window_source = _load_cohorts(con, panel, root)
     if not cohorts:
         raise ValidationError(
             "专班所在小区都不在工单数据中，无法估计成效。",

@@ -324,14 +324,16 @@ def _surge_months(y: np.ndarray, past: np.ndarray) -> tuple[np.ndarray, np.ndarr
         n_blocks, SURGE_BLOCK
     ).sum(axis=1)
     level = np.median(rates, axis=1)
+    # tickets and exposure of every window of each width: they do not change between the passes
+    csum = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
+    windows = {
+        width: (csum[:, width:] - csum[:, :-width], np.convolve(past, np.ones(width), mode="valid"))
+        for width in SURGE_WIDTHS
+        if width <= t_count
+    }
     for _ in range(2):
         flagged[:] = False
-        for width in SURGE_WIDTHS:
-            if width > t_count:
-                continue
-            csum = np.concatenate([np.zeros((n, 1)), np.cumsum(y, axis=1)], axis=1)
-            observed = csum[:, width:] - csum[:, :-width]
-            e_sum = np.convolve(past, np.ones(width), mode="valid")
+        for width, (observed, e_sum) in windows.items():
             expect = level[:, None] * e_sum[None, :]
             hit = (observed > SURGE_RATIO * expect) & (observed - expect > SURGE_Z * np.sqrt(expect + 1.0))
             for start in np.flatnonzero(hit.any(axis=0)):
