@@ -135,6 +135,10 @@ def _refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     effects.refresh_stored(con)
 
 
+def _say_retry(exc: HotlineError) -> None:
+    print(f"{exc.one_line()} 稍后自动重试 / retrying shortly", file=sys.stderr, flush=True)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     con = db.connect(args.db)
     emit({"db": args.db or db.default_path(), "schema_version": db.schema_version(con)})
@@ -155,8 +159,12 @@ def cmd_compounds_import(args: argparse.Namespace) -> int:
     from analytics.ingest.registry import compounds
 
     con = db.connect(args.db)
-    result = compounds.import_compounds(
-        con, args.file, mapping=load_mapping(args.mapping), user=args.user, sheet=args.sheet
+    # on a shared (DuckLake) store a write that lost the race to another process runs again
+    result = db.retrying(
+        lambda: compounds.import_compounds(
+            con, args.file, mapping=load_mapping(args.mapping), user=args.user, sheet=args.sheet
+        ),
+        on_retry=_say_retry,
     )
     _refresh_derived(con)
     emit({**result.as_json(), **sheet_fields(args.file, args.sheet)})
@@ -174,7 +182,11 @@ def cmd_tickets_ingest(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for file in args.files:
         try:
-            result = ingest.ingest_file(con, file, mapping=mapping, user=args.user, sheet=args.sheet)
+            result = db.retrying(
+                lambda file=file: ingest.ingest_file(
+                    con, file, mapping=mapping, user=args.user, sheet=args.sheet
+                )
+            )
         except HotlineError as exc:
             print(f"{file}: {exc.one_line()}", file=sys.stderr, flush=True)
             status = EXIT_UNUSABLE

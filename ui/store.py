@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +21,7 @@ import duckdb
 import streamlit as st
 
 from analytics.errors import HotlineError
-from analytics.store import db
+from analytics.store import db, lake
 from analytics.store import summary as summaries
 from ui.i18n import t
 
@@ -34,12 +35,27 @@ DEMO_SCALE_ENV = "HOTLINE_DEMO_SCALE"
 
 T = TypeVar("T")
 _demo_lock = threading.Lock()  # two sessions arriving at once must not both build the demo
+GENERATION_TTL_S = 1.0  # how stale another process's write may look to this one, at most
+_generation_lock = threading.Lock()
+_generation_seen: list[Any] = [None, float("-inf")]  # (generation, when read)
 
 
 def store_key() -> str:
     """Which store this process serves (part of every cache key)."""
     path = db.default_path()
-    return path if path == ":memory:" else str(Path(path).resolve())
+    return path if path == ":memory:" or lake.is_lake(path) else str(Path(path).resolve())
+
+
+def _generation(con: duckdb.DuckDBPyConnection) -> str:
+    """What every cached read is keyed on besides its arguments: on a DuckLake, the count of write
+    transactions (its lock row), so a write by another replica or a batch command is seen by this
+    one's next page run; re-read at most every GENERATION_TTL_S. On the file backend only this
+    process writes, and `invalidate` clears the cache after each of its writes."""
+    now = time.monotonic()
+    with _generation_lock:
+        if now - _generation_seen[1] > GENERATION_TTL_S:
+            _generation_seen[:] = [db.write_generation(con), now]
+        return str(_generation_seen[0])
 
 
 @st.cache_resource(show_spinner=False)
@@ -112,7 +128,8 @@ def cached(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     def call(c: duckdb.DuckDBPyConnection) -> T:
         return fn(c, *args, **kwargs)
 
-    return _cached_call(call, con, name, store_key(), repr((args, sorted(kwargs.items()))))
+    key = f"{store_key()}#{_generation(con)}"
+    return _cached_call(call, con, name, key, repr((args, sorted(kwargs.items()))))
 
 
 def invalidate() -> None:
@@ -123,6 +140,7 @@ def invalidate() -> None:
     after it rebuilds them instead (a stale stored result is never shown).
     """
     st.cache_data.clear()
+    _generation_seen[1] = float("-inf")
     con = get_connection()
     try:
         if not summaries.is_fresh(con):

@@ -42,10 +42,12 @@ def save_profile(
         )
     payload = json.dumps(mapping, ensure_ascii=False, sort_keys=True)
     with db.transaction(con) as cur:
-        cur.execute(
-            "INSERT INTO mapping_profiles VALUES (?, ?, ?, ?, now()) ON CONFLICT (name) DO UPDATE SET "
-            "kind = excluded.kind, mapping = excluded.mapping, created_by = excluded.created_by, "
-            "created_at = excluded.created_at",
+        db.merge(
+            cur,
+            "mapping_profiles",
+            ["name", "kind", "mapping", "created_by", "created_at"],
+            ["name"],
+            "SELECT ?, ?, ?, ?, now()",
             [name, kind, payload, user],
         )
         db.audit(cur, user, "mapping.save", {"name": name, "kind": kind})

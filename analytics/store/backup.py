@@ -61,11 +61,7 @@ def _quote(name: str) -> str:
 
 
 def _all_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    names = db.query_df(
-        con,
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'BASE TABLE'",
-    )
-    return set(names["table_name"])
+    return set(db.store_tables(con))
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -218,9 +214,7 @@ def restore_from_dir(
             if table_name not in store_tables:
                 continue
             sql = f"SELECT coalesce(max({_quote(column)}), 0) FROM {_quote(table_name)}"  # noqa: S608
-            top = cur.execute(sql).fetchone()[0]
-            # DuckDB has no setval: recreate the sequence to start past the restored ids
-            cur.execute(f"CREATE OR REPLACE SEQUENCE {sequence} START {int(top) + 1}")
+            db.restart_sequence(cur, sequence, int(cur.execute(sql).fetchone()[0]))
         db.audit(cur, user, "restore", {"rows": sum(restored.values()), "overwrite": overwrite})
     return restored
 

@@ -1,9 +1,13 @@
-"""The store: one DuckDB file, opened once per process.
+"""The store: one DuckDB file opened once per process, or a DuckLake shared by many (analytics.store.lake).
 
 - `connect()` opens (creating the folder and file if needed) and migrates the schema by version.
+  A target `ducklake:<catalog> DATA_PATH=<folder>` opens the DuckLake backend instead.
 - `cursor(con)` / `query_df(con, sql, params)`: a fresh cursor per query, so threads (Streamlit
   sessions) never share one.
-- `transaction(con)`: every write runs inside one, all or nothing, one writer at a time.
+- `transaction(con)`: every write runs inside one, all or nothing, one writer at a time (on a
+  DuckLake, one at a time across processes too: a write that lost the race fails whole and
+  `retrying` runs it again).
+- `merge(...)`: insert-or-update by key, the one upsert both backends understand.
 - DuckDB exceptions are turned into `StoreError` with a message that says what to do.
 """
 
@@ -13,8 +17,10 @@ import contextlib
 import importlib.util
 import json
 import os
+import random
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from analytics.errors import StoreBusyError, StoreError
+from analytics.store import lake
 
 DEFAULT_DB_PATH = "data/hotline.duckdb"
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -79,7 +86,8 @@ def translate(exc: Exception, path: str | None = None) -> StoreError:
             f"The store{where} is in use by another process (the dashboard or another import). "
             "Wait for it to finish and try again.",
         )
-    if isinstance(exc, duckdb.TransactionException) or "conflict" in text.lower():
+    # another writer got there first (a SQL error naming a "conflict target" is not one)
+    if isinstance(exc, duckdb.TransactionException) or "transaction conflict" in text.lower():
         return StoreBusyError(
             "另一项写入正在进行，请稍候再试。",
             "Another write is in progress; please wait and try again.",
@@ -109,6 +117,8 @@ def connect(path: str | os.PathLike[str] | None = None, read_only: bool = False)
     and fail with a StoreError if the store is older than this code.
     """
     target = str(path) if path is not None else default_path()
+    if lake.is_lake(target):
+        return _connect_lake(target)
     if target != ":memory:" and not read_only:
         Path(target).parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -130,8 +140,33 @@ def connect(path: str | os.PathLike[str] | None = None, read_only: bool = False)
     return con
 
 
+def _connect_lake(target: str) -> duckdb.DuckDBPyConnection:
+    """The DuckLake backend: every process migrates it on opening (one at a time, by the lock row)."""
+    parsed = lake.parse(target)
+    try:
+        con = lake.open_lake(parsed)
+    except duckdb.Error as exc:
+        raise translate(exc, parsed.describe()) from None
+    except OSError as exc:
+        raise translate(exc, parsed.data_path) from None
+    try:
+        retrying(lambda: migrate(con))  # replicas starting together: one migrates, the others wait
+    except StoreError:
+        con.close()
+        raise
+    return con
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    return lake.data_path(con) is not None
+
+
 def store_path(con: duckdb.DuckDBPyConnection) -> str:
-    """The file behind a connection (":memory:" for an in-memory store)."""
+    """The file behind a connection (":memory:" for an in-memory store); for a DuckLake its data
+    folder, beside which its key files live."""
+    folder = lake.data_path(con)
+    if folder is not None:
+        return folder
     row = (
         con.cursor()
         .execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
@@ -151,6 +186,7 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply every migration newer than the store's version, each in its own transaction."""
     cur = con.cursor()
+    on_lake = is_lake(con)
     try:
         cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER, applied_at TIMESTAMP)")
         current = schema_version(con)
@@ -159,14 +195,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
                 continue
             cur.execute("BEGIN TRANSACTION")
             try:
-                if isinstance(step, str):
-                    cur.execute(step)
-                else:
-                    step(cur, store_path(con))
+                if on_lake:
+                    lake.take_write_lock(cur)
+                    # another process may have applied it while this one waited
+                    if cur.execute(
+                        "SELECT count(*) FROM schema_version WHERE version = ?", [version]
+                    ).fetchone()[0]:
+                        cur.execute("ROLLBACK")
+                        continue
+                _apply(cur, step, on_lake, con)
                 cur.execute("INSERT INTO schema_version VALUES (?, now())", [version])
                 cur.execute("COMMIT")
             except Exception:
-                cur.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):
+                    cur.execute("ROLLBACK")
                 raise
         if current > SCHEMA_VERSION:
             raise StoreError(
@@ -177,6 +219,20 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     except duckdb.Error as exc:
         raise translate(exc) from None
     return schema_version(con)
+
+
+def _apply(
+    cur: duckdb.DuckDBPyConnection, step: Migration, on_lake: bool, con: duckdb.DuckDBPyConnection
+) -> None:
+    if not isinstance(step, str):
+        step(cur, store_path(con))
+    elif on_lake:
+        statements, sequences = lake.lake_ddl(step)
+        for statement in statements:
+            cur.execute(statement)
+        lake.add_counters(cur, sequences)
+    else:
+        cur.execute(step)
 
 
 def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -224,7 +280,11 @@ def transaction(
     try:
         try:
             cur.execute("BEGIN TRANSACTION")
+            if is_lake(cur):
+                lake.take_write_lock(cur)
         except duckdb.Error as exc:
+            with contextlib.suppress(duckdb.Error):
+                cur.execute("ROLLBACK")
             raise translate(exc) from None
         try:
             yield cur
@@ -240,11 +300,82 @@ def transaction(
         _write_lock.release()
 
 
+def write_generation(con: duckdb.DuckDBPyConnection) -> int | None:
+    """How many write transactions a DuckLake has committed (None on the file backend, where only
+    this process writes): readers in other processes key their caches on it."""
+    if not is_lake(con):
+        return None
+    return int(query_one(con, f"SELECT n FROM {lake.LOCK}"))  # noqa: S608 - fixed name
+
+
 def next_id(cur: duckdb.DuckDBPyConnection, sequence: str) -> int:
     """Next value of one of the schema's sequences (seq_batch, seq_snapshot, ...)."""
     if sequence not in {"seq_batch", "seq_snapshot", "seq_taskforce", "seq_action", "seq_model"}:
         raise ValueError(f"unknown sequence {sequence}")
+    if is_lake(cur):
+        return lake.next_id(cur, sequence)
     return int(cur.execute(f"SELECT nextval('{sequence}')").fetchone()[0])
+
+
+def restart_sequence(cur: duckdb.DuckDBPyConnection, sequence: str, last: int) -> None:
+    """Make `next_id(sequence)` return `last + 1` next (after a restore)."""
+    if is_lake(cur):
+        lake.set_counter(cur, sequence, last)
+    else:  # DuckDB has no setval: recreate the sequence
+        cur.execute(f"CREATE OR REPLACE SEQUENCE {sequence} START {int(last) + 1}")
+
+
+def retrying(
+    write: Callable[[], Any],
+    attempts: int = 5,
+    wait_s: float = 0.5,
+    on_retry: Callable[[StoreBusyError], None] | None = None,
+) -> Any:
+    """Run `write` (which opens its own transaction) again while another writer holds the store.
+
+    On a DuckLake two processes' writes conflict at commit and the later one fails whole, so
+    running it again is safe; after `attempts` the StoreBusyError reaches the caller."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except StoreBusyError as exc:
+            if attempt == attempts - 1:
+                raise
+            if on_retry is not None:
+                on_retry(exc)
+            time.sleep(wait_s * (attempt + 1) * (0.5 + random.random()))  # noqa: S311 - jitter
+    return None
+
+
+def merge(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: Sequence[str],
+    keys: Sequence[str],
+    source: str,
+    params: Sequence[Any] | None = None,
+    update: Sequence[str] | None = None,
+) -> None:
+    """Insert the rows of `source` (a query or VALUES list giving `columns` in order) into `table`,
+    updating the columns `update` (default: every non-key column; [] = keep the stored row) of a
+    row whose `keys` match. MERGE INTO, which both backends take (a DuckLake has no keys to
+    conflict on). Of rows repeating a key in `source`, one is taken."""
+    cols = ", ".join(f'"{c}"' for c in columns)
+    on = " AND ".join(f'target."{k}" IS NOT DISTINCT FROM source."{k}"' for k in keys)
+    todo = [c for c in columns if c not in keys] if update is None else list(update)
+    matched = (
+        "WHEN MATCHED THEN UPDATE SET " + ", ".join(f'"{c}" = source."{c}"' for c in todo) + " "
+        if todo
+        else ""
+    )
+    values = ", ".join(f'source."{c}"' for c in columns)
+    key_cols = ", ".join(f'"{k}"' for k in keys)
+    cur.execute(
+        f"MERGE INTO {table} AS target USING (SELECT DISTINCT ON ({key_cols}) * FROM ({source}) AS s ({cols})) "  # noqa: S608
+        "AS source "
+        f"ON {on} {matched}WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({values})",
+        list(params or []),
+    )
 
 
 def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: str | None = None) -> str | None:
@@ -254,10 +385,7 @@ def get_setting(con: duckdb.DuckDBPyConnection, key: str, default: str | None = 
 
 def set_setting(cur: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     """Set inside an open transaction (pass the cursor from `transaction`)."""
-    cur.execute(
-        "INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )
+    merge(cur, "settings", ["key", "value"], ["key"], "VALUES (?, ?)", [key, value])
 
 
 def caller_salt(con: duckdb.DuckDBPyConnection) -> str:
@@ -293,8 +421,17 @@ def audit(
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Row count of every table in the store (used by tests and the admin page)."""
-    names = query_df(con, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'")
     return {
         name: int(query_one(con, f'SELECT count(*) FROM "{name}"'))  # noqa: S608 - catalog names
-        for name in sorted(names["table_name"])
+        for name in store_tables(con)
     }
+
+
+def store_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The store's own tables (not the DuckLake's lock and counters, not staged or temporary ones)."""
+    names = query_df(
+        con,
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog = current_database() "
+        "AND table_schema = 'main' AND table_type = 'BASE TABLE'",
+    )
+    return sorted(set(names["table_name"]) - lake.INTERNAL_TABLES)

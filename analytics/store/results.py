@@ -51,11 +51,7 @@ SELECT
 """
 
 READ_SQL = f"SELECT payload FROM {TABLE} WHERE name = ? AND args = ? AND version = ?"  # noqa: S608
-UPSERT_SQL = f"""
-INSERT INTO {TABLE} (name, args, version, payload, built_at, seconds) VALUES (?, ?, ?, ?, now(), ?)
-ON CONFLICT (name, args) DO UPDATE SET version = excluded.version, payload = excluded.payload,
-    built_at = excluded.built_at, seconds = excluded.seconds
-"""  # noqa: S608 - fixed table name
+RESULT_COLUMNS = ["name", "args", "version", "payload", "built_at", "seconds"]
 
 # JSON tags for values JSON has no type for; a tagged value is a one-key object
 TAG_FRAME = "__frame__"
@@ -139,7 +135,14 @@ def get_or_compute(
         with db.transaction(con, timeout_s=0) as cur:
             # holding the write lock: no write of this process can land between check and insert
             if row_version(con, code) == version:
-                cur.execute(UPSERT_SQL, [name, args, version, text, seconds])
+                db.merge(
+                    cur,
+                    TABLE,
+                    RESULT_COLUMNS,
+                    ["name", "args"],
+                    "SELECT ?, ?, ?, ?, now(), ?",
+                    [name, args, version, text, seconds],
+                )
     except StoreError:
         pass  # busy or read-only: the caller still gets the right value, the next reader retries
     return value

@@ -133,7 +133,8 @@ def _exists(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         db.query_one(
             con,
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
+            "AND table_schema = 'main' AND table_name = ?",
             [TABLE],
         )
     )

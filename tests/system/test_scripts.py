@@ -1,10 +1,11 @@
-"""scripts/test.sh decides whether the browser test's Chromium and CJK fonts must be installed:
+"""scripts/test.sh decides whether the browser test's Chromium and CJK fonts (and the DuckLake
+tests' PostgreSQL) must be installed:
 exactly (a long font list never reads as "missing"), quietly, and without ever failing the test
 command because a package mirror cannot be reached.
 
 The script runs for real in a copy of scripts/ with a stand-in virtualenv (its `python` records
 the arguments it was started with) and stand-ins for the system commands it asks (fc-list, id,
-apt-get) first on PATH."""
+apt-get, initdb) first on PATH."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ def run(
     executable(stubs / "fc-list", listing)
     executable(stubs / "id", f"echo {0 if root_user else 1000}\n")
     executable(stubs / "chromium", "exit 0\n")
+    executable(stubs / "initdb", "exit 0\n")  # PostgreSQL's server binaries are there
     executable(stubs / "apt-get", f'touch "{project}/apt-called"\nexit {0 if apt_ok else 100}\n')
     env = {**os.environ, "PATH": f"{stubs}:{os.environ['PATH']}"}
     (project / "apt-called").unlink(missing_ok=True)
@@ -69,9 +71,15 @@ def run(
     ("fonts", "root_user", "apt_ok", "installs", "said"),
     [
         (True, True, True, False, ""),  # installed: nothing to do, nothing said
-        (False, True, True, True, "installing chromium and CJK fonts"),
-        (False, True, False, True, "could not install chromium or CJK fonts"),  # no mirror: go on
-        (False, False, True, False, "not root: the browser test will be skipped"),
+        (False, True, True, True, "installing fonts-noto-cjk for the browser and DuckLake tests"),
+        (False, True, False, True, "could not install fonts-noto-cjk"),  # no mirror: go on
+        (
+            False,
+            False,
+            True,
+            False,
+            "fonts-noto-cjk missing and not root: the tests that need them will be skipped",
+        ),
     ],
 )
 def test_font_check(project, fonts, root_user, apt_ok, installs, said) -> None:

@@ -18,6 +18,8 @@ from analytics.ingest import pipeline as ingest
 from analytics.store import db
 from tests.fixtures import ROOT
 
+pytestmark = pytest.mark.backends
+
 M = privacy.MASK
 
 # (text as written in a ticket, text as stored and shown)

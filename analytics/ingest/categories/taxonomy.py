@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from analytics.errors import ValidationError
-from analytics.store.db import audit, query_df, transaction
+from analytics.store.db import audit, merge, query_df, transaction
 
 WHITESPACE = re.compile(r"\s+")
 
@@ -157,8 +157,12 @@ def set_category_mapping(
             "原始分类和目标分类都不能为空。", "Both the source label and the category are required."
         )
     with transaction(con) as cur:
-        cur.execute(
-            "INSERT INTO category_map VALUES (?, ?) ON CONFLICT (source_category) DO UPDATE SET category = excluded.category",
+        merge(
+            cur,
+            "category_map",
+            ["source_category", "category"],
+            ["source_category"],
+            "VALUES (?, ?)",
             [source, category],
         )
         n = cur.execute(

@@ -44,6 +44,7 @@ import pandas as pd
 from analytics.ingest.matching.index import Registry, load_registry
 from analytics.ingest.matching.normalise import AdminNames, name_part, parse_address
 from analytics.ingest.matching.score import RESULT_COLUMNS, score_addresses
+from analytics.store import db
 from analytics.store.db import query_df, transaction
 
 SCORE_CHUNK = 50_000  # addresses scored at a time by match_addresses (bounds memory)
@@ -151,25 +152,22 @@ def _store_matches(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: 
         _insert_matches(cur, rows, replace)
 
 
+MATCH_COLUMNS = ["address", "compound_id", "match_score", "match_method", "status", "candidates"]
+
+
 def _insert_matches(cur: duckdb.DuckDBPyConnection, rows: pd.DataFrame, replace: bool = False) -> None:
     """Write match rows to address_matches on a cursor inside the caller's transaction."""
     if rows.empty:
         return
-    conflict = (
-        """DO UPDATE SET compound_id = excluded.compound_id, match_score = excluded.match_score,
-        match_method = excluded.match_method, status = excluded.status,
-        candidates = excluded.candidates"""
-        if replace
-        else "DO NOTHING"
-    )
     cur.register("new_matches", rows[RESULT_COLUMNS])
     try:
-        cur.execute(
-            f"""
-            INSERT INTO address_matches (address, compound_id, match_score, match_method, status, candidates)
-            SELECT address, compound_id, match_score, match_method, status, candidates FROM new_matches
-            ON CONFLICT (address) {conflict}
-            """  # noqa: S608 - fixed text, no values
+        db.merge(
+            cur,
+            "address_matches",
+            MATCH_COLUMNS,
+            ["address"],
+            f"SELECT {', '.join(MATCH_COLUMNS)} FROM new_matches",  # noqa: S608 - fixed names
+            update=None if replace else [],
         )
     finally:
         cur.unregister("new_matches")

@@ -22,7 +22,7 @@ from analytics.ingest.matching.bulk import _store_matches
 from analytics.ingest.matching.index import load_registry
 from analytics.ingest.matching.normalise import MIN_STEM, TYPED_GENERICS, parse_address
 from analytics.ingest.matching.score import score_addresses
-from analytics.store.db import audit, query_df, query_one, transaction
+from analytics.store.db import audit, merge, query_df, query_one, transaction
 
 
 def review_queue(
@@ -182,21 +182,34 @@ def _confirm(
     cur: duckdb.DuckDBPyConnection, addresses: list[str], compound_id: str, alias: str, user: str | None
 ) -> int:
     """Confirm `addresses` as `compound_id` inside the caller's transaction; the tickets moved."""
-    cur.executemany(
-        """
-        INSERT INTO address_matches (address, compound_id, match_score, match_method, status,
-                                     candidates, reviewed_by, reviewed_at)
-        VALUES (?, ?, 1.0, 'confirmed', 'confirmed', '[]', ?, now())
-        ON CONFLICT (address) DO UPDATE SET compound_id = excluded.compound_id, match_score = 1.0,
-            match_method = 'confirmed', status = 'confirmed', reviewed_by = excluded.reviewed_by,
-            reviewed_at = excluded.reviewed_at
-        """,
-        [[a, compound_id, user] for a in addresses],
+    confirmed = pd.DataFrame({"address": list(dict.fromkeys(addresses))})
+    cur.register("confirmed_addresses", confirmed)
+    merge(
+        cur,
+        "address_matches",
+        [
+            "address",
+            "compound_id",
+            "match_score",
+            "match_method",
+            "status",
+            "candidates",
+            "reviewed_by",
+            "reviewed_at",
+        ],
+        ["address"],
+        "SELECT address, ?, 1.0, 'confirmed', 'confirmed', '[]', ?, now() FROM confirmed_addresses",
+        [compound_id, user],
     )
-    cur.execute(
-        "INSERT INTO compound_aliases (alias, compound_id, source) VALUES (?, ?, 'confirmed') "
-        "ON CONFLICT DO NOTHING",
+    cur.unregister("confirmed_addresses")
+    merge(
+        cur,
+        "compound_aliases",
+        ["alias", "compound_id", "source"],
+        ["alias", "compound_id"],
+        "VALUES (?, ?, 'confirmed')",
         [alias, compound_id],
+        update=[],
     )
     n = cur.execute(
         """

@@ -616,13 +616,21 @@ def _record(
             )
     if in_place:
         cid = from_ids[0]
-        cur.execute(
-            "INSERT INTO compound_aliases (alias, compound_id, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        db.merge(
+            cur,
+            "compound_aliases",
+            ["alias", "compound_id", "source"],
+            ["alias", "compound_id"],
+            "VALUES (?, ?, ?)",
             [former_name, cid, FORMER_ALIAS_SOURCE],
+            update=[],
         )
-        cur.execute(
-            "INSERT OR REPLACE INTO compound_alias_periods (alias, compound_id, valid_from, valid_to, change_id) "
-            "VALUES (?, ?, NULL, ?, ?)",
+        db.merge(
+            cur,
+            "compound_alias_periods",
+            ["alias", "compound_id", "valid_from", "valid_to", "change_id"],
+            ["alias", "compound_id"],
+            "SELECT ?, ?, NULL::DATE, ?::DATE, ?::INTEGER",
             [former_name, cid, day, change_id],
         )
     validity = dict(refresh_validity(cur))
@@ -689,9 +697,12 @@ def settle_split(
                 f"{compound_id} 不是这次拆分的后继小区（{'、'.join(graph.tos[int(change_id)])}）。",
                 f"{compound_id} is not a successor of this split ({', '.join(graph.tos[int(change_id)])}).",
             )
-        cur.execute(
-            'INSERT OR REPLACE INTO split_settlements (change_id, address, compound_id, "user", settled_at) '
-            "VALUES (?, ?, ?, ?, now())",
+        db.merge(
+            cur,
+            "split_settlements",
+            ["change_id", "address", "compound_id", "user", "settled_at"],
+            ["change_id", "address"],
+            "SELECT ?::INTEGER, ?, ?, ?, now()",
             [int(change_id), address, compound_id, user],
         )
         moved = _resolve(cur, "tickets", int(change_id))

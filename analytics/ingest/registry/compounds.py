@@ -183,11 +183,6 @@ COMPOUND_DTYPES = {
 }
 
 
-_UPSERT_COMPOUNDS_SQL = (
-    f"INSERT OR REPLACE INTO compounds ({', '.join(COMPOUND_DTYPES)}) SELECT * FROM compounds_df"  # noqa: S608
-)
-
-
 def import_compounds(
     con: duckdb.DuckDBPyConnection,
     path: str | Path | pd.DataFrame,
@@ -256,18 +251,30 @@ def import_compounds(
         )
         if len(subdistricts):
             cur.register("sub_df", subdistricts)
-            cur.execute("INSERT INTO subdistricts SELECT subdistrict FROM sub_df ON CONFLICT DO NOTHING")
+            db.merge(
+                cur,
+                "subdistricts",
+                ["subdistrict"],
+                ["subdistrict"],
+                "SELECT subdistrict FROM sub_df",
+                update=[],
+            )
             cur.unregister("sub_df")
         if new_tree:
             cur.register("tree_df", pd.DataFrame(sorted(new_tree), columns=["community", "subdistrict"]))
-            cur.execute(
-                "INSERT INTO communities SELECT community, subdistrict FROM tree_df ON CONFLICT DO NOTHING"
+            db.merge(
+                cur,
+                "communities",
+                ["community", "subdistrict"],
+                ["community"],
+                "SELECT community, subdistrict FROM tree_df",
+                update=[],
             )
             cur.unregister("tree_df")
         if records:
             frame = pd.DataFrame(records, columns=list(COMPOUND_DTYPES)).astype(COMPOUND_DTYPES)
             cur.register("compounds_df", frame)
-            cur.execute(_UPSERT_COMPOUNDS_SQL)
+            db.merge(cur, "compounds", list(COMPOUND_DTYPES), ["compound_id"], "SELECT * FROM compounds_df")
             cur.unregister("compounds_df")
         if alias_updates:
             alias_rows = pd.DataFrame(
@@ -282,8 +289,13 @@ def import_compounds(
             cur.unregister("alias_ids")
             if len(alias_rows):
                 cur.register("alias_df", alias_rows)
-                cur.execute(
-                    "INSERT INTO compound_aliases SELECT alias, compound_id, 'registry' FROM alias_df ON CONFLICT DO NOTHING"
+                db.merge(
+                    cur,
+                    "compound_aliases",
+                    ["alias", "compound_id", "source"],
+                    ["alias", "compound_id"],
+                    "SELECT alias, compound_id, 'registry' FROM alias_df",
+                    update=[],
                 )
                 cur.unregister("alias_df")
         batch_id = _write_batch(cur, "compounds", table, user, cols, counts, rejected)

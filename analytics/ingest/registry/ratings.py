@@ -85,9 +85,7 @@ def _simple_import(
     with db.transaction(con) as cur:
         if records:
             cur.register("simple_df", pd.DataFrame(records)[all_cols])
-            cur.execute(
-                f"INSERT OR REPLACE INTO {table_name} ({', '.join(all_cols)}) SELECT * FROM simple_df"  # noqa: S608
-            )
+            db.merge(cur, table_name, all_cols, list(key), "SELECT * FROM simple_df")
             cur.unregister("simple_df")
         batch_id = _write_batch(cur, kind, table, user, cols, counts, rejected)
         db.audit(cur, user, f"import_{kind}", {"file": table.file_name, "batch_id": batch_id, **counts})

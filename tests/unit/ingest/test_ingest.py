@@ -16,6 +16,8 @@ from analytics.ingest import pipeline as ingest
 from analytics.store import db
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
 
+pytestmark = pytest.mark.backends
+
 HEADERS = [
     "工单编号",
     "受理时间",

@@ -13,6 +13,8 @@ from analytics.errors import FileRejected, NotFound, ValidationError
 from analytics.ingest.registry import compounds, queries, ratings, values
 from analytics.store import db
 
+pytestmark = pytest.mark.backends
+
 HEADERS = [
     "小区编号",
     "小区名称",

@@ -21,6 +21,8 @@ from analytics.ingest import pipeline
 from analytics.ingest.registry import changes, compounds
 from analytics.store import db
 
+pytestmark = pytest.mark.backends
+
 HEADERS = ["小区编号", "小区名称", "所属社区", "所属街道", "户数", "前身", "生效日期"]
 CHANGE_DAY = pd.Timestamp("2024-01-01")
 # compounds before the change (id, name); 青松苑 and 锦绣花园 never change

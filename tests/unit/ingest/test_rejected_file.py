@@ -17,6 +17,8 @@ from analytics.reports import exports
 from analytics.reports.text import value_text
 from analytics.store import db
 
+pytestmark = pytest.mark.backends
+
 HEADERS = ["工单编号", "受理时间", "诉求内容", "来电号码", "诉求地址", "来电人"]
 ROWS = [
     ["A1", "2023-07-01 08:30:00", "电梯坏了", "13812345678", "沂蒙路1号", "张三"],

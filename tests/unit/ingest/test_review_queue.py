@@ -3,8 +3,12 @@ that settles most first, and the whole queue's totals."""
 
 from __future__ import annotations
 
+import pytest
+
 from analytics.ingest.matching import review
 from analytics.store import db
+
+pytestmark = pytest.mark.backends
 
 ADDRESSES = (  # address, status, tickets carrying it
     ("锦秀花园东门", "review", 4),

@@ -16,6 +16,8 @@ from analytics.services import auth, login_limits
 from analytics.store import callerkey, db
 from tests.fixtures import ROOT
 
+pytestmark = pytest.mark.backends
+
 PASSWORD = "correct horse"
 T0 = datetime(2024, 5, 1, 9, 0)
 HEX16 = re.compile(r"[0-9a-f]{16}")

@@ -13,6 +13,8 @@ from analytics.errors import FileRejected, NotFound, ValidationError
 from analytics.services.taskforces import dates, exit_rule, file_import, records
 from analytics.store import db
 
+pytestmark = pytest.mark.backends
+
 D = dt.date
 
 

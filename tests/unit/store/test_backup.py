@@ -28,6 +28,8 @@ from tests.fixtures.callers import (
     upload,
 )
 
+pytestmark = pytest.mark.backends
+
 
 def _fill(con) -> None:
     """A small store touching several tables, sequences and the caller salt."""

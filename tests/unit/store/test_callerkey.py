@@ -44,6 +44,8 @@ from tests.fixtures.callers import (
     upload,
 )
 
+pytestmark = pytest.mark.backends
+
 # --- the hash ----------------------------------------------------------------------------------
 
 
@@ -67,7 +69,9 @@ def test_hmac_in_duckdb_equals_pythons_hmac(n_keys: int) -> None:
     assert [g[0] for g in got] == [keyed(list(keys), v) for v in values]
 
 
-def test_an_upload_stores_the_keyed_salted_hash_and_the_key_file_is_private(store, tmp_path) -> None:
+def test_an_upload_stores_the_keyed_salted_hash_and_the_key_file_is_private(
+    store, store_target, tmp_path
+) -> None:
     path = Path(db.store_path(store))
     with db.transaction(store) as cur:
         cur.execute(
@@ -81,7 +85,7 @@ def test_an_upload_stores_the_keyed_salted_hash_and_the_key_file_is_private(stor
     salt = db.caller_salt(store)
     assert stored_hashes(store) == {t: keyed(keys, inner(salt, phone_of(t))) for t in stored_hashes(store)}
     store.close()
-    again = db.connect(path)  # reopened: the same key, not a new one
+    again = db.connect(store_target)  # reopened: the same key, not a new one
     assert file_keys(path) == keys
     upload(again, tmp_path, "B", day=10)
     assert len(links(again)) == len(PHONES)  # the new tickets joined the old callers

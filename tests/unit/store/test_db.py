@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.errors import StoreError
+from analytics.errors import StoreBusyError, StoreError
 from analytics.store import db
+
+pytestmark = pytest.mark.backends
 
 
 def test_new_store_is_migrated_to_current_version(store):
@@ -57,3 +59,33 @@ def test_a_version_1_store_is_migrated_forward_on_open(tmp_path):
     con = db.connect(path)
     assert db.schema_version(con) == db.SCHEMA_VERSION >= 2
     assert "compound_month" in db.table_counts(con)
+
+
+def test_two_writers_on_a_shared_store_never_half_land(store, store_target, backend):
+    """Another process's write lands while this one's is open: this one fails whole at its
+    commit, is told the store is busy, and lands when run again."""
+    if backend != "ducklake":
+        pytest.skip("the DuckDB file has one writing process; its writers queue on a lock")
+    other = db.connect(store_target)  # a second process's connection: its own DuckDB instance
+    try:
+        with pytest.raises(StoreBusyError), db.transaction(store) as cur:
+            cur.execute("INSERT INTO settings VALUES ('mine', '1')")
+            with db.transaction(other) as theirs:
+                theirs.execute("INSERT INTO settings VALUES ('theirs', '2')")
+        assert db.get_setting(store, "mine") is None
+        assert db.get_setting(store, "theirs") == "2"
+
+        tries: list[StoreBusyError] = []
+
+        def write() -> None:
+            with db.transaction(store) as cur:
+                db.set_setting(cur, "mine", "1")
+                if not tries:  # the first time, another process commits in between
+                    with db.transaction(other) as theirs:
+                        db.set_setting(theirs, "theirs", "3")
+
+        db.retrying(write, wait_s=0.01, on_retry=tries.append)
+        assert len(tries) == 1
+        assert (db.get_setting(store, "mine"), db.get_setting(store, "theirs")) == ("1", "3")
+    finally:
+        other.close()

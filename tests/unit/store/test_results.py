@@ -27,6 +27,8 @@ from analytics.store import backup, db, results
 from tests.fixtures.apptest import copy_store_file
 from tests.fixtures.district import ACTION_COST, START, build_district
 
+pytestmark = pytest.mark.backends
+
 LEAN = {"by_category": False}  # the task-force page's arguments: the cheapest full run
 
 

@@ -19,6 +19,8 @@ from analytics.store import summary as summaries
 from analytics.synthetic.simulate import simulate_district
 from tests.fixtures.apptest import copy_store_file
 
+pytestmark = pytest.mark.backends
+
 MONTH = "2024-05"
 WINDOW = (dt.date(2023, 6, 1), dt.date(2024, 5, 31))
 
