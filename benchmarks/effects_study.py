@@ -1,14 +1,17 @@
 """The effect estimates' simulation study: bias and 95% coverage per world and estimate.
 
     .venv/bin/python -m benchmarks.effects_study                   # held-out seeds 100-139, with EB
-    .venv/bin/python -m benchmarks.effects_study --seeds 0-9       # the seeds any tuning used
+    .venv/bin/python -m benchmarks.effects_study --seeds 0-39      # the seeds any tuning used
     .venv/bin/python -m benchmarks.effects_study --no-eb
 
 Worlds and estimates: analytics.synthetic.effects_scenarios. For each world, over the seeds: the
-mean truth, the mean estimate, the mean bias and the share of 95% intervals covering the truth,
-for the adjusted (in place), net (with the same-community neighbours) and empirical-Bayes
-before-after estimates; then the naive figure's mean, how often the registry split was caught,
-and the compounds wrongly left out. Nothing here chose a constant of the estimators.
+mean truth, the mean estimate, the mean bias, the share of 95% intervals covering the truth and
+their mean width (points), for the adjusted (in place), net (with the same-community neighbours)
+and empirical-Bayes before-after estimates; then the naive figure's mean, how often the registry
+split was caught, and the compounds wrongly left out. Nothing here chose a constant of the
+estimators. Forty seeds measure a coverage of 95% to within about 3.5 points, and six worlds
+(null, minus15, minus30, minus50, ramp, displacement) share their districts' noise, so they
+tend to miss together.
 """
 
 from __future__ import annotations

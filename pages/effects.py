@@ -59,7 +59,8 @@ SENSITIVITY_COLUMNS = {
 }  # fmt: skip
 COMPOUND_COLUMNS = {
     "compound_id": TEXT, "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,
-    "change_vs_expected_pct": CHANGE, "months_below": COUNT, "meets_exit_rule": YESNO,
+    "change_vs_expected_pct": CHANGE, "q_value": DECIMAL, "flagged": YESNO, "months_below": COUNT,
+    "meets_exit_rule": YESNO,
 }  # fmt: skip
 HEAD_COMPOUND_COLUMNS = {
     "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,

@@ -64,7 +64,10 @@ class SimDistrict:
     expected: np.ndarray  # (compounds, months) expected tickets with the task forces' effect
     taskforces: pd.DataFrame  # compound_id, wave, start_date, selection_start, selection_end
     waves: list[Wave]
-    truth_pct: float  # realised effect over the treated compounds' first 12 months (ratio of expectations)
+    # realised effect over the treated compounds' first 12 months: their expected tickets with the
+    # effect over those without, summed over the waves, i.e. the waves' ratios weighted by their
+    # counterfactual post tickets (the estimator's definition: estimates.pooled_effect)
+    truth_pct: float
     truth_by_wave: list[float] = field(default_factory=list)
     # treated plus same-community neighbours over the treated compounds' counterfactual (%); equals
     # truth_pct when nothing is displaced
@@ -166,7 +169,8 @@ def simulate(
             }
         )
     sim.taskforces = pd.DataFrame(tf)
-    # truth: ratio of expected tickets with vs without the effect over each wave's first `horizon` months
+    # truth: ratio of expected tickets with vs without the effect over each wave's first `horizon`
+    # months, sum_w cf_w r_w / sum_w cf_w (cf_w: the wave's expected tickets without the effect)
     num = den = 0.0
     by_wave = []
     for w, wave in enumerate(waves):

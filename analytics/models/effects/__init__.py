@@ -22,9 +22,13 @@
    out (conditional Poisson likelihood); standard errors come from the one-step cluster
    jackknife by compound (CR3), which unlike the plain sandwich does not understate the variance
    when a few big compounds carry much weight. Cohort effects are pooled on the ratio scale with
-   fixed weights: each cohort's baseline tickets scaled to its post months by the controls
-   (estimates.baseline_weights), never its post-start tickets. The untreated compounds of the
-   treated compounds' communities are not controls (net.community_rows).
+   fixed weights, each cohort's counterfactual post tickets: its baseline tickets scaled to its
+   post months by the stack's month effects (estimates.counterfactual_post), never its
+   post-start tickets; the pooled figure is the treated compounds' post tickets over their
+   counterfactual, and its SE carries the weights' uncertainty (estimates.pooled_effect). The
+   95% intervals are b +- t se, t with (treated compounds - 1) degrees of freedom: the effective
+   number of clusters is the treated ones. The untreated compounds of the treated compounds'
+   communities are not controls (net.community_rows).
 4. net effect (net): treated plus same-community neighbours, as a share of the treated
    compounds' counterfactual tickets, from one joint fit; and the empirical-Bayes before-after
    (eb) beside the model. Log effects b become (exp(b) - 1) * 100 percent,
@@ -32,8 +36,8 @@
 
 Also: an event study (relative-month coefficients, centred on the pre-window months, so a leader
 can see whether treated and controls moved in parallel before), per-compound counterfactual
-bands, effects by category and on neighbouring compounds (displacement) and cost per avoided
-complaint.
+bands with a test per compound (Benjamini-Hochberg across the treated compounds), effects by
+category and on neighbouring compounds (displacement) and cost per avoided complaint.
 
 Pure computation on a Panel and its cohorts: panel (the unit, month indices), poisson (the
 conditional Poisson FE fit), variance (its cluster jackknife), stacking (stacks, controls,

@@ -17,7 +17,9 @@ consequences for the estimate:
        net = (Y_T + Y_N - cf_T - cf_N) / cf_T
    is the change in treated plus neighbours as a share of the treated compounds' counterfactual
    tickets (-30% with no displacement; about -10% when two thirds of the removed tickets reappear
-   next door). Its 95% interval is the delta method on the joint covariance.
+   next door). Its 95% interval is the delta method on the joint covariance (Y held at what
+   was observed, as for the in-place effect: estimates.pooled_effect), with the in-place effect's
+   t reference (treated compounds - 1 degrees of freedom).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analytics.models.effects.estimates import Z95, adjusted_effect
+from analytics.models.effects.estimates import adjusted_effect, t_critical, treated_clusters
 from analytics.models.effects.panel import Cohort, Panel
 from analytics.models.effects.stacking import build_stacks
 
@@ -135,13 +137,15 @@ def net_effect(
     num = (y_arr - cf).sum()
     grad = np.where(t, cf * (den + num) / den**2, cf / den)
     se = math.sqrt(max(float(grad @ v @ grad), 0.0))
+    in_treated = np.isin(des.stack, np.flatnonzero(t))
+    crit = t_critical(treated_clusters(des, in_treated) - 1)
     est = num / den
     nb_cf = cf[~t].sum()
     nb_change = round(float(y_arr[~t].sum() / nb_cf - 1) * 100, 1) if nb_cf > 0 else None
     return Net(
         effect_pct=round(100 * est, 1),
-        ci_low_pct=round(100 * (est - Z95 * se), 1),
-        ci_high_pct=round(100 * (est + Z95 * se), 1),
+        ci_low_pct=round(100 * (est - crit * se), 1),
+        ci_high_pct=round(100 * (est + crit * se), 1),
         neighbours=n_nb,
         neighbour_change_pct=nb_change,
         treated_counterfactual=round(float(den), 1),

@@ -64,7 +64,7 @@ from typing import Any
 
 import numpy as np
 
-from analytics.models.effects.estimates import Z95, _pct, _ratio_pct, adjusted_effect
+from analytics.models.effects.estimates import _pct, _ratio_pct, adjusted_effect
 from analytics.models.effects.panel import HORIZON, Cohort, Panel, _md
 from analytics.models.effects.stacking import build_stacks
 
@@ -208,8 +208,8 @@ def _adjusted_pct(
     adj = adjusted_effect(panel, cohorts, stacks)
     if adj.log_effect is None or adj.se is None:
         return None, None, None
-    b, se = adj.log_effect, adj.se
-    return _pct(b), _pct(b - Z95 * se), _pct(b + Z95 * se)
+    lo, hi = adj.interval() or (None, None)
+    return _pct(adj.log_effect), _pct(lo), _pct(hi)
 
 
 def _moved_back(cohort: Cohort, shift: int) -> Cohort:

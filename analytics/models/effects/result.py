@@ -12,7 +12,7 @@ import pandas as pd
 from analytics.errors import HotlineError
 from analytics.models.effects.breakdowns import _by_category, _cost, _displacement, _per_compound
 from analytics.models.effects.eb import eb_before_after
-from analytics.models.effects.estimates import Z95, _pct, adjusted_effect, event_study, naive_change
+from analytics.models.effects.estimates import _pct, adjusted_effect, event_study, naive_change
 from analytics.models.effects.integrity import excluded_rows, integrity_flags
 from analytics.models.effects.net import barred_neighbours, net_effect
 from analytics.models.effects.panel import Cohort, Panel, _md
@@ -174,9 +174,10 @@ def estimate(
     first = cohorts[0]
     windows = sorted({(c.window_start, c.window_end) for c in cohorts})
     window_text = f"{_md(windows[0][0]):%Y-%m}:{_md(windows[-1][1]):%Y-%m}"
-    if adj.log_effect is not None:
+    bounds = adj.interval()
+    if bounds is not None:
         est = _pct(adj.log_effect)
-        lo, hi = _pct(adj.log_effect - Z95 * adj.se), _pct(adj.log_effect + Z95 * adj.se)
+        lo, hi = _pct(bounds[0]), _pct(bounds[1])
     else:
         est = lo = hi = None
         notes.append({"code": "no_adjusted"})
@@ -269,14 +270,14 @@ def window_sensitivity(panel: Panel, cohorts: list[Cohort], controls: int | str,
             panel, moved, controls=controls, seed=seed, exclude=barred_neighbours(panel, moved)[0]
         )
         adj = adjusted_effect(panel, moved, stacks)
-        ok = adj.log_effect is not None and adj.se is not None
+        bounds = adj.interval()
         rows.append(
             {
                 "window_months": months,
                 "stored": all(c.window_len == months for c in cohorts),
-                "effect_pct": _pct(adj.log_effect) if ok else None,
-                "ci_low_pct": _pct(adj.log_effect - Z95 * adj.se) if ok else None,
-                "ci_high_pct": _pct(adj.log_effect + Z95 * adj.se) if ok else None,
+                "effect_pct": _pct(adj.log_effect) if bounds else None,
+                "ci_low_pct": _pct(bounds[0]) if bounds else None,
+                "ci_high_pct": _pct(bounds[1]) if bounds else None,
             }
         )
     return pd.DataFrame(rows)
@@ -296,13 +297,14 @@ def estimate_from_panel(
     net = net_effect(panel, cohorts, controls=controls, seed=seed)
     out: dict[str, Any] = {"naive": naive, "placebo": placebo, "net": net.effect_pct, "net_low": net.ci_low_pct,
                            "net_high": net.ci_high_pct}  # fmt: skip
-    if adj.log_effect is None or adj.se is None:
+    bounds = adj.interval()
+    if bounds is None:
         return {**out, "effect": None, "low": None, "high": None}
     return {
         **out,
         "effect": _pct(adj.log_effect),
-        "low": _pct(adj.log_effect - Z95 * adj.se),
-        "high": _pct(adj.log_effect + Z95 * adj.se),
+        "low": _pct(bounds[0]),
+        "high": _pct(bounds[1]),
         "log_effect": adj.log_effect,
         "se": adj.se,
     }

@@ -239,6 +239,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "ef_compound_observed_post": ("进驻后实际", "Observed after"),
     "ef_compound_expected_post": ("反事实预计", "Counterfactual"),
     "ef_compound_change_vs_expected_pct": ("相对反事实（%）", "vs counterfactual (%)"),
+    "ef_compound_q_value": ("q 值", "q value"),
+    "ef_compound_flagged": ("单独显著", "Clear on its own"),
+    "ef_compound_q_value_help": (
+        "该小区进驻后实际与反事实之差的检验，经 Benjamini-Hochberg 多重比较校正（全部专班小区一起）。"
+        "越小越不像偶然波动。",
+        "The test of this compound's difference from its counterfactual, adjusted for testing every "
+        "treated compound at once (Benjamini-Hochberg). The smaller, the less it looks like chance.",
+    ),
+    "ef_compound_flagged_help": (
+        "q 值不超过 0.05：在控制错误发现率 5% 的前提下，这个小区的变化单独看也不像偶然。"
+        "单个小区一年的工单上下波动约四成，下降三成的小区多数单独看并不显著，这不代表没有成效。",
+        "q value at most 0.05: with the false discovery rate held at 5%, this compound's change does not "
+        "look like chance even on its own. One compound's year varies by about 40%, so most compounds "
+        "that fell by 30% are not clear on their own; that does not mean nothing happened.",
+    ),
     "ef_compound_months_below": ("连续达标月数", "Months below target"),
     "ef_compound_meets_exit_rule": ("满足撤出条件", "Meets exit rule"),
     "ef_compound_basis": ("反事实来源", "Counterfactual from"),
