@@ -142,7 +142,7 @@ def adjusted_effect(
     des = _design(panel, cohorts, stacks, counts)
     if des.y[des.post].sum() + des.y[des.treated & ~des.post].sum() == 0:
         return Adjusted(None, None, empty, None, des)
-    fit = poisson_fe(des.y, des.unit, des.cluster, des.z, des.names)
+    fit = poisson_fe(des.y, des.unit, des.cluster, des.z_sparse, des.names)
     idx = [fit.index(f"post{st.cohort}") for st in stacks]
     b, v = fit.params[idx], fit.cov[np.ix_(idx, idx)]
     log_effect, se, cf = pooled_effect(fit, des, stacks)

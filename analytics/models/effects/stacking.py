@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
+from scipy import sparse
 
 from analytics.errors import ValidationError
 from analytics.models.effects.panel import HORIZON, Cohort, Panel
@@ -141,13 +143,20 @@ class Design:
     y: np.ndarray
     unit: np.ndarray
     cluster: np.ndarray
-    z: np.ndarray
+    # the design without the unit effects (0/1 dummies): six cohorts and their neighbours at
+    # district scale are ~10^5 rows x ~300 columns with one or two non-zero cells a row
+    z_sparse: sparse.csr_matrix
     names: list[str]
     row: np.ndarray  # panel row
     month: np.ndarray  # month index
     stack: np.ndarray
     treated: np.ndarray  # bool: observation of a treated compound
     post: np.ndarray  # bool: treated and on/after the cohort's first post month
+
+    @cached_property
+    def z(self) -> np.ndarray:
+        """The design as a dense array, built on first use."""
+        return self.z_sparse.toarray()
 
 
 def _design(
@@ -202,24 +211,23 @@ def _design(
     col_of[keep_cols] = np.arange(len(keep_cols))
     names = [f"t{u // 100000}_{u % 100000}" for u in uniq[keep_cols]]
     n = len(y)
-    z_time = np.zeros((n, len(keep_cols)))
     has = col_of[time_idx] >= 0
-    z_time[np.flatnonzero(has), col_of[time_idx][has]] = 1.0
     if event_study:
         rel = month - first_post
         rel_values = np.unique(rel[tr])
         ref = rel_values.min()
         terms = [r for r in rel_values if r != ref]
-        z_tr = np.zeros((n, len(terms)))
-        for j, r in enumerate(terms):
-            z_tr[:, j] = (tr & (rel == r)).astype(float)
+        tr_cols = [tr & (rel == r) for r in terms]
         tr_names = [f"rel{r}" for r in terms]
     else:
         cohort_ids = sorted({st.cohort for st in stacks})
-        z_tr = np.zeros((n, len(cohort_ids)))
-        for j, c in enumerate(cohort_ids):
-            stack_of_c = [s for s, st in enumerate(stacks) if st.cohort == c]
-            z_tr[:, j] = (post & np.isin(stack, stack_of_c)).astype(float)
+        tr_cols = [
+            post & np.isin(stack, [s for s, st in enumerate(stacks) if st.cohort == c]) for c in cohort_ids
+        ]
         tr_names = [f"post{c}" for c in cohort_ids]
-    z = np.hstack([z_time, z_tr])
+    n_time = len(keep_cols)
+    cells = [(np.flatnonzero(has), col_of[time_idx][has])]
+    cells += [(np.flatnonzero(on), np.full(int(on.sum()), n_time + j)) for j, on in enumerate(tr_cols)]
+    rows_at, cols_at = (np.concatenate(part) for part in zip(*cells, strict=True))
+    z = sparse.csr_matrix((np.ones(len(rows_at)), (rows_at, cols_at)), shape=(n, n_time + len(tr_cols)))
     return Design(y, unit, row, z, names + tr_names, row, month, stack, tr, post)
