@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-rows", type=int, default=50_000)
     parser.add_argument("--users", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--skip-load", action="store_true", help="only the file-vs-lake comparison")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "lake.json")
     args = parser.parse_args(argv)
     if pg.binaries() is None:
@@ -209,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         report["lake"]["pages"] = page_times(lake_target, tmp, "lake")
         con = db.connect(lake_target)
         loads = []
-        for replicas, prefix in ((1, "LOADA"), (3, "LOADB")):
+        for replicas, prefix in () if args.skip_load else ((1, "LOADA"), (3, "LOADB")):
             upload = _export(con, args.load_rows, tmp / f"load_{prefix}.csv", prefix)
             loads.append(load(lake_target, replicas, args.users, args.rounds, upload, tmp))
         report["load"] = loads

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from analytics.errors import HotlineError
+from analytics.errors import HotlineError, StoreBusyError
 from analytics.store import db, lake
 from analytics.store import summary as summaries
 from ui.i18n import t
@@ -99,7 +99,12 @@ def ensure_demo(con: duckdb.DuckDBPyConnection) -> bool:
             step = steps.get(message.rpartition(" / ")[2].strip(), "demo_building")
             bar.progress(min(max(float(fraction), 0.0), 1.0), text=t(step))
 
-        demo.build_demo(con, progress=progress, scale=float(os.environ.get(DEMO_SCALE_ENV) or 1.0))
+        try:
+            demo.build_demo(con, progress=progress, scale=float(os.environ.get(DEMO_SCALE_ENV) or 1.0))
+        except StoreBusyError:
+            # on a shared store another replica built it at the same moment: use theirs
+            if store_is_empty(con):
+                raise
         bar.empty()
     invalidate()
     st.toast(t("demo_built"))
