@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from analytics.errors import ValidationError
+from analytics.models.effects import eb
 from analytics.models.effects.eb import PER_COMPOUND_COLUMNS, EBResult, disagrees, eb_before_after
 from analytics.models.effects.panel import Cohort, Panel
 from analytics.synthetic import effects_sim
@@ -224,3 +225,32 @@ def test_weak_inputs_are_noted(n, first_post_offset, code):
     res = eb_before_after(panel, cohorts, n_boot=30)
     assert code in {note["code"] for note in res.notes}
     assert res.effect_pct is not None
+
+
+# ---------------------------------------------------------------- bootstrap refits
+
+
+SIX = [Wave(start - 6, start - 1, start, 11, -0.3) for start in (12, 14, 16, 18, 20, 22)]
+
+
+@pytest.mark.parametrize(("seed", "waves"), [(100, None), (101, SIX)])
+def test_bootstrap_refits_give_the_statsmodels_fit_on_the_resample(seed, waves):
+    # each refit (weighted Newton from the full-sample fit) against statsmodels on the drawn rows
+    sim = effects_sim.simulate(seed=seed, waves=waves)
+    panel, cohorts = effects_sim.to_panel(sim)
+    treated = sorted({r for c in cohorts for r in c.rows})
+    ref_rows = np.setdiff1d(np.arange(len(panel.compound_ids)), treated)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(6, 0.7, (len(ref_rows), 1))  # a covariate that does not help: still fitted
+    before = eb._periods(panel, cohorts, []).ref_before
+    counts = panel.counts[ref_rows]
+    fit = eb.fit_cpf(counts, x, before)
+    ref = eb._Reference(counts, x, before)
+    for _ in range(5):
+        draw = rng.integers(0, len(ref_rows), len(ref_rows))
+        fast = eb._refit(ref, np.bincount(draw, minlength=len(ref_rows)).astype(float), fit)
+        slow = eb.fit_cpf(counts[draw], x[draw], before, start=fit)
+        assert fast.converged and slow.converged
+        np.testing.assert_allclose(fast.beta, slow.beta, rtol=1e-6, atol=1e-8)
+        assert fast.k == pytest.approx(slow.k, rel=1e-6)
+        np.testing.assert_allclose(fast.month_effect, slow.month_effect, rtol=1e-12)
