@@ -25,6 +25,7 @@ to review with both candidates.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,7 @@ from analytics.ingest.matching.normalise import GENERIC_WORDS, MIN_STEM, normali
 from analytics.ingest.matching.score import ACCEPT_THRESHOLD, REVIEW_FLOOR, score_addresses
 
 MIN_CORE = 3  # a whole name shorter than this only counts like a stem
+SPLIT_CHUNK = 50_000  # texts cut into clauses at a time (bounds memory); snippets are scored at once
 TAIL_CHARS = 12  # characters of the clause after a span that are scored with it
 # what must follow a bare stem for it to count: a number, a gate, a generic word
 STEM_FOLLOWERS = (
@@ -44,7 +46,14 @@ STEM_FOLLOWERS = (
     + "|".join(sorted(GENERIC_WORDS, key=len, reverse=True))
     + ")"
 )
-CLAUSE_BREAK = re.compile(r"[^0-9A-Za-z\u3400-\u9fff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
+CLAUSE_CHARS = "0-9A-Za-z\u3400-\u9fff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+CLAUSE_BREAK = re.compile(f"[^{CLAUSE_CHARS}]+")
+# between texts joined to be cut or searched at once: a clause break, so neither a clause nor a
+# normalised name holds it (the record separator: numpy drops a trailing NUL when comparing)
+TEXT_END = "\x1e"
+# the clauses of texts joined by TEXT_END, and each TEXT_END: what CLAUSE_BREAK.split leaves but
+# the empty strings (an empty clause has no span and adds nothing to the text's admin names)
+CLAUSE_OR_END = re.compile(f"[{CLAUSE_CHARS}]+|{TEXT_END}")
 # an address match is kept over a disagreeing content match unless the content one scores this
 # much higher (chosen on generator A of analytics.synthetic.hard_addresses, seeds 0-9)
 CONTENT_OVERRIDE_MARGIN = 0.08
@@ -133,32 +142,122 @@ def _empty(n: int) -> pd.DataFrame:
 def match_content(reg: Registry, texts: Sequence[str]) -> pd.DataFrame:
     """One row per text: text_index, compound_id (None unless accepted), match_score,
     match_method ('content' when accepted), status (auto / review / unmatched), candidates
-    (JSON list of {compound_id, name, score}, as for addresses)."""
+    (JSON list of {compound_id, name, score}, as for addresses).
+
+    The work is done once per distinct piece, which gives the same answers as doing it text by
+    text (each step is a function of its piece alone): each distinct clause of a slice of
+    SPLIT_CHUNK texts is normalised and searched for spans once (来电人反映 opens many texts), and
+    each distinct snippet of all the texts is scored once, in one call."""
     n = len(texts)
     out = _empty(n)
     if n == 0 or reg.matrix is None:
         return out
     finder = _finder(reg)
-    raw = [CLAUSE_BREAK.split(str(t)) if t is not None and t == t else [] for t in texts]
-    owner = np.repeat(np.arange(n), [len(r) for r in raw])
-    clauses = normalise_many([c for r in raw for c in r])
-    spans = finder.spans(clauses)
-    if not spans:
+    found = [_snippets(finder, texts[lo : lo + SPLIT_CHUNK], lo) for lo in range(0, n, SPLIT_CHUNK)]
+    span_text = np.concatenate([t for t, _ in found])
+    if not len(span_text):
         return out
-    # the subdistrict / community a text names anywhere, put in front of each of its spans
-    bounds = np.searchsorted(owner, np.arange(n + 1))  # text t's clauses: bounds[t]:bounds[t + 1]
-    admin_of: dict[int, str] = {}
-    snippets, span_text = [], []
-    for clause, start, end in spans:
-        t = int(owner[clause])
-        if t not in admin_of:
-            admin_of[t] = _admin_words(finder, clauses[bounds[t] : bounds[t + 1]])
-        snippets.append(admin_of[t] + clauses[clause][start : end + TAIL_CHARS])
-        span_text.append(t)
-    scored = score_addresses(reg, snippets)
-    scored["text_index"] = span_text
-    _pick(out, scored)
+    snippet_of, distinct = pd.factorize(np.concatenate([s for _, s in found]))
+    _pick(out, span_text, score_addresses(reg, distinct.tolist()), snippet_of)
     return out
+
+
+def _snippets(finder: MentionFinder, texts: Sequence[str], first: int) -> tuple[np.ndarray, np.ndarray]:
+    """(text index, snippet) of every span of `texts` (the first is text `first`), in order: the
+    span and TAIL_CHARS characters after it in its clause, normalised, behind the subdistrict and
+    community the whole text names."""
+    n = len(texts)
+    flat, counts = _clauses(texts)
+    code, uniques = pd.factorize(flat)  # each clause's distinct index, in order of appearance
+    distinct = normalise_many(uniques.tolist())
+    clause, start, end = _clause_spans(finder.spans(distinct), code)
+    if not len(clause):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    owner = np.repeat(np.arange(n), counts)
+    span_text = owner[clause]
+    admin_of = _admin_of(finder, np.asarray(distinct, dtype=object)[code], counts, np.unique(span_text))
+    snippets = np.fromiter(
+        (
+            admin_of.get(t, "") + distinct[u][s : e + TAIL_CHARS]
+            for t, u, s, e in zip(
+                span_text.tolist(), code[clause].tolist(), start.tolist(), end.tolist(), strict=True
+            )
+        ),
+        dtype=object,
+        count=len(clause),
+    )
+    return span_text + first, snippets
+
+
+def _clauses(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty clauses of every text in order (CLAUSE_BREAK cuts them), and how many each
+    text has: all the texts are cut at once, joined by TEXT_END (each on its own when a text
+    holds TEXT_END itself)."""
+    strings = [str(t) if t is not None and t == t else "" for t in texts]
+    joined = TEXT_END.join(strings)
+    if joined.count(TEXT_END) != len(strings) - 1:
+        pieces = [[c for c in CLAUSE_BREAK.split(t) if c] for t in strings]
+        counts = np.fromiter(map(len, pieces), np.int64, len(pieces))
+        flat = np.empty(int(counts.sum()), dtype=object)
+        flat[:] = list(itertools.chain.from_iterable(pieces))
+        return flat, counts
+    tokens = np.array(CLAUSE_OR_END.findall(joined), dtype=object)
+    ends = tokens == TEXT_END
+    # a clause's text is the number of TEXT_END before it
+    counts = np.bincount(np.cumsum(ends)[~ends], minlength=len(strings))
+    return tokens[~ends], counts
+
+
+def _clause_spans(
+    spans: list[tuple[int, int, int]], code: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The spans of the distinct clauses (distinct index, start, end; in order) laid out on
+    every clause (`code`: each clause's distinct index): clause, start and end arrays, in the
+    order of the clauses and, within one, of the spans."""
+    if not spans:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    at = np.array(spans, dtype=np.int64)
+    count = np.bincount(at[:, 0], minlength=int(code.max()) + 1)[code]
+    first = np.searchsorted(at[:, 0], code)
+    clause = np.repeat(np.arange(len(code)), count)
+    offset = np.arange(len(clause)) - np.repeat(np.cumsum(count) - count, count)
+    rows = np.repeat(first, count) + offset
+    return clause, at[rows, 1], at[rows, 2]
+
+
+def _admin_of(
+    finder: MentionFinder, clauses: np.ndarray, counts: np.ndarray, wanted: np.ndarray
+) -> dict[int, str]:
+    """{text: the registry's names of the subdistrict and community it names} for the `wanted`
+    texts that name one (`_admin_words` of its clauses; the others name none). `clauses` holds
+    every text's normalised clauses in order, `counts` how many each text has.
+
+    A text can name one only where the subdistrict or community pattern matches its clauses
+    joined; both are searched once over all the texts joined (TEXT_END between them, in no
+    name), and `_admin_words` runs on the few texts with a match."""
+    admin = finder.admin
+    patterns = [p for p in (admin.sub_re, admin.com_re) if p is not None]
+    forms = [*admin.sub_forms, *admin.com_forms]
+    if not patterns or not len(wanted):
+        return {}
+    bounds = np.concatenate([[0], np.cumsum(counts)])  # text t's clauses: bounds[t]:bounds[t + 1]
+    if any(TEXT_END in f for f in forms):  # never for normalised names: kept for safety
+        named = wanted.tolist()
+    else:
+        lengths = np.fromiter(map(len, clauses), np.int64, len(clauses))
+        # where text t starts in the joined string: its clauses' characters and one separator
+        # before each text but the first
+        starts = np.concatenate([[0], np.cumsum(lengths)])[bounds[:-1]] + np.arange(len(counts))
+        pieces = np.insert(clauses, bounds[1:-1], TEXT_END)
+        joined = "".join(pieces.tolist())
+        hits = {
+            int(np.searchsorted(starts, m.start(), side="right")) - 1
+            for p in patterns
+            for m in p.finditer(joined)
+        }
+        named = sorted(hits.intersection(wanted.tolist()))
+    return {t: _admin_words(finder, clauses[bounds[t] : bounds[t + 1]].tolist()) for t in named}
 
 
 def _admin_words(finder: MentionFinder, clauses: list[str]) -> str:
@@ -167,28 +266,35 @@ def _admin_words(finder: MentionFinder, clauses: list[str]) -> str:
     return (sub or "") + (com or "")
 
 
-def _pick(out: pd.DataFrame, scored: pd.DataFrame) -> None:
-    """Each text's best span into `out`; two accepted spans naming different compounds: review."""
-    scored = scored.assign(s=scored["match_score"].fillna(-1.0))
-    scored = scored.sort_values(["text_index", "s"], ascending=[True, False], kind="stable")
-    accepted = scored[scored["status"] == "auto"]
-    disputed = set(accepted.groupby("text_index")["compound_id"].nunique().loc[lambda c: c > 1].index)
-    best = scored.drop_duplicates("text_index").set_index("text_index")
-    idx = best.index.to_numpy()
-    status = best["status"].to_numpy(dtype=object).copy()
-    compound = best["compound_id"].to_numpy(dtype=object).copy()
-    candidates = best["candidates"].to_numpy(dtype=object).copy()
-    for j, t in enumerate(idx):
-        if t in disputed:
-            status[j], compound[j] = "review", None
-            rows = accepted[accepted["text_index"] == t]
-            listed = [json.loads(c)[0] for c in rows["candidates"]]
-            candidates[j] = json.dumps(listed, ensure_ascii=False)
-    out.loc[idx, "match_score"] = best["match_score"].to_numpy()
-    out.loc[idx, "status"] = status
-    out.loc[idx, "compound_id"] = compound
-    out.loc[idx, "match_method"] = np.where(status == "auto", "content", None)
-    out.loc[idx, "candidates"] = candidates
+def _pick(out: pd.DataFrame, span_text: np.ndarray, scored: pd.DataFrame, snippet_of: np.ndarray) -> None:
+    """Each text's best span into `out`; two accepted spans naming different compounds: review.
+    Span i is of text span_text[i] and scored in row snippet_of[i] of `scored`; a text's best
+    span is its first by score (NaN last), the earlier span among equals."""
+    score = scored["match_score"].to_numpy(dtype=float)[snippet_of]
+    status = scored["status"].to_numpy(dtype=object)[snippet_of]
+    compound = scored["compound_id"].to_numpy(dtype=object)[snippet_of]
+    listed = scored["candidates"].to_numpy(dtype=object)[snippet_of]
+    # by text, then score down; np.lexsort is stable, so equals keep the order of their spans
+    order = np.lexsort((-np.where(np.isnan(score), -1.0, score), span_text))
+    text = span_text[order]
+    best = order[np.r_[True, text[1:] != text[:-1]]]
+    accepted = order[status[order] == "auto"]  # in the same order
+    named = pd.DataFrame({"t": span_text[accepted], "c": compound[accepted]}).dropna().drop_duplicates()
+    per_text = named["t"].value_counts()
+    disputed = np.sort(per_text.index[per_text > 1].to_numpy())
+    idx = span_text[best]
+    best_status, best_compound, best_listed = status[best], compound[best], listed[best]
+    if len(disputed):
+        at = np.searchsorted(idx, disputed)
+        best_status[at], best_compound[at] = "review", None
+        for j, t in zip(at.tolist(), disputed.tolist(), strict=True):
+            rows = accepted[span_text[accepted] == t]
+            best_listed[j] = json.dumps([json.loads(c)[0] for c in listed[rows]], ensure_ascii=False)
+    out.loc[idx, "match_score"] = score[best]
+    out.loc[idx, "status"] = best_status
+    out.loc[idx, "compound_id"] = best_compound
+    out.loc[idx, "match_method"] = np.where(best_status == "auto", "content", None)
+    out.loc[idx, "candidates"] = best_listed
 
 
 def combine(address_rows: pd.DataFrame, content_rows: pd.DataFrame) -> pd.DataFrame:

@@ -18,15 +18,19 @@ How a file flows (so a 500 MB export never sits in pandas):
    automatically are answered again from their keys next time) and, when a category model
    exists (loaded while the file was read), predicts the category of each distinct text of rows
    without one (not for tickets already stored with a category, which keep theirs) (`side`).
-   Distinct upload categories go once through `categories`. Rows still without a compound are
-   matched on their title and content (a compound named in the text, `matching.content`). What
-   is decided for each kept row (category, compound, the caller's keyed hash) is materialised
-   once, narrow, as `final_rows`; the view `final` puts it beside the rows of `parsed` (one
-   copy of the rows, not two; `final`). Then every row is moved to the compound valid at its
-   date when the registry records renames, splits or merges (`registry.changes.resolve_dated`).
+   Distinct upload categories go once through `categories`. What is decided for each kept row
+   (category, compound) is materialised once, narrow, as `final_rows`; the view `final` puts it
+   beside the rows of `parsed` and the caller's keyed hash (one copy of the rows, not two;
+   `final`). Rows still without a compound are matched on their title and content (a compound
+   named in the text, `matching.content`) on the side thread, beside the rest of the upload
+   (`pending`). Every row is moved to the compound valid at its date when the registry records
+   renames, splits or merges (`registry.changes.resolve_dated`); the rows waiting for the
+   content matcher once it has answered.
 4. One transaction classifies every staged row against the stored tickets (new / unchanged /
-   changed), copies replaced versions to ticket_history, writes tickets, rejected rows, the
-   batch row and the audit entry (`write`).
+   changed), inserts the new rows, takes the content matcher's answers (`pending.settle`),
+   copies replaced versions to ticket_history, updates the changed rows, gives the new rows
+   their compound named in the text, and writes rejected rows, the batch row and the audit
+   entry (`write`).
 
 `run.ingest_file` puts the steps in order. rows_read == inserted + updated + duplicates +
 rejected, always (`result`).

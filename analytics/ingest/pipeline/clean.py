@@ -139,17 +139,20 @@ def _caller_hashes(
     caller = columns.sql_caller_key("phone", clean=True)
     # keyed: the salted hash alone can be reversed by trying every number (callerkey)
     caller_hash, key_params = callerkey.sql_keyed(f"sha256(? || {caller})", caller_keys)
+    # a number masked whole is no caller: left out once per distinct cell, not once per row
     stg.execute(
         f"""CREATE TABLE caller_hashes AS
             SELECT phone, {caller_hash} AS caller_hash FROM (
-                SELECT DISTINCT {c} AS phone FROM parsed
-                WHERE {c} IS NOT NULL AND NOT {columns.sql_is_mask(c)})""",  # noqa: S608 - generated
+                SELECT DISTINCT {c} AS phone FROM parsed WHERE {c} IS NOT NULL)
+            WHERE NOT {columns.sql_is_mask("phone")}""",  # noqa: S608 - generated
         [*key_params, salt],
     )
 
 
 def _parsed_sql(present: set[str]) -> str:
-    """The query of the parsed rows over `clean` (typed, with its rejection reason)."""
+    """The query of the parsed rows over `clean` (typed, with its rejection reason; what the
+    reason is decided by and nothing else reads, damaged, oversized and the created_at text, is
+    not kept)."""
 
     def c(name: str) -> str:
         return _field(present, name)
@@ -162,7 +165,7 @@ def _parsed_sql(present: set[str]) -> str:
     )
     reason = "CASE " + " ".join(f"WHEN {cond} THEN '{why}'" for why, cond in REJECT_RULES) + " END"
     return f"""
-        SELECT *, {reason} AS reason FROM (
+        SELECT * EXCLUDE (damaged, oversized, created_text), {reason} AS reason FROM (
         SELECT rn, damaged, oversized,
                {keys["ticket_id"]} AS ticket_id,
                {columns.sql_datetime(c("created_at"), clean=True)} AS created_at,

@@ -1,10 +1,11 @@
-"""One upload, from file to batch: the steps in order, with the side thread beside the parsing."""
+"""One upload, from file to batch: the steps in order, with the side thread beside the parsing
+and the insert."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -12,15 +13,8 @@ import pandas as pd
 
 from analytics.ingest import columns
 from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _rejected_json
-from analytics.ingest.pipeline.final import (
-    FINAL_ROWS,
-    _by_value,
-    _compounds,
-    _content_found,
-    _counts,
-    _drop_spent,
-    _final,
-)
+from analytics.ingest.pipeline.final import FINAL_ROWS, _by_value, _compounds, _counts, _drop_spent, _final
+from analytics.ingest.pipeline.pending import settle, side_content
 from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
 from analytics.ingest.pipeline.side import PREPARED, _load_predictor, _side_matching, _side_prediction
 from analytics.ingest.pipeline.stage import Progress, _stage, _Staged, _staging, drop_raw, renumber_rows
@@ -91,6 +85,8 @@ def ingest_file(
             matched = side.submit(_side_matching, con.cursor(), alias, present)
             prediction_cursor = con.cursor()
             predicting = side.submit(_side_prediction, prediction_cursor, alias, present, loading)
+            content_cursor = con.cursor()
+            content: Future[pd.DataFrame] | None = None
             try:
                 with phase("hash"):
                     _caller_hashes(stg, present, salt or "", caller_keys)
@@ -108,22 +104,28 @@ def ingest_file(
                     texts = predicting.result()
                 # the futures hold the matches and predictions: let them go before the commit
                 matched = predicting = looked = scored = None
-                with phase("content"):
-                    # no compound from the value or address: the title or content may name one
-                    found = _content_found(stg, con)
                 with phase("final"):
-                    predicted = _final(stg, con, texts, found)
-                del texts, found
+                    predicted = _final(stg, con, texts)
+                del texts
+                # rows no compound value or address places: their title or content may name one,
+                # which the content matcher finds beside the rest (pending)
+                content = side.submit(side_content, content_cursor, alias)
                 with phase("dated"):
                     # renames, splits and merges: each row on the compound valid at its date
                     changes.resolve_dated(stg, FINAL_ROWS)
+                reasons, in_file_dups, unmatched = _counts(stg)
             except BaseException:
-                if predicting is not None and predicting.cancel():  # not started: the upload fails anyway
-                    prediction_cursor.close()
+                # a task not started is dropped (the upload fails anyway) and its cursor closed
+                for future, cursor in ((predicting, prediction_cursor), (content, content_cursor)):
+                    if future is not None and future.cancel():
+                        cursor.close()
+                if content is None:  # never submitted
+                    content_cursor.close()
                 raise
-            reasons, in_file_dups, unmatched = _counts(stg)
-            # all in FINAL_ROWS (`parsed` holds the rows the view `final` reads)
-            for table in ("by_value", "by_address", "category_map", "caller_hashes", PREPARED):
+            # all in FINAL_ROWS (`parsed` holds the rows the view `final` reads, `caller_hashes`
+            # the keyed hash of each caller: once a caller, not once a row)
+            stg.execute("DROP VIEW by_address")
+            for table in ("by_value", "category_map", PREPARED):
                 stg.execute(f"DROP TABLE IF EXISTS {table}")
             _drop_spent(stg)
             result = IngestResult(
@@ -142,13 +144,24 @@ def ingest_file(
                     f"SELECT row_number, reason, raw FROM rejected ORDER BY row_number LIMIT {REJECTED_SHOWN}"  # noqa: S608
                 ).df(),
             )
+
+            def settled() -> pd.DataFrame:
+                """The pending rows decided (pending.settle), once the content matcher answers."""
+                with phase("wait_content"):
+                    found = content.result()
+                with phase("content"):
+                    decided, left = settle(stg, found)
+                result.unmatched += left
+                return decided
+
             progress(0.7, "写入数据库")
             if dry_run:
+                settled()
                 sql = f"SELECT kind, count(*) AS n FROM ({_classify_sql(alias)}) GROUP BY 1"  # noqa: S608
                 _fill(result, dict(db.query_df(con, sql).values), in_file_dups)
             else:
                 with phase("commit"):
-                    _commit(con, alias, result, in_file_dups, digest.result(), user, predicted)
+                    _commit(con, alias, result, in_file_dups, digest.result(), user, predicted, settled)
         _check_balance(result)
         progress(1.0, "完成")
         return result

@@ -26,6 +26,8 @@ except ImportError:  # pragma: no cover - depends on the installation
 
 # the staging table of each distinct address's match (matching.bulk.stage_matches)
 PREPARED = "prepared"
+# its rows that give their address a compound
+ACCEPTED_SQL = "status IN ('auto', 'confirmed') AND compound_id IS NOT NULL"
 
 
 @phase("match")
@@ -36,12 +38,13 @@ def _side_matching(
     parsed rows as the staging table PREPARED (matching.bulk.stage_matches; the second value
     is what the matcher scored, or None when there is nothing to match).
 
-    This and `_side_prediction` run one after the other on a thread beside the main thread's
-    work (caller hashes, rejected rows, the address cache: DuckDB releases the GIL), so the
-    matcher's Python and the featuriser's many short numpy calls get a core and the GIL without
-    waiting (run beside each other, each would wait for the other's GIL at every call). Both only read: the rows a rejection rule will drop are
-    matched and predicted too, and `_compounds` / `_final` keep what the kept rows use. `cur`
-    is a cursor of its own (a connection is not shared between threads)."""
+    This, `_side_prediction` and `pending.side_content` run one after the other on a thread
+    beside the main thread's work (caller hashes, rejected rows, the address cache, the insert:
+    DuckDB releases the GIL), so the matchers' Python and the featuriser's many short numpy
+    calls get a core and the GIL without waiting (run beside each other, each would wait for the
+    other's GIL at every call). All only read: the rows a rejection rule will drop are matched
+    and predicted too, and `_compounds` / `_final` keep what the kept rows use. `cur` is a
+    cursor of its own (a connection is not shared between threads)."""
     try:
         keys = PARSED_KEYS
         parsed = f"{alias}.parsed"

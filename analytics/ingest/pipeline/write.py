@@ -1,16 +1,21 @@
 """The write transaction: every staged row classified against the stored tickets (new /
-unchanged / changed), replaced versions copied to ticket_history, then tickets, rejected rows,
-the batch row and the audit entry written, all or nothing.
+unchanged / changed), the new rows inserted (while the content matcher decides the rows waiting
+for it), replaced versions copied to ticket_history and the changed rows updated, what the
+content matcher decided written, then the rejected rows, the batch row and the audit entry
+written, all or nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
+from analytics.ingest.pipeline.final import FINAL_ROWS
 from analytics.ingest.pipeline.result import IngestResult, _fill
 from analytics.ingest.pipeline.timing import phase
 from analytics.store import db
@@ -46,6 +51,21 @@ def _classify_sql(alias: str) -> str:
     """  # noqa: S608 - alias generated here
 
 
+def _kinds(cur: duckdb.DuckDBPyConnection, alias: str) -> dict[str, int]:
+    """{kind: rows} of the rows to store (new / changed / same, `_classify_sql`), each row's kind
+    in the temporary table `kinds` unless every row is new: when no stored ticket has the id of
+    any staged row (a first upload, a new month), which one look at the ids tells."""
+    stored = f"SELECT count(*) FROM tickets WHERE ticket_id IN (SELECT ticket_id FROM {alias}.parsed)"  # noqa: S608
+    if not cur.execute(stored).fetchone()[0]:
+        return {"new": int(cur.execute(f"SELECT count(*) FROM {alias}.{FINAL_ROWS}").fetchone()[0])}  # noqa: S608
+    cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
+    return dict(cur.execute("SELECT kind, count(*) FROM kinds GROUP BY 1").fetchall())
+
+
+# the columns a pending row takes from `settle` (pipeline.pending): NULL in `final` for it
+SETTLED = ("compound_id", "match_score", "match_method")
+
+
 def _commit(
     con: duckdb.DuckDBPyConnection,
     alias: str,
@@ -53,11 +73,18 @@ def _commit(
     in_file_dups: int,
     sha: str,
     user: str | None,
-    predicted_rows: int = 0,
+    predicted_rows: int,
+    settle: Callable[[], pd.DataFrame],
 ) -> None:
-    """Write the batch (`sha`: the file's file_sha256) in one transaction."""
+    """Write the batch (`sha`: the file's file_sha256) in one transaction.
+
+    The new rows are inserted while the content matcher runs beside, those that wait for it
+    (pipeline.pending) without a compound; `settle` then waits for it and gives what it
+    decided for them (ticket_id and the SETTLED columns of the rows that end with any; it also
+    completes `result`.unmatched): the changed rows are updated with it, and the new ones it
+    concerns (few) take it in place."""
     set_cols = ", ".join(
-        f"{c} = f.{c}"
+        f"{c} = coalesce(s.{c}, f.{c})" if c in SETTLED else f"{c} = f.{c}"
         for c in FINAL_COLUMNS
         if c not in ("ticket_id", "category", "category_source", "category_confidence")
     )
@@ -66,42 +93,55 @@ def _commit(
     keep = "f.category_raw IS NULL AND nullif(trim(tickets.category), '') IS NOT NULL"
     with db.transaction(con) as cur:
         batch_id = db.next_id(cur, "seq_batch")
-        with phase("classify"):
-            cur.execute(f"CREATE TEMP TABLE kinds AS {_classify_sql(alias)}")
         try:
-            kinds = dict(cur.execute("SELECT kind, count(*) FROM kinds GROUP BY 1").fetchall())
+            with phase("classify"):
+                kinds = _kinds(cur, alias)
             _fill(result, kinds, in_file_dups)
-            if kinds.get("changed"):
-                cols = ", ".join(TICKET_COLUMNS)
-                cur.execute(
-                    f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
-                        SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
-                        JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
-                    [batch_id],
-                )
-                cur.execute(
-                    f"""UPDATE tickets SET {set_cols},
-                            category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
-                            category_source = CASE WHEN {keep} THEN tickets.category_source
-                                                   ELSE f.category_source END,
-                            category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
-                                                       ELSE f.category_confidence END,
-                            updated_batch_id = ?
-                        FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
-                        WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
-                    [batch_id],
-                )
-            final_cols = ", ".join(FINAL_COLUMNS)
-            # every row new (a first upload, a new month): no join with the classification
-            only_new = kinds.get("new", 0) == sum(kinds.values())
-            new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
             if kinds.get("new"):
+                final_cols = ", ".join(FINAL_COLUMNS)
+                # every row new (a first upload, a new month): no join with the classification
+                only_new = kinds.get("new", 0) == sum(kinds.values())
+                new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
                 with phase("insert"):
                     cur.execute(
                         f"""INSERT INTO tickets ({final_cols}, batch_id)
                             SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}""",  # noqa: S608
                         [batch_id],
                     )
+            settled = settle()
+            cur.register("settled", settled)
+            try:
+                if kinds.get("changed"):
+                    cols = ", ".join(TICKET_COLUMNS)
+                    cur.execute(
+                        f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
+                            SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
+                            JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
+                        [batch_id],
+                    )
+                    cur.execute(
+                        f"""UPDATE tickets SET {set_cols},
+                                category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
+                                category_source = CASE WHEN {keep} THEN tickets.category_source
+                                                       ELSE f.category_source END,
+                                category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
+                                                           ELSE f.category_confidence END,
+                                updated_batch_id = ?
+                            FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
+                                 LEFT JOIN settled s ON s.ticket_id = f.ticket_id
+                            WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
+                        [batch_id],
+                    )
+                if kinds.get("new") and len(settled):
+                    with phase("settled"):
+                        # the rows this batch inserted (batch_id: not the changed, nor the unchanged)
+                        cur.execute(
+                            f"""UPDATE tickets SET {", ".join(f"{c} = s.{c}" for c in SETTLED)}
+                                FROM settled s WHERE tickets.batch_id = ? AND tickets.ticket_id = s.ticket_id""",  # noqa: S608
+                            [batch_id],
+                        )
+            finally:
+                cur.unregister("settled")
         finally:
             cur.execute("DROP TABLE IF EXISTS kinds")
         cur.execute(

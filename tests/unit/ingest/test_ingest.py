@@ -547,3 +547,142 @@ def test_an_explicit_compound_or_an_address_keeps_its_compound_over_the_content(
     assert got.loc["D002", "compound_id"] == "LS0001"
     assert got.loc[["D001", "D002", "D003"], "match_method"].tolist()[2] == "content"
     assert "content" not in got.loc[["D001", "D002"], "match_method"].tolist()
+
+
+# ---------------------------------------------------------------- compounds named in the text
+#
+# The content matcher works on a batch's distinct clauses and snippets at once, beside the insert;
+# rows it decides are written once it answers (pipeline.pending). Neither may change an answer.
+
+
+def _content_texts(store, seed: int) -> list[str]:
+    """Texts for the content matcher over a hard_addresses registry stored in `store`: the
+    world's content cases, its addresses in complaints, subdistrict and community names in
+    other clauses than the address, and values that are not plain text."""
+    from analytics.synthetic.hard_addresses import hard_world
+
+    addresses = _hard_store(store, seed)
+    registry, cases = hard_world("A", seed, n_compounds=120)
+    content = cases[cases["title"] != ""]
+    texts: list = (content["title"] + "。" + content["content"]).tolist()
+    texts += [f"{a}漏水，请处理" for a in addresses[:150]]
+    texts += [
+        f"{sub}，{com}：{a}楼道灯坏了"
+        for sub, com, a in zip(
+            registry["subdistrict"], registry["community"], addresses[150:250], strict=False
+        )
+    ]
+    return texts + [None, float("nan"), "", "。。", "小区停水", "翠华苑\n3号楼漏水", 123]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [104, 105])
+def test_content_matching_answers_each_text_as_if_alone(store, seed):
+    """Every text of a batch gets what it gets when matched alone, whatever shares its batch;
+    also when a text holds the character the batch's texts are joined by."""
+    from analytics.ingest.matching.content import TEXT_END, match_content
+    from analytics.ingest.matching.index import load_registry
+
+    texts = _content_texts(store, seed)
+    reg = load_registry(store)
+    alone = [match_content(reg, [t]).assign(text_index=i) for i, t in enumerate(texts)]
+    together = match_content(reg, texts)
+    pd.testing.assert_frame_equal(together, pd.concat(alone, ignore_index=True))
+    assert together["status"].eq("auto").sum() > len(texts) / 3  # the texts do name compounds
+    odd = [*texts[:40], f"青松苑{TEXT_END}3号楼漏水", *texts[40:80]]
+    expected = pd.concat([*alone[:40], match_content(reg, [odd[40]]), *alone[40:80]], ignore_index=True)
+    pd.testing.assert_frame_equal(match_content(reg, odd), expected.assign(text_index=range(len(odd))))
+
+
+def test_content_matching_answers_do_not_depend_on_the_batch_size(store):
+    """A batch larger than the matcher's slice (SPLIT_CHUNK texts) gets the answers of smaller
+    batches of the same texts."""
+    from analytics.ingest.matching.content import SPLIT_CHUNK, match_content
+    from analytics.ingest.matching.index import load_registry
+
+    base = [t for t in _content_texts(store, 106) if isinstance(t, str)]
+    texts = [f"{base[i % len(base)]}。{i % 13 + 1}号楼" for i in range(SPLIT_CHUNK + 2_000)]
+    reg = load_registry(store)
+    step = 7_000
+    parts = [match_content(reg, texts[i : i + step]) for i in range(0, len(texts), step)]
+    pd.testing.assert_frame_equal(
+        match_content(reg, texts), pd.concat(parts, ignore_index=True).assign(text_index=range(len(texts)))
+    )
+
+
+CHANGED_REGISTRY = [
+    ["小区编号", "小区名称", "所属社区", "所属街道", "户数", "前身", "生效日期"],
+    ["LS002", "阳光家园", "柳青社区", "柳青街道", "500", "", ""],
+    ["LS003", "银雀小区", "柳青社区", "柳青街道", "500", "", ""],
+    ["LS004", "沂河家园", "柳青社区", "柳青街道", "500", "", ""],
+    ["LS005", "青松苑", "柳青社区", "柳青街道", "500", "", ""],
+    ["LS021", "阳光新城", "柳青社区", "柳青街道", "500", "LS002", "2024-01"],  # a rename
+    ["LS034", "银雀沂河苑", "柳青社区", "柳青街道", "500", "LS003；LS004", "2024-01"],  # a merge
+]
+
+
+def test_a_compound_named_in_the_text_is_the_one_valid_at_the_tickets_date(store, tmp_path):
+    """Rows without an address take the compound their text names, moved by the registry's
+    renames and merges to the one valid on the ticket's day, as rows matched by address are."""
+    from analytics.ingest.registry import compounds
+
+    pd.DataFrame(CHANGED_REGISTRY[1:], columns=CHANGED_REGISTRY[0]).to_csv(tmp_path / "reg.csv", index=False)
+    compounds.import_compounds(store, tmp_path / "reg.csv", user="ana")
+    rows = [
+        ["E1", "2023-12-15 08:00:00", "阳光家园3号楼漏水"],
+        ["E2", "2024-02-15 08:00:00", "阳光家园3号楼漏水"],
+        ["E3", "2024-03-01 08:00:00", "来电人反映：银雀小区东门垃圾没人清运"],
+        ["E4", "2024-02-01 08:00:00", "青松苑5号楼停电"],
+        ["E5", "2024-02-01 08:00:00", "小区停水未提前通知"],
+        ["E6", "2024-02-01 08:00:00", "阳光家园门口积水"],
+    ]
+    path = tmp_path / "e.csv"
+    pd.DataFrame(rows, columns=["工单编号", "受理时间", "诉求内容"]).to_csv(path, index=False)
+    r = ingest.ingest_file(store, path, user="ana")
+    assert _balanced(r) and r.inserted == 6 and r.unmatched == 1
+    got = _tickets(store).set_index("ticket_id")
+    assert got["compound_id"].to_dict() == {
+        "E1": "LS002", "E2": "LS021", "E3": "LS034", "E4": "LS005", "E5": None, "E6": "LS021"
+    }  # fmt: skip
+    assert got["match_method"].fillna("").to_dict() == {
+        "E1": "content", "E2": "content", "E3": "content", "E4": "content", "E5": "", "E6": "content"
+    }  # fmt: skip
+    assert db.query_one(store, "SELECT unmatched FROM ingest_batches WHERE batch_id = ?", [r.batch_id]) == 1
+
+
+def test_a_dry_run_counts_what_the_upload_stores(registry, tmp_path):
+    """The check before an upload reports the rows the text places as the upload places them."""
+    rows = [
+        ["F001", "2023-07-01 08:30:00", "", "", "楼道灯坏了", "青松苑3号楼", "", "", "", "", ""],
+        ["F002", "2023-07-01 09:30:00", "", "", "翡翠家园东门垃圾没人清运", "", "", "", "", "", ""],
+        ["F003", "2023-07-01 10:30:00", "", "", "小区停水未提前通知", "不知道在哪里", "", "", "", "", ""],
+        ["F004", "2023-07-01 11:30:00", "", "", "", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    path = _csv(tmp_path / "f.csv", rows=rows)
+    check = ingest.ingest_file(registry, path, dry_run=True)
+    done = ingest.ingest_file(registry, path, user="ana")
+    assert (check.inserted, check.unmatched) == (done.inserted, done.unmatched) == (4, 2)
+    assert db.query_one(registry, "SELECT count(*) FROM tickets WHERE compound_id IS NULL") == 2
+
+
+def test_a_changed_ticket_takes_the_compound_its_new_text_names(registry, tmp_path):
+    """A ticket sent again with other text is updated with the compound the new text names; an
+    unchanged one keeps what it has; a new one in the same file is placed by its text too."""
+    first = [
+        ["G001", "2023-07-01 08:30:00", "", "", "楼道灯坏了", "", "", "", "", "", ""],
+        ["G002", "2023-07-01 09:30:00", "", "", "青松苑门口积水", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    ingest.ingest_file(registry, _csv(tmp_path / "g1.csv", rows=first), user="ana")
+    second = [
+        ["G001", "2023-07-01 08:30:00", "", "", "翡翠家园3号楼楼道灯坏了", "", "", "", "", "", ""],
+        first[1],
+        ["G003", "2023-07-02 08:30:00", "", "", "青松苑5号楼停电", "", "", "", "", "", ""],
+    ]  # fmt: skip
+    r = ingest.ingest_file(registry, _csv(tmp_path / "g2.csv", rows=second), user="ana")
+    assert _balanced(r) and (r.inserted, r.updated, r.duplicates, r.unmatched) == (1, 1, 1, 0)
+    got = _tickets(registry).set_index("ticket_id")
+    names = dict(db.query_df(registry, "SELECT compound_id, name FROM compounds").values)
+    assert {t: names.get(c) for t, c in got["compound_id"].items()} == {
+        "G001": "翡翠家园", "G002": "青松苑", "G003": "青松苑"
+    }  # fmt: skip
+    assert set(got["match_method"]) == {"content"}
