@@ -459,7 +459,10 @@ def _refit(ref: _Reference, freq: np.ndarray, fit: CPF) -> CPF:
         y = ref.totals[rows][:, keep].T.ravel()
         design = np.tile(ref.design[rows], (n_keep, 1))
         offset = np.repeat(np.log(sums[keep]), int(rows.sum()))
-        found = _nb2_newton(y, design, offset, np.tile(freq[rows], n_keep), fit.beta, fit.k)
+        try:
+            found = _nb2_newton(y, design, offset, np.tile(freq[rows], n_keep), fit.beta, fit.k)
+        except (OverflowError, FloatingPointError, ValueError):  # a step that ran away: statsmodels
+            found = None
     if found is None:
         draw = np.repeat(np.arange(len(freq)), freq.astype(int))
         return fit_cpf(ref.counts[draw], ref.x[draw], ref.before, start=fit)
