@@ -40,27 +40,31 @@ def _by_value(stg: duckdb.DuckDBPyConnection, looked: pd.DataFrame) -> None:
         stg.unregister("looked")
 
 
-def _compounds(
-    stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None
-) -> None:
-    """View by_address: the compound of the addresses of kept rows; the fresh matches of those
-    addresses that wait for an analyst are cached (matching.bulk.remember_staged). `matches` is
-    what the matcher scored beside the parsing (None: nothing to match); the answer of each
-    address is in the staging table PREPARED (side._side_matching)."""
+def _by_address(stg: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None) -> None:
+    """View by_address: the compound of each address the matcher accepted (auto / confirmed),
+    over the staging table PREPARED (side._side_matching; not a copy). `matches` is what the
+    matcher scored beside the parsing (None: nothing was matched, and the view is empty)."""
     if matches is None:
         stg.execute(
             "CREATE VIEW by_address AS SELECT NULL::VARCHAR AS address, NULL::VARCHAR AS compound_id, "
             "NULL::DOUBLE AS match_score, NULL::VARCHAR AS match_method WHERE FALSE"
         )
     else:
-        _by_address(stg, con)
+        stg.execute(
+            f"""CREATE VIEW by_address AS SELECT address, compound_id, match_score, match_method
+                FROM {PREPARED} WHERE {ACCEPTED_SQL}"""  # noqa: S608
+        )
 
 
-def _by_address(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
-    """View by_address over the staging table PREPARED: its fresh rows for the kept rows'
-    addresses that wait for an analyst cached in address_matches (in a transaction of their
-    own), and the accepted ones (auto / confirmed) given. Not a copy: its candidates lists, the
-    large part, are dropped once cached."""
+def _compounds(
+    stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None
+) -> None:
+    """Cache the fresh matches of the kept rows' addresses that wait for an analyst
+    (matching.bulk.remember_staged, in a transaction of its own), then drop PREPARED's
+    candidates lists, its large part (by_address does not read them). `matches`: as for
+    `_by_address`."""
+    if matches is None:
+        return
     if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
         # some rows are rejected: keep the matches of the kept rows' addresses only
         stg.execute(
@@ -72,10 +76,6 @@ def _by_address(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) 
     with db.transaction(con) as cur:
         remember_staged(cur, f"{alias}.{PREPARED}")
     stg.execute(f"ALTER TABLE {PREPARED} DROP COLUMN candidates")
-    stg.execute(
-        f"""CREATE VIEW by_address AS SELECT address, compound_id, match_score, match_method
-            FROM {PREPARED} WHERE {ACCEPTED_SQL}"""  # noqa: S608
-    )
 
 
 def _final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predicted: pa.Table) -> int:

@@ -13,7 +13,15 @@ import pandas as pd
 
 from analytics.ingest import columns
 from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _rejected_json
-from analytics.ingest.pipeline.final import FINAL_ROWS, _by_value, _compounds, _counts, _drop_spent, _final
+from analytics.ingest.pipeline.final import (
+    FINAL_ROWS,
+    _by_address,
+    _by_value,
+    _compounds,
+    _counts,
+    _drop_spent,
+    _final,
+)
 from analytics.ingest.pipeline.pending import settle, side_content
 from analytics.ingest.pipeline.result import IngestResult, _check_balance, _fill
 from analytics.ingest.pipeline.side import PREPARED, _load_predictor, _side_matching, _side_prediction
@@ -99,6 +107,7 @@ def ingest_file(
                     looked, scored = matched.result()
                 with phase("compounds"):
                     _by_value(stg, looked)
+                    _by_address(stg, scored)
                     _compounds(stg, con, scored)  # while the prediction runs
                 with phase("wait_predict"):
                     texts = predicting.result()
