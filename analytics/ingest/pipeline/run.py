@@ -74,7 +74,11 @@ def ingest_file(
     name = file_name or path.name
     workdir = Path(tempfile.mkdtemp(prefix="hotline-ingest-"))
     try:
-        with _staging(con) as (stg, alias), ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as side:
+        with (
+            db.memory_capped(con),  # DuckDB's part of the upload's peak (db.UPLOAD_MEMORY_LIMIT)
+            _staging(con) as (stg, alias),
+            ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as side,
+        ):
             # the category model loads while the file is read; matching, then prediction, run
             # beside the parsing (see _side_matching)
             loading = side.submit(_load_predictor, con.cursor(), not dry_run)

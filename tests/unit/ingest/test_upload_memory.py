@@ -1,0 +1,84 @@
+"""An upload keeps DuckDB's share of its memory under a cap and gives the store its own limit back
+afterwards: after a good upload, after a rejected file, and after many uploads (no drift)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analytics.errors import FileRejected
+from analytics.ingest import pipeline as ingest
+from analytics.store import db
+from tests.fixtures.cli import write_csv
+
+HEADERS = ["工单编号", "受理时间", "诉求内容", "诉求地址"]
+
+
+def _limit(con) -> str:
+    return str(db.query_one(con, "SELECT current_setting('memory_limit')"))
+
+
+def _watch(con) -> tuple[dict[float, str], object]:
+    """{progress fraction: the memory limit then} and the progress callback that fills it."""
+    seen: dict[float, str] = {}
+    return seen, lambda fraction, _message="": seen.setdefault(fraction, _limit(con))
+
+
+def _upload(path: Path, n: int = 50) -> Path:
+    rows = [[f"M{i:04d}", "2024-03-01 08:00", "楼道灯不亮", f"青松苑{i % 9 + 1}号楼"] for i in range(n)]
+    return write_csv(path, HEADERS, rows)
+
+
+@pytest.mark.backends
+def test_an_upload_runs_under_the_cap_and_gives_the_limit_back(store, tmp_path):
+    before = _limit(store)
+    seen, progress = _watch(store)
+    result = ingest.ingest_file(store, _upload(tmp_path / "t.csv"), progress=progress)
+    assert result.inserted == 50
+    # while the rows are parsed, matched and written
+    assert all(db._bytes(seen[f]) <= db._bytes(db.UPLOAD_MEMORY_LIMIT) for f in (0.3, 0.5, 0.7))
+    assert _limit(store) == before
+
+
+@pytest.mark.backends
+def test_a_rejected_file_gives_the_limit_back_too(store, tmp_path):
+    before = _limit(store)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"")
+    with pytest.raises(FileRejected):
+        ingest.ingest_file(store, bad)
+    assert _limit(store) == before
+
+
+def test_a_limit_the_operator_set_survives_many_uploads_unchanged(store, tmp_path):
+    store.execute("SET memory_limit = '4GB'")
+    set_to = _limit(store)
+    for i in range(5):
+        ingest.ingest_file(store, _upload(tmp_path / f"t{i}.csv"))
+    assert _limit(store) == set_to
+
+
+def test_a_lower_limit_already_in_force_is_not_raised(store, tmp_path):
+    store.execute("SET memory_limit = '500MB'")
+    seen, progress = _watch(store)
+    ingest.ingest_file(store, _upload(tmp_path / "t.csv"), progress=progress)
+    assert set(seen.values()) == {_limit(store)}
+    assert db._bytes(_limit(store)) < db._bytes(db.UPLOAD_MEMORY_LIMIT)
+
+
+def test_the_cap_is_configurable(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_UPLOAD_MEMORY", "600MB")
+    seen, progress = _watch(store)
+    ingest.ingest_file(store, _upload(tmp_path / "t.csv"), progress=progress)
+    assert 0.5e9 < db._bytes(seen[0.5]) <= 0.6e9
+
+
+def test_caps_that_overlap_restore_once_the_last_one_ends(store):
+    before = _limit(store)
+    with db.memory_capped(store, "800MB"):
+        with db.memory_capped(store, "300MB"):  # the first cap holds: one limit per process
+            inner = _limit(store)
+        assert _limit(store) == inner
+    assert db._bytes(inner) <= 0.8e9
+    assert _limit(store) == before
