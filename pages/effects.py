@@ -28,6 +28,8 @@ from ui.report import (
     COUNT,
     DATE,
     DECIMAL,
+    PROBABILITY,
+    RATIO,
     TEXT,
     YESNO,
     counterfactual_chart,
@@ -50,20 +52,21 @@ DISPLACEMENT_COLUMNS = {
 }  # fmt: skip
 PRETREND_LEVEL = 0.05  # the joint pre-trend test's level
 EB_COLUMNS = {
-    "compound_id": TEXT, "observed_before": COUNT, "predicted_before": DECIMAL, "eb_before": DECIMAL,
-    "counterfactual_after": DECIMAL, "observed_after": COUNT, "ratio": DECIMAL,
+    "compound_id": TEXT, "observed_before": COUNT, "predicted_before": COUNT, "eb_before": COUNT,
+    "counterfactual_after": COUNT, "observed_after": COUNT, "ratio": RATIO,
 }  # fmt: skip
 INTEGRITY_COLUMNS = {"compound_name": TEXT, "kind": TEXT, "month": TEXT, "exclude": YESNO}
 SENSITIVITY_COLUMNS = {
     "window_months": COUNT, "stored": YESNO, "effect_pct": DECIMAL, "ci_low_pct": DECIMAL, "ci_high_pct": DECIMAL,
+    "reason": TEXT,
 }  # fmt: skip
 COMPOUND_COLUMNS = {
-    "compound_id": TEXT, "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,
-    "change_vs_expected_pct": CHANGE, "q_value": DECIMAL, "flagged": YESNO, "months_below": COUNT,
+    "compound_id": TEXT, "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": COUNT,
+    "change_vs_expected_pct": CHANGE, "q_value": PROBABILITY, "flagged": YESNO, "months_below": COUNT,
     "meets_exit_rule": YESNO,
 }  # fmt: skip
 HEAD_COMPOUND_COLUMNS = {
-    "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": DECIMAL,
+    "compound_name": TEXT, "start": DATE, "observed_post": COUNT, "expected_post": COUNT,
     "change_vs_expected_pct": CHANGE, "basis": TEXT, "cost": COUNT,
 }  # fmt: skip
 HEAD_ACTION_COLUMNS = {"compound_name": TEXT, "date": DATE, "action": TEXT, "cost": COUNT, "user": TEXT}
@@ -187,10 +190,17 @@ if perm.get("n"):
     )
 if not res.window_sensitivity.empty:
     st.markdown(f"**{t('ef_sensitivity')}**", help=t("ef_sensitivity_help"))
-    table(res.window_sensitivity, "ef_sens_", SENSITIVITY_COLUMNS, f"{KEY}sensitivity", t("ef_sensitivity"))
+    sensitivity = res.window_sensitivity.assign(
+        reason=res.window_sensitivity.get("reason", pd.Series(dtype=object)).map(
+            lambda r: t(f"ef_sens_reason_{r}") if isinstance(r, str) else ""
+        )
+    )
+    table(sensitivity, "ef_sens_", SENSITIVITY_COLUMNS, f"{KEY}sensitivity", t("ef_sensitivity"))
 
 st.subheader(t("ef_event"), help=t("ef_event_help"))
-st.plotly_chart(charts.event_study_figure(res.event_study, lang=lang()), key=f"{KEY}event_chart")
+st.plotly_chart(
+    charts.event_study_figure(res.event_study, band=res.path, lang=lang()), key=f"{KEY}event_chart"
+)
 st.caption(t("ef_event_note"))
 if res.pretrend.get("p_value") is not None and res.pretrend["p_value"] == res.pretrend["p_value"]:
     p_value = res.pretrend["p_value"]
@@ -212,29 +222,27 @@ else:
     flags = res.integrity.assign(kind=res.integrity["kind"].map(lambda k: t(f"ef_kind_{k}")))
     table(flags, "ef_integrity_", INTEGRITY_COLUMNS, f"{KEY}integrity", t("ef_integrity"))
 
-left, right = st.columns(2)
-with left:
-    st.subheader(t("ef_by_category"), help=t("ef_category_help"))
-    by_category = effects_text.breakdown(res.by_category, lang())
-    st.plotly_chart(charts.category_effects_figure(by_category, lang=lang()), key=f"{KEY}category_chart")
-    if by_category.empty:
-        st.caption(t("no_rows"))
-    else:
-        table(by_category, "ef_category_", CATEGORY_COLUMNS, f"{KEY}category", t("ef_file_category"))
-with right:
-    st.subheader(t("ef_displacement"), help=t("ef_displacement_help"))
-    displacement = effects_text.breakdown(res.displacement, lang())
-    st.plotly_chart(charts.displacement_figure(displacement, lang=lang()), key=f"{KEY}displacement_chart")
-    if displacement.empty:
-        st.caption(t("no_rows"))
-    else:
-        table(
-            displacement,
-            "ef_displacement_",
-            DISPLACEMENT_COLUMNS,
-            f"{KEY}displacement",
-            t("ef_file_displacement"),
-        )
+# one after the other, full width: side by side, their tables lost their last columns
+st.subheader(t("ef_by_category"), help=t("ef_category_help"))
+by_category = effects_text.breakdown(res.by_category, lang())
+st.plotly_chart(charts.category_effects_figure(by_category, lang=lang()), key=f"{KEY}category_chart")
+if by_category.empty:
+    st.caption(t("no_rows"))
+else:
+    table(by_category, "ef_category_", CATEGORY_COLUMNS, f"{KEY}category", t("ef_file_category"))
+st.subheader(t("ef_displacement"), help=t("ef_displacement_help"))
+displacement = effects_text.breakdown(res.displacement, lang())
+st.plotly_chart(charts.displacement_figure(displacement, lang=lang()), key=f"{KEY}displacement_chart")
+if displacement.empty:
+    st.caption(t("no_rows"))
+else:
+    table(
+        displacement,
+        "ef_displacement_",
+        DISPLACEMENT_COLUMNS,
+        f"{KEY}displacement",
+        t("ef_file_displacement"),
+    )
 
 st.subheader(t("ef_per_compound"), help=t("ef_per_compound_help"))
 summary = res.per_compound_summary

@@ -27,6 +27,8 @@ MISSING = "—"
 # the kinds of column a report table shows
 COUNT = "count"  # whole numbers: 1,234
 DECIMAL = "decimal"  # one decimal: 12.3
+RATIO = "ratio"  # a ratio near 1: 0.87
+PROBABILITY = "probability"  # a p or q value: 0.043 (one decimal would read 0.04 as 0.0)
 CHANGE = "change"  # a signed change in percent: +12.3%
 SHARE = "share"  # a fraction as a percentage: 0.123 -> 12.3%
 DATE = "date"  # 2024-03-01
@@ -53,6 +55,8 @@ def _timestamp(value: Any) -> pd.Timestamp:
 _TEXT: dict[str, Callable[[Any], str]] = {
     COUNT: lambda v: f"{float(v):,.0f}",
     DECIMAL: lambda v: f"{float(v):,.1f}",
+    RATIO: lambda v: f"{float(v):.2f}",
+    PROBABILITY: lambda v: f"{float(v):.3f}",
     CHANGE: lambda v: f"{float(v):+.1f}%",
     SHARE: lambda v: f"{float(v):.1%}",
     DATE: lambda v: f"{_timestamp(v):%Y-%m-%d}",
@@ -65,6 +69,8 @@ _TEXT: dict[str, Callable[[Any], str]] = {
 _TYPED: dict[str, Callable[..., Any]] = {
     COUNT: lambda **kw: st.column_config.NumberColumn(format="localized", **kw),
     DECIMAL: lambda **kw: st.column_config.NumberColumn(format="%.1f", **kw),
+    RATIO: lambda **kw: st.column_config.NumberColumn(format="%.2f", **kw),
+    PROBABILITY: lambda **kw: st.column_config.NumberColumn(format="%.3f", **kw),
     DATE: lambda **kw: st.column_config.DateColumn(format="YYYY-MM-DD", **kw),
     DATETIME: lambda **kw: st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm", **kw),
 }
@@ -75,6 +81,8 @@ def _typed_values(values: pd.Series, kind: str) -> pd.Series:
         return values.astype(float).round().astype("int64")
     if kind == DECIMAL:
         return values.astype(float).round(1)
+    if kind in (RATIO, PROBABILITY):
+        return values.astype(float).round(2 if kind == RATIO else 3)
     if kind == DATE:
         return pd.to_datetime(values).dt.date
     return pd.to_datetime(values).dt.floor("min")

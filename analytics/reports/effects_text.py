@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from analytics.ingest.categories.taxonomy import TAXONOMY
 from analytics.models.effects.breakdowns import OTHER_CATEGORIES
 from analytics.models.effects.result import EffectsResult
 from analytics.reports.text import text, value_text
@@ -181,8 +182,12 @@ def breakdown(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     if "reading" in out:
         out["reading"] = [text(f"ef_reading_{code}", lang) for code in out["reading"]]
     if "category" in out:
+        # the district's categories in English by their taxonomy names; others are data as given
+        english = {c.name: c.en.capitalize() for c in TAXONOMY} if lang == "en" else {}
         out["category"] = [
-            text("ef_other_categories", lang) if c == OTHER_CATEGORIES else value_text(c, lang)
+            text("ef_other_categories", lang)
+            if c == OTHER_CATEGORIES
+            else english.get(c, value_text(c, lang))
             for c in out["category"]
         ]
     if "target" in out:

@@ -171,6 +171,14 @@ def test_what_the_method_reports_when_nothing_happened(app, expected):
     assert any(s.startswith("进驻时间提前") or s.startswith("专班进驻前的数据不够长") for s in said)
     windows = table_with(at, "窗口（月）")
     assert list(windows["窗口（月）"]) == [6, 12, 18]
+    # a window without an estimate says why, in words; one with an estimate says nothing
+    for _, row in windows.iterrows():
+        assert (row["调整后效应（%）"] in ("—", None) or pd.isna(row["调整后效应（%）"])) == bool(row["说明"])
+    assert set(windows["说明"]) <= {
+        "",
+        "数据起点太晚：该窗口之前没有基线月份",
+        "基线月份或对照小区不足，无法估计",
+    }
 
 
 def test_summary_and_caveat_when_the_interval_crosses_zero(app, expected):
@@ -183,8 +191,11 @@ def test_summary_and_caveat_when_the_interval_crosses_zero(app, expected):
 def test_event_study_shows_the_baseline_months(app):
     at = open_page(app, "leader1")
     event = json.loads(at.get("plotly_chart")[1].proto.spec)
-    assert event["data"][0]["name"] == "基线期（排名窗口前）"
-    assert min(numbers(event["data"][0]["x"])) < 0
+    traces = {trace["name"]: trace for trace in event["data"]}
+    assert min(numbers(traces["基线期（排名窗口前）"]["x"])) < 0
+    # the joint band the sentence under the chart speaks of is drawn, over the months after the start
+    band = numbers(traces["逐月效应 95% 联合置信带"]["x"])
+    assert min(band) == 0 and max(band) > 0
 
 
 # every statistical term carries a plain-words line where it appears
@@ -248,7 +259,10 @@ def test_tables_show_yes_no_and_rounded_numbers(app):
     assert len(compounds) == TOP
     assert set(compounds["满足撤出条件"]) <= {"是", "否"}
     assert compounds["相对反事实（%）"].str.fullmatch(r"[+-]\d+\.\d%").all()
-    assert (compounds["反事实预计"].round(1) == compounds["反事实预计"]).all()
+    # expected tickets in whole tickets; q values to three places (one place would show 0.04 as 0.0)
+    assert (compounds["反事实预计"].round(0) == compounds["反事实预计"]).all()
+    q = compounds["q 值"].astype(float)
+    assert q.between(0, 1).all() and (q.round(3) == q).all() and (q.round(1) != q).any()
 
 
 def test_leaders_see_the_district_and_its_total_cost(costly, monkeypatch):

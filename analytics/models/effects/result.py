@@ -259,7 +259,9 @@ def _named(flags: pd.DataFrame, panel: Panel, names: dict[str, str]) -> pd.DataF
 def window_sensitivity(panel: Panel, cohorts: list[Cohort], controls: int | str, seed: int) -> pd.DataFrame:
     """The adjusted effect had the selection windows been `SENSITIVITY_WINDOWS` months long (each
     ending where the stored one ends), beside the stored one: a window assumed too short leaves
-    part of the selection spike in the baseline and exaggerates the fall."""
+    part of the selection spike in the baseline and exaggerates the fall. `reason` says why a
+    window has no estimate: 'before_data' (no month of data before it, the baseline),
+    'no_estimate' (too few baseline months or controls left)."""
     rows = []
     for months in SENSITIVITY_WINDOWS:
         moved = [
@@ -278,6 +280,9 @@ def window_sensitivity(panel: Panel, cohorts: list[Cohort], controls: int | str,
                 "effect_pct": _pct(adj.log_effect) if bounds else None,
                 "ci_low_pct": _pct(bounds[0]) if bounds else None,
                 "ci_high_pct": _pct(bounds[1]) if bounds else None,
+                "reason": None
+                if bounds
+                else ("before_data" if any(c.window_start <= 0 for c in moved) else "no_estimate"),
             }
         )
     return pd.DataFrame(rows)

@@ -70,6 +70,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ch_period_baseline": ("基线期（排名窗口前）", "Baseline (before the ranking window)"),
     "ch_period_selection": ("排名窗口（被选中的高峰）", "Ranking window (the spike that got them picked)"),
     "ch_period_post": ("进驻后", "After start"),
+    "ch_event_band": ("逐月效应 95% 联合置信带", "95% joint band of the monthly effects"),
     "ch_unknown": ("未知", "unknown"),
     "ch_stars_compounds": ("{n}个小区", "{n} compounds"),
     # ranking: column labels of the snapshot editor

@@ -125,6 +125,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "ef_sens_effect_pct": ("调整后效应（%）", "Adjusted effect (%)"),
     "ef_sens_ci_low_pct": ("区间下限（%）", "Interval from (%)"),
     "ef_sens_ci_high_pct": ("区间上限（%）", "Interval to (%)"),
+    "ef_sens_reason": ("说明", "Note"),
+    "ef_sens_reason_before_data": (
+        "数据起点太晚：该窗口早于已有数据",
+        "Data start too late: this window reaches before the first month of data",
+    ),
+    "ef_sens_reason_no_estimate": (
+        "基线月份或对照小区不足，无法估计",
+        "Too few baseline months or controls to estimate",
+    ),
     "ef_window_source_snapshot": ("选定窗口取自排名快照。", "Selection windows from the ranking snapshots."),
     "ef_window_source_given": (
         "选定窗口取自专班名单。",

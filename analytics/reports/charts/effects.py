@@ -45,10 +45,13 @@ def event_study_figure(
     low: str = "ci_low_pct",
     high: str = "ci_high_pct",
     period: str = "period",
+    band: pd.DataFrame | None = None,
     title: str | None = None,
     lang: str = "zh",
 ) -> go.Figure:
     """Effect by month relative to the start with 95% intervals (`effects.event_study` layout).
+    `band` (`effects.effect_path` layout: `x`, band_low_pct, band_high_pct), when given, is shaded
+    behind the post-start months: the band that holds every month's effect jointly at 95%.
 
     Baseline, selection-window and post-start months are drawn in their own colour: baseline
     points far from zero mean treated and controls were not moving in parallel before. A dashed
@@ -62,6 +65,16 @@ def event_study_figure(
     if period not in data:
         data[period] = np.where(data[x] < 0, "baseline", "post")
     fig = go.Figure()
+    if band is not None and not band.empty and {"band_low_pct", "band_high_pct"} <= set(band):
+        b = band.sort_values(x)
+        fig.add_trace(
+            go.Scatter(
+                x=[*b[x], *b[x][::-1]],
+                y=[*b["band_high_pct"].astype(float), *b["band_low_pct"].astype(float)[::-1]],
+                fill="toself", fillcolor="rgba(192, 57, 43, 0.13)", line={"width": 0}, hoverinfo="skip",
+                name=text("ch_event_band", lang),
+            )
+        )  # fmt: skip
     for key, color in PERIOD_STYLE.items():
         part = data[data[period] == key]
         if part.empty:

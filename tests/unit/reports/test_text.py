@@ -190,7 +190,10 @@ def test_effects_codes_are_worded():
     assert list(zh["category"]) == ["供暖", "其余类别合计", "未分类"]
     assert list(zh["reading"]) == ["下降", "上升（可能转移到此类）", "无明显变化"]
     en = effects_text.breakdown(frame, "en")
-    assert list(en["category"]) == ["供暖", "All other categories", "Uncategorised"]
+    # the taxonomy's own categories in English; a label outside it stays as the data gives it
+    assert list(en["category"]) == ["Heating", "All other categories", "Uncategorised"]
+    outside = effects_text.breakdown(pd.DataFrame({"category": ["井盖缺失"], "reading": ["none"]}), "en")
+    assert list(outside["category"]) == ["井盖缺失"]
     neighbours = effects_text.breakdown(pd.DataFrame({"target": ["neighbours"], "reading": ["moved"]}), "zh")
     assert neighbours.iloc[0].tolist() == ["同社区未设专班的小区", "邻近小区工单上升：可能存在转移"]
 
