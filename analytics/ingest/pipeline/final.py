@@ -57,13 +57,19 @@ def _by_address(stg: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None) ->
 
 
 def _compounds(
-    stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None
+    stg: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection,
+    matches: pd.DataFrame | None,
+    remember: bool = True,
 ) -> None:
     """Cache the fresh matches of the kept rows' addresses that wait for an analyst
-    (matching.bulk.remember_staged, in a transaction of its own), then drop PREPARED's
-    candidates lists, its large part (by_address does not read them). `matches`: as for
-    `_by_address`."""
+    (matching.bulk.remember_staged, in a transaction of its own; not when `remember` is False:
+    a dry run writes nothing), then drop PREPARED's candidates lists, its large part
+    (by_address does not read them). `matches`: as for `_by_address`."""
     if matches is None:
+        return
+    if not remember:
+        stg.execute(f"ALTER TABLE {PREPARED} DROP COLUMN candidates")
         return
     if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
         # some rows are rejected: keep the matches of the kept rows' addresses only

@@ -112,7 +112,7 @@ def ingest_file(
                 with phase("compounds"):
                     _by_value(stg, looked)
                     _by_address(stg, scored)
-                    _compounds(stg, con, scored)  # while the prediction runs
+                    _compounds(stg, con, scored, remember=not dry_run)  # while the prediction runs
                 with phase("wait_predict"):
                     texts = predicting.result()
                 # the futures hold the matches and predictions: let them go before the commit
