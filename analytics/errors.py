@@ -31,6 +31,10 @@ class StoreBusyError(StoreError):
     """Another writer holds the store; the caller should wait and retry."""
 
 
+class StoreMemoryError(StoreError):
+    """DuckDB ran out of the memory it may use; nothing of the write was kept."""
+
+
 class FileRejected(HotlineError):
     """An upload that as a whole cannot be used (unreadable, not a table, required field missing).
 

@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analytics.errors import StoreBusyError, StoreError
+from analytics.errors import StoreBusyError, StoreError, StoreMemoryError
 from analytics.store import lake
 
 DEFAULT_DB_PATH = "data/hotline.duckdb"
@@ -86,8 +86,19 @@ def translate(exc: Exception, path: str | None = None) -> StoreError:
             f"The store{where} is in use by another process (the dashboard or another import). "
             "Wait for it to finish and try again.",
         )
-    # another writer got there first (a SQL error naming a "conflict target" is not one)
-    if isinstance(exc, duckdb.TransactionException) or "transaction conflict" in text.lower():
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return StoreMemoryError(
+            "内存不足：这项操作所需的内存超过了数据库可用的上限，未写入任何内容。"
+            "请分批导入较小的文件，或在更大内存的机器上运行。",
+            "Out of memory: this operation needs more memory than the store may use; nothing was "
+            "written. Upload the file in smaller parts, or run it on a machine with more memory.",
+        )
+    # another writer got there first (a SQL error naming a "conflict target" is not one; nor is
+    # a statement refused because an earlier one of the same transaction failed)
+    aborted = "transaction is aborted" in text.lower()
+    if (
+        isinstance(exc, duckdb.TransactionException) and not aborted
+    ) or "transaction conflict" in text.lower():
         return StoreBusyError(
             "另一项写入正在进行，请稍候再试。",
             "Another write is in progress; please wait and try again.",
@@ -300,12 +311,16 @@ def transaction(
         _write_lock.release()
 
 
-# DuckDB's own memory during an upload (HOTLINE_UPLOAD_MEMORY overrides): past it the staging
-# tables spill to the store's temporary folder. The Python side of an upload (matchers, the
-# category model, the rows handed between them) comes on top, about 0.7 GB at a million rows.
-# Measured on a 1.1-million-row realistic upload (benchmarks/ingest.py --realistic): a peak of
-# about 1.7 GB instead of 2.1 GB, and no slower.
+# DuckDB's own memory during an upload: UPLOAD_MEMORY_LIMIT, or UPLOAD_MEMORY_PER_THREAD for each
+# of its threads where that is more (each thread of an insert builds a row group of its own, a few
+# hundred MB for long complaint texts); $HOTLINE_UPLOAD_MEMORY sets it outright. Past it the
+# staging tables spill to the store's temporary folder. The Python side of an upload (matchers,
+# the category model, the rows handed between them) comes on top, about 0.7 GB at a million
+# rows. Measured on a 1.1-million-row realistic upload on 2 cores (benchmarks/ingest.py
+# --realistic): a peak of about 1.7 GB instead of 2.1 GB, and no slower. An upload that needs
+# more runs again without the cap (pipeline.run.ingest_file).
 UPLOAD_MEMORY_LIMIT = "1GB"
+UPLOAD_MEMORY_PER_THREAD = "500MB"
 _memory_lock = threading.Lock()
 _memory_holders = 0
 _memory_before: str | None = None
@@ -323,14 +338,22 @@ def _bytes(setting: str, middle: bool = False) -> float:
     return (float(number) + (0.05 if middle and "." in number else 0.0)) * unit
 
 
+def upload_memory_limit(con: duckdb.DuckDBPyConnection) -> str:
+    """The cap of an upload (see UPLOAD_MEMORY_LIMIT), as DuckDB reads a memory limit."""
+    if given := os.environ.get("HOTLINE_UPLOAD_MEMORY"):
+        return given
+    threads = int(query_one(con, "SELECT current_setting('threads')"))
+    return f"{max(_bytes(UPLOAD_MEMORY_LIMIT), threads * _bytes(UPLOAD_MEMORY_PER_THREAD)):.0f}B"
+
+
 @contextlib.contextmanager
-def memory_capped(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> Iterator[None]:
-    """DuckDB's memory limit lowered to `limit` (default $HOTLINE_UPLOAD_MEMORY or
-    UPLOAD_MEMORY_LIMIT) while the block runs, and put back when the last such block of this
-    process ends. A lower limit already in force stays. The limit is the instance's: queries
-    that run meanwhile spill to disk sooner rather than push the process past it."""
+def memory_capped(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> Iterator[bool]:
+    """DuckDB's memory limit lowered to `limit` (default `upload_memory_limit`) while the block
+    runs, and put back when the last such block of this process ends. A lower limit already in
+    force stays. The limit is the instance's: queries that run meanwhile spill to disk sooner
+    rather than push the process past it. Yields whether a cap of this process is in force."""
     global _memory_holders, _memory_before
-    limit = limit or os.environ.get("HOTLINE_UPLOAD_MEMORY") or UPLOAD_MEMORY_LIMIT
+    limit = limit or upload_memory_limit(con)
     with _memory_lock:
         if _memory_holders == 0:
             before = str(query_one(con, "SELECT current_setting('memory_limit')"))
@@ -340,17 +363,17 @@ def memory_capped(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> I
             else:
                 _memory_before = None
         _memory_holders += 1
+        capped = _memory_before is not None
     try:
-        yield
+        yield capped
     finally:
         with _memory_lock:
             _memory_holders -= 1
             if _memory_holders == 0 and _memory_before is not None:
                 with contextlib.suppress(duckdb.Error):
-                    # the default comes back exactly; a value set before, as DuckDB printed it
-                    con.execute("RESET memory_limit")
-                    if query_one(con, "SELECT current_setting('memory_limit')") != _memory_before:
-                        con.execute(f"SET memory_limit = '{_bytes(_memory_before, middle=True):.0f}B'")
+                    # SET, not RESET: after RESET the setting reads the default but the buffer
+                    # manager kept the cap (duckdb 1.5.5: the next large insert ran out of it)
+                    con.execute(f"SET memory_limit = '{_bytes(_memory_before, middle=True):.0f}B'")
                 _memory_before = None
 
 

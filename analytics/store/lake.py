@@ -27,6 +27,7 @@ import contextlib
 import importlib.util
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,13 @@ def _extension_file(package: str, name: str) -> Path:
     return path
 
 
+def spill_dir() -> str:
+    """This process's local folder for DuckDB's temporary files ($HOTLINE_DUCKDB_TEMP, or one
+    under the system's temporary folder; per process, as two instances must not share one)."""
+    base = os.environ.get("HOTLINE_DUCKDB_TEMP") or tempfile.gettempdir()
+    return str(Path(base) / f"hotline-duckdb-{os.getpid()}")
+
+
 def _install_extensions(config: dict[str, str]) -> None:
     """Copy the packaged extensions into the extension folder once (INSTALL from a file)."""
     with duckdb.connect(config=config) as boot:  # no extension loaded: milliseconds
@@ -121,7 +129,10 @@ def _quote(text: str) -> str:
 
 def open_lake(target: LakeTarget) -> duckdb.DuckDBPyConnection:
     """A connection whose default catalog is the lake (cursors too), creating it if new."""
-    config = {"extension_directory": extension_dir()}
+    # DuckDB names its spill folder after the database path, which for a lake is the catalog's
+    # connection string: large work (an upload's staging past db.UPLOAD_MEMORY_LIMIT) spills
+    # to a local folder of this process instead (never the shared data folder)
+    config = {"extension_directory": extension_dir(), "temp_directory": spill_dir()}
     Path(config["extension_directory"]).mkdir(parents=True, exist_ok=True)
     _install_extensions(config)
     Path(target.data_path).mkdir(parents=True, exist_ok=True)

@@ -3,14 +3,18 @@ and the insert."""
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from analytics.errors import StoreMemoryError
 from analytics.ingest import columns
 from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _rejected_json
 from analytics.ingest.pipeline.final import (
@@ -32,12 +36,25 @@ from analytics.ingest.readers.encoding import MIXED_ENCODING
 from analytics.ingest.registry import changes
 from analytics.store import callerkey, db
 
+log = logging.getLogger(__name__)
+
 # rejected rows an upload hands back with its result (all of them are stored with the batch)
 REJECTED_SHOWN = 10_000
 
 
 def _noop(_fraction: float, _message: str) -> None:
     return None
+
+
+@contextlib.contextmanager
+def _out_of_memory(capped: bool) -> Iterator[None]:
+    """DuckDB running out of memory under an upload's cap (`capped`) as _CapTooLow."""
+    try:
+        yield
+    except (StoreMemoryError, duckdb.OutOfMemoryException) as exc:
+        if capped:
+            raise _CapTooLow from exc
+        raise
 
 
 def _number_rejected(stg: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
@@ -57,6 +74,10 @@ def _number_rejected(stg: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
         stg.unregister("renumbered")
 
 
+class _CapTooLow(Exception):
+    """The upload ran out of the memory its cap (db.memory_capped) left DuckDB."""
+
+
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
@@ -68,14 +89,42 @@ def ingest_file(
     dry_run: bool = False,
 ) -> IngestResult:
     """Load one ticket export as one batch. FileRejected (nothing written) when the file as a
-    whole cannot be used; otherwise every row is inserted, updated, a duplicate or rejected."""
-    path = Path(path)
-    progress = progress or _noop
+    whole cannot be used; otherwise every row is inserted, updated, a duplicate or rejected.
+
+    DuckDB's memory is capped while it runs (db.memory_capped: the upload's peak); an upload
+    that needs more than the cap (very long texts on few threads) runs once more without it,
+    and only a run out of all the memory DuckDB may use fails (StoreMemoryError, nothing
+    written)."""
+    args = (con, Path(path), mapping, user, sheet, file_name, progress or _noop, dry_run)
+    try:
+        try:
+            return _ingest(*args, capped=True)
+        except _CapTooLow:
+            log.warning("upload %s: out of memory under the upload cap; running it again without", path)
+            return _ingest(*args, capped=False)
+    except duckdb.OutOfMemoryException as exc:
+        raise db.translate(exc) from None
+
+
+def _ingest(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    mapping: dict[str, str] | None,
+    user: str | None,
+    sheet: str | None,
+    file_name: str | None,
+    progress: Progress,
+    dry_run: bool,
+    capped: bool,
+) -> IngestResult:
+    """ingest_file, under the upload's memory cap when `capped`."""
     name = file_name or path.name
     workdir = Path(tempfile.mkdtemp(prefix="hotline-ingest-"))
+    cap = db.memory_capped(con) if capped else contextlib.nullcontext(False)
     try:
         with (
-            db.memory_capped(con),  # DuckDB's part of the upload's peak (db.UPLOAD_MEMORY_LIMIT)
+            cap as in_force,
+            _out_of_memory(in_force),
             _staging(con) as (stg, alias),
             ThreadPoolExecutor(1, thread_name_prefix="ingest-side") as side,
         ):

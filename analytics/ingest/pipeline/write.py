@@ -7,6 +7,7 @@ written, all or nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable
@@ -93,57 +94,57 @@ def _commit(
     keep = "f.category_raw IS NULL AND nullif(trim(tickets.category), '') IS NOT NULL"
     with db.transaction(con) as cur:
         batch_id = db.next_id(cur, "seq_batch")
+        with phase("classify"):
+            kinds = _kinds(cur, alias)
+        _fill(result, kinds, in_file_dups)
+        if kinds.get("new"):
+            final_cols = ", ".join(FINAL_COLUMNS)
+            # every row new (a first upload, a new month): no join with the classification
+            only_new = kinds.get("new", 0) == sum(kinds.values())
+            new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
+            with phase("insert"):
+                cur.execute(
+                    f"""INSERT INTO tickets ({final_cols}, batch_id)
+                        SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}""",  # noqa: S608
+                    [batch_id],
+                )
+        settled = settle()
+        cur.register("settled", settled)
         try:
-            with phase("classify"):
-                kinds = _kinds(cur, alias)
-            _fill(result, kinds, in_file_dups)
-            if kinds.get("new"):
-                final_cols = ", ".join(FINAL_COLUMNS)
-                # every row new (a first upload, a new month): no join with the classification
-                only_new = kinds.get("new", 0) == sum(kinds.values())
-                new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
-                with phase("insert"):
+            if kinds.get("changed"):
+                cols = ", ".join(TICKET_COLUMNS)
+                cur.execute(
+                    f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
+                        SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
+                        JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
+                    [batch_id],
+                )
+                cur.execute(
+                    f"""UPDATE tickets SET {set_cols},
+                            category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
+                            category_source = CASE WHEN {keep} THEN tickets.category_source
+                                                   ELSE f.category_source END,
+                            category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
+                                                       ELSE f.category_confidence END,
+                            updated_batch_id = ?
+                        FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
+                             LEFT JOIN settled s ON s.ticket_id = f.ticket_id
+                        WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
+                    [batch_id],
+                )
+            if kinds.get("new") and len(settled):
+                with phase("settled"):
+                    # the rows this batch inserted (batch_id: not the changed, nor the unchanged)
                     cur.execute(
-                        f"""INSERT INTO tickets ({final_cols}, batch_id)
-                            SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}""",  # noqa: S608
+                        f"""UPDATE tickets SET {", ".join(f"{c} = s.{c}" for c in SETTLED)}
+                            FROM settled s WHERE tickets.batch_id = ? AND tickets.ticket_id = s.ticket_id""",  # noqa: S608
                         [batch_id],
                     )
-            settled = settle()
-            cur.register("settled", settled)
-            try:
-                if kinds.get("changed"):
-                    cols = ", ".join(TICKET_COLUMNS)
-                    cur.execute(
-                        f"""INSERT INTO ticket_history (replaced_by_batch, {cols})
-                            SELECT ?, {", ".join("t." + c for c in TICKET_COLUMNS)} FROM tickets t
-                            JOIN kinds k ON k.ticket_id = t.ticket_id AND k.kind = 'changed'""",  # noqa: S608
-                        [batch_id],
-                    )
-                    cur.execute(
-                        f"""UPDATE tickets SET {set_cols},
-                                category = CASE WHEN {keep} THEN tickets.category ELSE f.category END,
-                                category_source = CASE WHEN {keep} THEN tickets.category_source
-                                                       ELSE f.category_source END,
-                                category_confidence = CASE WHEN {keep} THEN tickets.category_confidence
-                                                           ELSE f.category_confidence END,
-                                updated_batch_id = ?
-                            FROM {alias}.final f JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'changed'
-                                 LEFT JOIN settled s ON s.ticket_id = f.ticket_id
-                            WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
-                        [batch_id],
-                    )
-                if kinds.get("new") and len(settled):
-                    with phase("settled"):
-                        # the rows this batch inserted (batch_id: not the changed, nor the unchanged)
-                        cur.execute(
-                            f"""UPDATE tickets SET {", ".join(f"{c} = s.{c}" for c in SETTLED)}
-                                FROM settled s WHERE tickets.batch_id = ? AND tickets.ticket_id = s.ticket_id""",  # noqa: S608
-                            [batch_id],
-                        )
-            finally:
-                cur.unregister("settled")
         finally:
-            cur.execute("DROP TABLE IF EXISTS kinds")
+            with contextlib.suppress(duckdb.Error):  # after a failed statement: the cause stands
+                cur.unregister("settled")
+        # a failed write leaves `kinds` to the rollback: a statement here would hide the cause
+        cur.execute("DROP TABLE IF EXISTS kinds")
         cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, row_number, reason, raw FROM {alias}.rejected",  # noqa: S608
             [batch_id],

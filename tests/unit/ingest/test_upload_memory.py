@@ -37,7 +37,7 @@ def test_an_upload_runs_under_the_cap_and_gives_the_limit_back(store, tmp_path):
     result = ingest.ingest_file(store, _upload(tmp_path / "t.csv"), progress=progress)
     assert result.inserted == 50
     # while the rows are parsed, matched and written
-    assert all(db._bytes(seen[f]) <= db._bytes(db.UPLOAD_MEMORY_LIMIT) for f in (0.3, 0.5, 0.7))
+    assert all(db._bytes(seen[f]) <= db._bytes(db.upload_memory_limit(store)) for f in (0.3, 0.5, 0.7))
     assert _limit(store) == before
 
 
@@ -82,3 +82,29 @@ def test_caps_that_overlap_restore_once_the_last_one_ends(store):
         assert _limit(store) == inner
     assert db._bytes(inner) <= 0.8e9
     assert _limit(store) == before
+
+
+@pytest.mark.backends
+def test_an_upload_that_needs_more_than_the_cap_runs_again_without_it(store, tmp_path, monkeypatch, caplog):
+    """Long texts need more memory than a tight cap leaves (each insert thread builds a row group
+    of its own): the upload runs once more without the cap and lands whole."""
+    before = _limit(store)
+    monkeypatch.setenv("HOTLINE_UPLOAD_MEMORY", "32MB")
+    text = "楼道灯坏了，夜间无法通行，老人摔倒过两次，物业一直不处理，" * 8
+    rows = [
+        [f"S{i:06d}", "2024-03-01 08:00", f"{i}:{text}", f"青松苑{i % 30 + 1}号楼"] for i in range(60_000)
+    ]
+    with caplog.at_level("WARNING", logger="analytics.ingest.pipeline.run"):
+        result = ingest.ingest_file(store, write_csv(tmp_path / "big.csv", HEADERS, rows))
+    assert (result.inserted, result.rejected) == (60_000, 0)
+    assert db.query_one(store, "SELECT count(DISTINCT content) FROM tickets") == 60_000
+    assert any("running it again without" in r.getMessage() for r in caplog.records)
+    assert _limit(store) == before
+
+
+def test_the_cap_grows_with_duckdbs_threads(store, monkeypatch):
+    monkeypatch.delenv("HOTLINE_UPLOAD_MEMORY", raising=False)
+    store.execute("SET threads = 1")
+    assert db._bytes(db.upload_memory_limit(store)) == db._bytes(db.UPLOAD_MEMORY_LIMIT)
+    store.execute("SET threads = 8")
+    assert db._bytes(db.upload_memory_limit(store)) == 8 * db._bytes(db.UPLOAD_MEMORY_PER_THREAD)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
-from analytics.errors import StoreBusyError, StoreError
+from analytics.errors import StoreBusyError, StoreError, StoreMemoryError
 from analytics.store import db
 
 pytestmark = pytest.mark.backends
@@ -89,3 +90,29 @@ def test_two_writers_on_a_shared_store_never_half_land(store, store_target, back
         assert (db.get_setting(store, "mine"), db.get_setting(store, "theirs")) == ("1", "3")
     finally:
         other.close()
+
+
+def test_work_larger_than_memory_spills_to_a_local_folder(store):
+    """A sort past the memory limit spills to DuckDB's temporary folder: for a DuckLake a local
+    folder of the process (DuckDB would name it after the catalog's connection string)."""
+    before = db.query_one(store, "SELECT current_setting('memory_limit')")
+    store.execute("SET memory_limit = '64MB'")
+    try:
+        rows = db.query_one(
+            store,
+            """SELECT count(*) FROM (SELECT range % 1000003 AS k, repeat('x', 100) || range AS s
+                                    FROM range(3000000) ORDER BY k, s)""",
+        )
+    finally:
+        store.execute(f"SET memory_limit = '{db._bytes(before, middle=True):.0f}B'")
+    assert rows == 3_000_000
+
+
+def test_running_out_of_memory_is_said_as_such_not_as_busy():
+    oom = db.translate(duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block"))
+    assert isinstance(oom, StoreMemoryError) and not isinstance(oom, StoreBusyError)
+    assert "内存不足" in oom.zh and "nothing was written" in oom.en
+    # a statement refused after an earlier one failed is not another writer
+    aborted = db.translate(duckdb.TransactionException("Current transaction is aborted (please ROLLBACK)"))
+    assert not isinstance(aborted, StoreBusyError)
+    assert isinstance(db.translate(duckdb.TransactionException("Transaction conflict")), StoreBusyError)
