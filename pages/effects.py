@@ -223,26 +223,18 @@ else:
     table(flags, "ef_integrity_", INTEGRITY_COLUMNS, f"{KEY}integrity", t("ef_integrity"))
 
 # one after the other, full width: side by side, their tables lost their last columns
-st.subheader(t("ef_by_category"), help=t("ef_category_help"))
-by_category = effects_text.breakdown(res.by_category, lang())
-st.plotly_chart(charts.category_effects_figure(by_category, lang=lang()), key=f"{KEY}category_chart")
-if by_category.empty:
-    st.caption(t("no_rows"))
-else:
-    table(by_category, "ef_category_", CATEGORY_COLUMNS, f"{KEY}category", t("ef_file_category"))
-st.subheader(t("ef_displacement"), help=t("ef_displacement_help"))
-displacement = effects_text.breakdown(res.displacement, lang())
-st.plotly_chart(charts.displacement_figure(displacement, lang=lang()), key=f"{KEY}displacement_chart")
-if displacement.empty:
-    st.caption(t("no_rows"))
-else:
-    table(
-        displacement,
-        "ef_displacement_",
-        DISPLACEMENT_COLUMNS,
-        f"{KEY}displacement",
-        t("ef_file_displacement"),
-    )
+for frame, name, figure, columns in (
+    (res.by_category, "category", charts.category_effects_figure, CATEGORY_COLUMNS),
+    (res.displacement, "displacement", charts.displacement_figure, DISPLACEMENT_COLUMNS),
+):
+    heading = "ef_by_category" if name == "category" else "ef_displacement"
+    st.subheader(t(heading), help=t(f"ef_{name}_help"))
+    shown = effects_text.breakdown(frame, lang())
+    st.plotly_chart(figure(shown, lang=lang()), key=f"{KEY}{name}_chart")
+    if shown.empty:
+        st.caption(t("no_rows"))
+    else:
+        table(shown, f"ef_{name}_", columns, f"{KEY}{name}", t(f"ef_file_{name}"))
 
 st.subheader(t("ef_per_compound"), help=t("ef_per_compound_help"))
 summary = res.per_compound_summary
