@@ -68,9 +68,13 @@ def _compounds(
     (by_address does not read them). `matches`: as for `_by_address`."""
     if matches is None:
         return
-    if not remember:
-        stg.execute(f"ALTER TABLE {PREPARED} DROP COLUMN candidates")
-        return
+    if remember:
+        _remember_waiting(stg, con)
+    stg.execute(f"ALTER TABLE {PREPARED} DROP COLUMN candidates")
+
+
+def _remember_waiting(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    """The fresh rows of PREPARED for the kept rows' addresses that wait for an analyst, cached."""
     if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
         # some rows are rejected: keep the matches of the kept rows' addresses only
         stg.execute(
@@ -81,7 +85,6 @@ def _compounds(
     alias = stg.execute("SELECT current_database()").fetchone()[0]
     with db.transaction(con) as cur:
         remember_staged(cur, f"{alias}.{PREPARED}")
-    stg.execute(f"ALTER TABLE {PREPARED} DROP COLUMN candidates")
 
 
 def _final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predicted: pa.Table) -> int:

@@ -46,6 +46,10 @@ def _noop(_fraction: float, _message: str) -> None:
     return None
 
 
+class _CapTooLow(Exception):
+    """The upload ran out of the memory its cap (db.memory_capped) left DuckDB."""
+
+
 @contextlib.contextmanager
 def _out_of_memory(capped: bool) -> Iterator[None]:
     """DuckDB running out of memory under an upload's cap (`capped`) as _CapTooLow."""
@@ -72,10 +76,6 @@ def _number_rejected(stg: duckdb.DuckDBPyConnection, staged: _Staged) -> None:
         )
     finally:
         stg.unregister("renumbered")
-
-
-class _CapTooLow(Exception):
-    """The upload ran out of the memory its cap (db.memory_capped) left DuckDB."""
 
 
 def ingest_file(
