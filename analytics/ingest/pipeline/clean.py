@@ -75,12 +75,19 @@ def _clean(
 
 def _cleaned_sql(headers: list[str], mapping: dict[str, str], lossy: bool) -> tuple[str, set[str]]:
     """The query of the cleaned rows (`clean`: rn, each mapped field cleaned once, in the final
-    form the side work reads, damaged, oversized) and the fields present."""
+    form the side work reads, damaged, oversized) and the fields present.
+
+    A masked field (MASKED_FIELDS) is looked at by one regular expression first, which finds
+    both what cleaning rewrites and what masking may: most cells need neither, and pass with one
+    scan instead of two (`_screen`)."""
     col = _column_of(headers, mapping)
-    cleaned = ", ".join(
-        f"{columns.sql_text(src) if name in TEXT_FIELDS else columns.sql_code(src)} AS {name}"
-        for name, src in col.items()
-    )
+    screened = [name for name in col if name in MASKED_FIELDS]
+    screens = "".join(f", {_screen(col[name], name in TEXT_FIELDS)} AS {_flag(name)}" for name in screened)
+
+    def cleaned(name: str, src: str) -> str:
+        expr = columns.sql_text(src) if name in TEXT_FIELDS else columns.sql_code(src)
+        return f"CASE WHEN {_flag(name)} THEN {expr} ELSE NULLIF({src}, '') END" if name in screened else expr
+
     damaged = (
         " OR ".join(f"contains(coalesce(c{i}, ''), '{DAMAGED_CHAR}')" for i in range(len(headers)))
         if lossy
@@ -93,12 +100,30 @@ def _cleaned_sql(headers: list[str], mapping: dict[str, str], lossy: bool) -> tu
     # reads them from `parsed`, and its answers join back on them
     final_form = {
         "ticket_id": columns.sql_id("ticket_id", clean=True),
-        **{name: privacy.sql_mask_personal(name) for name in MASKED_FIELDS},
+        **{
+            name: f"CASE WHEN {_flag(name)} THEN {privacy.sql_mask_personal(name)} ELSE {name} END"
+            for name in screened
+        },
     }
     finished = ", ".join(f"{final_form.get(name, name)} AS {name}" for name in col)
+    flags = "".join(f", {_flag(name)}" for name in screened)
     sql = f"""SELECT rn, {finished}, damaged, oversized FROM (
-            SELECT rn, {cleaned}, ({damaged}) AS damaged, ({oversized}) AS oversized FROM raw)"""  # noqa: S608 - generated
+            SELECT rn, {", ".join(f"{cleaned(name, src)} AS {name}" for name, src in col.items())}{flags},
+                   ({damaged}) AS damaged, ({oversized}) AS oversized
+            FROM (SELECT *{screens} FROM raw))"""  # noqa: S608 - generated
     return sql, set(col)
+
+
+def _flag(name: str) -> str:
+    return f"{name}__screened"
+
+
+def _screen(src: str, text: bool) -> str:
+    """TRUE where cleaning (columns.sql_text / sql_code) or masking (privacy.sql_mask_personal)
+    could change the cell: the union of their own prefilters, as one expression. Where it is
+    FALSE, both would give the cell back as it is ('' as NULL)."""
+    needs = columns.TEXT_NEEDS_WORK if text else columns.CODE_NEEDS_WORK
+    return f"coalesce(regexp_matches({src}, {privacy._lit(needs + '|' + privacy.PREFILTER)}), FALSE)"
 
 
 def _field(present: set[str], name: str) -> str:

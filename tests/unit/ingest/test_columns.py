@@ -309,3 +309,38 @@ def test_satisfaction(text, label, satisfied):
 def test_flags(text, expected):
     got = columns.parse_flags([text])[0]
     assert (None if pd.isna(got) else bool(got)) == expected
+
+
+# cells where cleaning, masking, both or neither change something
+SCREEN_CELLS = [
+    None, "", "   ", "\u3000", "翠华苑3号楼", "电话13812345678请回电", "电话１３８１２３４５６７８",
+    "电话一三八一二三四五六七八", "138 1234 5678", "(0539)8123456", "身份证37130219900101123X",
+    " 前后空格 ", "两个  空格", "换\n行", "_x000D_回车", "ＡＢＣ全角", "\u202e倒序\u202c", "A\u00a0B",
+    "编号2023070112", "1234567", "123456", "001", "已办结", "满意",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", [True, False], ids=["text", "code"])
+def test_one_screen_cleans_and_masks_as_the_two_steps_would(text):
+    """An upload screens a masked field once for what cleaning or masking may change
+    (pipeline.clean._cleaned_sql); every cell comes out as cleaning and then masking it gives."""
+    import duckdb
+
+    from analytics import privacy
+    from analytics.ingest.pipeline.clean import _cleaned_sql
+
+    field = "content" if text else "status"
+    con = duckdb.connect()
+    con.register("cells", pd.DataFrame({"c0": ["T1"] * len(SCREEN_CELLS), "c1": SCREEN_CELLS}))
+    con.execute("CREATE TABLE raw AS SELECT row_number() OVER () AS rn, c0, c1 FROM cells")
+    sql, _ = _cleaned_sql(["工单编号", "x"], {"ticket_id": "工单编号", field: "x"}, lossy=False)
+    got = [r[0] for r in con.execute(f"SELECT {field} FROM ({sql}) ORDER BY rn").fetchall()]
+    cleaned = columns.sql_text("c1") if text else columns.sql_code("c1")
+    expected = [
+        r[0]
+        for r in con.execute(
+            f"SELECT {privacy.sql_mask_personal('v')} FROM (SELECT rn, {cleaned} AS v FROM raw) ORDER BY rn"
+        ).fetchall()
+    ]
+    assert got == expected
+    assert sum(g != c for g, c in zip(got, SCREEN_CELLS, strict=True)) >= 10  # the cells do change
