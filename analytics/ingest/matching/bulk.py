@@ -33,7 +33,6 @@ addresses and hard cases, so a change on either side is caught.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Iterable
 
@@ -73,9 +72,10 @@ def _ideographs_but_numerals() -> str:
     return "".join(parts)
 
 
-# head (shortest), digit run, first marker, rest of the tail
-KEY_PATTERN = f"^(.*?[{_ideographs_but_numerals()}])([0-9０-９]+)({'|'.join(TAIL_MARKERS)})[{TAIL_CHARS}]*$"
-KEY_REWRITE = "\\11\\3"  # head + "1" + marker (RE2 reads \1, then the digit 1, then \3)
+# the head's last character, digit run, first marker, rest of the tail; the leftmost match is the
+# shortest head, which regexp_replace leaves in front (no `^.*?` to scan it: a fifth faster)
+KEY_PATTERN = f"([{_ideographs_but_numerals()}])([0-9０-９]+)({'|'.join(TAIL_MARKERS)})[{TAIL_CHARS}]*$"
+KEY_REWRITE = "\\11\\3"  # head's last character + "1" + marker (RE2 reads \1, the digit 1, \3)
 # a key whose name part kept its canonical tail (see the module docstring)
 _KEEPS_TAIL = re.compile(f"1(?:{'|'.join(TAIL_MARKERS)})$")
 
@@ -258,14 +258,18 @@ def _keeps_tail(reg: Registry, keys: list[str]) -> list[str]:
 
 
 def stage_matches(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> pd.DataFrame:
-    """Table `table` (RESULT_COLUMNS and `fresh`): each distinct address of the query `source`
+    """View `table` (RESULT_COLUMNS and `fresh`): each distinct address of the query `source`
     (one column `address`), stripped as `_distinct` strips it, from the cache or matched through
     its key: the answers of prepare_matches, without the addresses leaving DuckDB. Reads the
     store only. Returns what the matcher scored: RESULT_COLUMNS with `lookup` (a key, or an
-    address whose key keeps its tail) in place of the address."""
+    address whose key keeps its tail) in place of the address.
+
+    The view reads the tables STAGED_PARTS names (`drop_staged` drops all): one row per address
+    with its key, and one per lookup with its answer, so an answer's candidates list is held once
+    per key rather than copied onto each of the key's many addresses."""
     reg = load_registry(cur)
     key = match_key_sql("a.address") if _tail_safe(reg.admin) else "a.address"
-    every = f"{table}_every"
+    every, held_keys, answers = (f"{table}_{part}" for part in STAGED_PARTS)
     cur.execute(
         f"""CREATE TABLE {every} AS
             SELECT a.address, CASE WHEN m.address IS NULL THEN {key} END AS key,
@@ -275,31 +279,45 @@ def stage_matches(cur: duckdb.DuckDBPyConnection, source: str, table: str) -> pd
             LEFT JOIN address_matches m ON m.address = a.address
             WHERE a.address <> ''"""  # noqa: S608 - a query and a table name built by the caller
     )
+    distinct_keys = f"SELECT DISTINCT key FROM {every} WHERE key IS NOT NULL"  # noqa: S608
+    keys = [r[0] for r in cur.execute(distinct_keys).fetchall()]
+    held = _keeps_tail(reg, keys)
+    held_set = set(held)
     try:
-        distinct_keys = f"SELECT DISTINCT key FROM {every} WHERE key IS NOT NULL"  # noqa: S608
-        keys = [r[0] for r in cur.execute(distinct_keys).fetchall()]
-        held = _keeps_tail(reg, keys)
-        cur.register("held_keys", pd.DataFrame({"key": pd.Series(held, dtype="string")}))
-        singles = f"SELECT address FROM {every} WHERE key IN (SELECT key FROM held_keys)"  # noqa: S608
-        held_set = set(held)
-        lookups = [k for k in keys if k not in held_set] + [r[0] for r in cur.execute(singles).fetchall()]
-        scored = _score_in_chunks(reg, lookups).rename(columns={"address": "lookup"})
-        scored = scored.drop_duplicates("lookup").reset_index(drop=True)
-        cur.register("key_answers", scored.astype(ANSWER_TYPES))
-        fresh = "e.key IS NOT NULL"
-        picked = ", ".join(f"CASE WHEN {fresh} THEN s.{c} ELSE e.{c} END AS {c}" for c in RESULT_COLUMNS[1:])
-        cur.execute(
-            f"""CREATE TABLE {table} AS
-                SELECT e.address, {picked}, {fresh} AS fresh
-                FROM {every} e LEFT JOIN key_answers s
-                  ON s.lookup = CASE WHEN e.key IN (SELECT key FROM held_keys) THEN e.address ELSE e.key END"""  # noqa: S608
-        )
+        cur.register("held_frame", pd.DataFrame({"key": pd.Series(held, dtype="string")}))
+        cur.execute(f"CREATE TABLE {held_keys} AS SELECT key FROM held_frame")  # noqa: S608
     finally:
-        for view in ("held_keys", "key_answers"):
-            with contextlib.suppress(duckdb.Error):
-                cur.unregister(view)
-        cur.execute(f"DROP TABLE IF EXISTS {every}")  # noqa: S608
+        cur.unregister("held_frame")
+    singles = f"SELECT address FROM {every} WHERE key IN (SELECT key FROM {held_keys})"  # noqa: S608
+    lookups = [k for k in keys if k not in held_set] + [r[0] for r in cur.execute(singles).fetchall()]
+    scored = _score_in_chunks(reg, lookups).rename(columns={"address": "lookup"})
+    scored = scored.drop_duplicates("lookup").reset_index(drop=True)
+    try:
+        cur.register("key_answers", scored.astype(ANSWER_TYPES))
+        cur.execute(f"CREATE TABLE {answers} AS SELECT * FROM key_answers")  # noqa: S608
+    finally:
+        cur.unregister("key_answers")
+    fresh = "e.key IS NOT NULL"
+    picked = ", ".join(f"CASE WHEN {fresh} THEN s.{c} ELSE e.{c} END AS {c}" for c in RESULT_COLUMNS[1:])
+    lookup = f"CASE WHEN e.key IN (SELECT key FROM {held_keys}) THEN e.address ELSE e.key END"  # noqa: S608
+    cur.execute(
+        f"""CREATE VIEW {table} AS
+            SELECT e.address, {picked}, {fresh} AS fresh
+            FROM {every} e LEFT JOIN {answers} s ON s.lookup = {lookup}"""  # noqa: S608
+    )
     return scored
+
+
+# the tables under a `stage_matches` view `table`, each named `table`_part: each address with its
+# key (or its cached answer), the keys whose addresses are matched one by one, the answers
+STAGED_PARTS = ("every", "held", "answers")
+
+
+def drop_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a `stage_matches` view and its tables (any that exist)."""
+    cur.execute(f"DROP VIEW IF EXISTS {table}")
+    for part in STAGED_PARTS:
+        cur.execute(f"DROP TABLE IF EXISTS {table}_{part}")
 
 
 # the statuses of fresh `stage_matches` rows an upload caches: those waiting for an analyst

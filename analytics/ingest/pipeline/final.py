@@ -42,7 +42,7 @@ def _by_value(stg: duckdb.DuckDBPyConnection, looked: pd.DataFrame) -> None:
 
 def _by_address(stg: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None) -> None:
     """View by_address: the compound of each address the matcher accepted (auto / confirmed),
-    over the staging table PREPARED (side._side_matching; not a copy). `matches` is what the
+    over the staging view PREPARED (side._side_matching; not a copy). `matches` is what the
     matcher scored beside the parsing (None: nothing was matched, and the view is empty)."""
     if matches is None:
         stg.execute(
@@ -64,21 +64,18 @@ def _compounds(
 ) -> None:
     """Cache the fresh matches of the kept rows' addresses that wait for an analyst
     (matching.bulk.remember_staged, in a transaction of its own; not when `remember` is False:
-    a dry run writes nothing), then drop PREPARED's candidates lists, its large part
-    (by_address does not read them). `matches`: as for `_by_address`."""
-    if matches is None:
-        return
-    if remember:
+    a dry run writes nothing). `matches`: as for `_by_address`."""
+    if matches is not None and remember:
         _remember_waiting(stg, con)
-    stg.execute(f"ALTER TABLE {PREPARED} DROP COLUMN candidates")
 
 
 def _remember_waiting(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
-    """The fresh rows of PREPARED for the kept rows' addresses that wait for an analyst, cached."""
+    """The fresh rows of PREPARED for the kept rows' addresses that wait for an analyst, cached
+    (the addresses only rejected rows carry leave the table under PREPARED first)."""
     if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
         # some rows are rejected: keep the matches of the kept rows' addresses only
         stg.execute(
-            f"""DELETE FROM {PREPARED} WHERE address NOT IN (
+            f"""DELETE FROM {PREPARED}_every WHERE address NOT IN (
                 SELECT DISTINCT {strip_sql("address")} FROM parsed WHERE reason IS NULL AND address IS NOT NULL
                 AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value)))"""  # noqa: S608
         )

@@ -16,6 +16,7 @@ import pandas as pd
 
 from analytics.errors import StoreMemoryError
 from analytics.ingest import columns
+from analytics.ingest.matching.bulk import drop_staged
 from analytics.ingest.pipeline.clean import _caller_hashes, _clean, _rejected_json
 from analytics.ingest.pipeline.final import (
     FINAL_ROWS,
@@ -187,8 +188,9 @@ def _ingest(
             # all in FINAL_ROWS (`parsed` holds the rows the view `final` reads, `caller_hashes`
             # the keyed hash of each caller: once a caller, not once a row)
             stg.execute("DROP VIEW by_address")
-            for table in ("by_value", "category_map", PREPARED):
+            for table in ("by_value", "category_map"):
                 stg.execute(f"DROP TABLE IF EXISTS {table}")
+            drop_staged(stg, PREPARED)
             _drop_spent(stg)
             result = IngestResult(
                 file=name,

@@ -530,6 +530,20 @@ def test_an_upload_caches_the_addresses_waiting_for_an_analyst_and_not_the_accep
     assert db.query_one(registry, "SELECT count(*) FROM address_matches") == 1
 
 
+def test_the_address_only_a_rejected_row_carries_is_not_cached(registry, tmp_path):
+    """A rejected row is not stored, so its address waits for no analyst: only the kept rows'
+    unmatched addresses reach the cache and the review queue."""
+    rows = [
+        ["R001", "2023-07-01 08:30:00", "", "", "诉求", "完全不同的地方88号", "", "", "", "", ""],
+        ["R002", "不是时间", "", "", "诉求", "另一个没有的地方9号", "", "", "", "", ""],
+        ["R003", "2023-07-01 09:30:00", "", "", "诉求", "青松苑3号楼", "", "", "", "", ""],
+    ]  # fmt: skip
+    r = ingest.ingest_file(registry, _csv(tmp_path / "r.csv", rows=rows), user="ana")
+    assert _balanced(r) and r.inserted == 2 and r.rejected == 1
+    cached = db.query_df(registry, "SELECT address FROM address_matches")
+    assert cached["address"].tolist() == ["完全不同的地方88号"]
+
+
 def test_an_explicit_compound_or_an_address_keeps_its_compound_over_the_content(registry, tmp_path):
     """Only rows left without a compound by their value and address are matched on the text; a
     rejected row's text gives nothing to a kept row with other text."""
