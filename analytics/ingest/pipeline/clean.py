@@ -62,12 +62,13 @@ def _clean(
     cleaned, present = _cleaned_sql(headers, mapping, lossy)
     stg.execute(f"CREATE TABLE parsed AS WITH clean AS ({cleaned}) {_parsed_sql(present)}")  # noqa: S608
     # the same ticket twice in one file: the later row is the later version (few rows: UPDATE)
+    # (grouped, not windowed: a file without such tickets costs one hash aggregate, not a sort)
     stg.execute(
         f"""
         UPDATE parsed SET reason = '{DUPLICATE_IN_FILE}'
-        WHERE rn IN (SELECT rn FROM (SELECT rn, max(rn) OVER (PARTITION BY ticket_id) AS last_rn
-                                     FROM parsed WHERE reason IS NULL)
-                     WHERE rn < last_rn)
+        FROM (SELECT ticket_id, max(rn) AS last_rn FROM parsed WHERE reason IS NULL
+              GROUP BY ticket_id HAVING count(*) > 1) d
+        WHERE parsed.ticket_id = d.ticket_id AND parsed.rn < d.last_rn AND parsed.reason IS NULL
         """  # noqa: S608 - constant
     )
     return present
