@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 CN_DIGITS = {
     "零": 0,
     "〇": 0,
@@ -331,6 +333,33 @@ def name_part(text: str, admin: AdminNames = NO_ADMIN) -> tuple[str, str | None,
     only after the name part are the same place to the matcher, so it parses and scores each
     name part once."""
     return _name_part(normalise(text), admin)
+
+
+# BUILDING_CUT for many texts at once, one per line (`.` never takes the line break)
+_BUILDING_CUT_LINES = re.compile(BUILDING_CUT.pattern, re.MULTILINE)
+
+
+def name_parts(normalised: list[str], admin: AdminNames) -> list[tuple[str, str | None, str | None]]:
+    """`_name_part` of each normalised text (none holds a line break: normalise_many's answers),
+    in a few passes over all of them joined. The texts where a known subdistrict or community
+    name occurs (few) go through `_name_part` one by one; in the others `admin.find` changes
+    nothing, and the building cut is done on all of them at once."""
+    if not normalised:
+        return []
+    joined = "\n".join(normalised)
+    lengths = np.fromiter(map(len, normalised), np.int64, len(normalised))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    named = {
+        int(np.searchsorted(starts, m.start(), side="right")) - 1
+        for pattern in (admin.sub_re, admin.com_re)
+        if pattern is not None
+        for m in pattern.finditer(joined)
+    }
+    cut = _BUILDING_CUT_LINES.sub("", joined).split("\n")
+    return [
+        _name_part(text, admin) if i in named else ((c if len(c) >= MIN_STEM else text), None, None)
+        for i, (text, c) in enumerate(zip(normalised, cut, strict=True))
+    ]
 
 
 def _name_part(normalised: str, admin: AdminNames) -> tuple[str, str | None, str | None]:

@@ -26,8 +26,8 @@ from analytics.ingest.matching.normalise import (
     MIN_STEM,
     TYPED_GENERICS,
     ParsedAddress,
-    _name_part,
     _parse_found,
+    name_parts,
     names_road_only,
     normalise_many,
     split_generic,
@@ -127,7 +127,7 @@ def score_addresses(reg: Registry, addresses: Sequence[str]) -> pd.DataFrame:
     # index of each distinct name part, then of each distinct parse of those
     head_index: dict[tuple[str, str | None, str | None], int] = {}
     head_of = np.fromiter(
-        (head_index.setdefault(_name_part(a, reg.admin), len(head_index)) for a in normalise_many(addresses)),
+        (head_index.setdefault(h, len(head_index)) for h in name_parts(normalise_many(addresses), reg.admin)),
         np.int64,
         n,
     )

@@ -230,3 +230,24 @@ def test_registry_loads_like_the_store_takes_it(store):
     reg = store_hard_registry(store, registry)
     assert set(reg.keys["compound_id"]) == set(registry["compound_id"])
     assert load_registry(store).keys.shape == reg.keys.shape
+
+
+@pytest.mark.parametrize("seed", [100, 101])
+def test_name_parts_at_once_are_those_one_by_one(store, seed):
+    """score_addresses cuts all its addresses' name parts at once (normalise.name_parts); each is
+    what _name_part gives it alone: held-out world addresses, subdistrict and community names
+    before, inside and after the building number, names too long to cut and bare numbers."""
+    from analytics.ingest.matching.normalise import _name_part, name_parts, normalise_many
+
+    registry, cases = hard_world("B", seed, n_compounds=150)
+    reg = store_hard_registry(store, registry)
+    addresses = cases["address"].tolist()
+    subs, coms = registry["subdistrict"].tolist(), registry["community"].tolist()
+    addresses += [f"{subs[i % len(subs)]}{a}3号楼2单元" for i, a in enumerate(addresses[:200])]
+    addresses += [f"{a}5号楼{coms[i % len(coms)]}" for i, a in enumerate(addresses[:200])]
+    addresses += [f"{coms[i % len(coms)]}{i % 9 + 1}号楼" for i in range(60)]
+    addresses += ["翠华3号楼", "3号楼", "A座", "", "沂蒙路88号院2号楼", "兰山区柳青街道翠华苑３号楼"]
+    normalised = normalise_many(addresses)
+    got = name_parts(normalised, reg.admin)
+    assert got == [_name_part(text, reg.admin) for text in normalised]
+    assert sum(sub is not None or com is not None for _, sub, com in got) >= 200  # names were found
