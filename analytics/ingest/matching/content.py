@@ -54,6 +54,13 @@ TEXT_END = "\x1e"
 # the clauses of texts joined by TEXT_END, and each TEXT_END: what CLAUSE_BREAK.split leaves but
 # the empty strings (an empty clause has no span and adds nothing to the text's admin names)
 CLAUSE_OR_END = re.compile(f"[{CLAUSE_CHARS}]+|{TEXT_END}")
+# a building, unit or room number (3号楼, 12栋, 2单元, 401室) as the text writes it: it never
+# decides which compound a text names (the name part ends before it: normalise.BUILDING_CUT), so
+# the clauses 和谐湾19号楼3单元漏水 and 和谐湾2号楼1单元漏水 are matched as one (a number right after
+# a road word is a house number, which can: 沂蒙路88号楼 keeps its 88)
+BUILDING_NUMBER = re.compile(
+    "(?<![路街巷道0-9\uff10-\uff19])[0-9\uff10-\uff19]+(?=号楼|单元|栋|幢|座|室|层|楼|户|排)"
+)
 # an address match is kept over a disagreeing content match unless the content one scores this
 # much higher (chosen on generator A of analytics.synthetic.hard_addresses, seeds 0-9)
 CONTENT_OVERRIDE_MARGIN = 0.08
@@ -103,6 +110,8 @@ class MentionFinder:
             re.compile(guard + "(?:" + "|".join(f"(?:{p})" for p in parts) + ")") if parts else None
         )
         self.admin = reg.admin
+        # no name holds a building number, so such numbers may be set aside (`_snippets`)
+        self.numbers_apart = not any(BUILDING_NUMBER.search(w) for w in cores | stems)
 
     def spans(self, clauses: list[str]) -> list[tuple[int, int, int]]:
         """(clause index, start, end) of every span, leftmost-longest, non-overlapping."""
@@ -175,6 +184,12 @@ def _snippets(finder: MentionFinder, texts: Sequence[str], first: int) -> tuple[
     n = len(texts)
     flat, counts = _clauses(texts)
     code, uniques = pd.factorize(flat)  # each clause's distinct index, in order of appearance
+    if finder.numbers_apart:
+        # clauses that differ only in a building, unit or room number are one clause here
+        same, uniques = pd.factorize(
+            np.array([BUILDING_NUMBER.sub("1", c) for c in uniques.tolist()], dtype=object)
+        )
+        code = same[code]
     distinct = normalise_many(uniques.tolist())
     clause, start, end = _clause_spans(finder.spans(distinct), code)
     if not len(clause):
