@@ -12,14 +12,15 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analytics.ingest.matching.bulk import remember_staged, strip_sql
+from analytics.ingest.matching.bulk import CACHED_BY_UPLOADS, strip_sql
 from analytics.ingest.pipeline.clean import DUPLICATE_IN_FILE
 from analytics.ingest.pipeline.pending import FINAL_PENDING, PENDING_SQL, TEXT_SQL
 from analytics.ingest.pipeline.side import ACCEPTED_SQL, PREPARED
-from analytics.store import db
 
 # the decided columns of each kept row (see the module docstring); `final` is a view over it
 FINAL_ROWS = "final_rows"
+# the matches of the kept rows' addresses that wait for an analyst, to be cached (`_compounds`)
+WAITING = "waiting"
 
 try:  # the category module may not be present in every build of the store
     from analytics.ingest.categories import taxonomy
@@ -57,21 +58,15 @@ def _by_address(stg: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None) ->
 
 
 def _compounds(
-    stg: duckdb.DuckDBPyConnection,
-    con: duckdb.DuckDBPyConnection,
-    matches: pd.DataFrame | None,
-    remember: bool = True,
-) -> None:
-    """Cache the fresh matches of the kept rows' addresses that wait for an analyst
-    (matching.bulk.remember_staged, in a transaction of its own; not when `remember` is False:
-    a dry run writes nothing). `matches`: as for `_by_address`."""
-    if matches is not None and remember:
-        _remember_waiting(stg, con)
-
-
-def _remember_waiting(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
-    """The fresh rows of PREPARED for the kept rows' addresses that wait for an analyst, cached
-    (the addresses only rejected rows carry leave the table under PREPARED first)."""
+    stg: duckdb.DuckDBPyConnection, matches: pd.DataFrame | None, remember: bool = True
+) -> str | None:
+    """The staging table WAITING: the fresh matches of the kept rows' addresses that wait for an
+    analyst, which the upload's own write transaction caches (write._commit, through
+    matching.bulk.remember_staged), so an upload that fails caches nothing either. None when
+    there is nothing to cache: no matches, or `remember` False (a dry run writes nothing).
+    `matches`: as for `_by_address`."""
+    if matches is None or not remember:
+        return None
     if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
         # some rows are rejected: keep the matches of the kept rows' addresses only
         stg.execute(
@@ -79,9 +74,11 @@ def _remember_waiting(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnec
                 SELECT DISTINCT {strip_sql("address")} FROM parsed WHERE reason IS NULL AND address IS NOT NULL
                 AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value)))"""  # noqa: S608
         )
-    alias = stg.execute("SELECT current_database()").fetchone()[0]
-    with db.transaction(con) as cur:
-        remember_staged(cur, f"{alias}.{PREPARED}")
+    stg.execute(
+        f"CREATE TABLE {WAITING} AS SELECT * FROM {PREPARED} WHERE fresh AND list_contains(?, status)",  # noqa: S608
+        [list(CACHED_BY_UPLOADS)],
+    )
+    return WAITING
 
 
 def _final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection, predicted: pa.Table) -> int:

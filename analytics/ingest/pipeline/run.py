@@ -162,7 +162,7 @@ def _ingest(
                 with phase("compounds"):
                     _by_value(stg, looked)
                     _by_address(stg, scored)
-                    _compounds(stg, con, scored, remember=not dry_run)  # while the prediction runs
+                    waiting = _compounds(stg, scored, remember=not dry_run)  # while the prediction runs
                 with phase("wait_predict"):
                     texts = predicting.result()
                 # the futures hold the matches and predictions: let them go before the commit
@@ -225,7 +225,9 @@ def _ingest(
                 _fill(result, dict(db.query_df(con, sql).values), in_file_dups)
             else:
                 with phase("commit"):
-                    _commit(con, alias, result, in_file_dups, digest.result(), user, predicted, settled)
+                    _commit(
+                        con, alias, result, in_file_dups, digest.result(), user, predicted, settled, waiting
+                    )
         _check_balance(result)
         progress(1.0, "完成")
         return result

@@ -1,8 +1,8 @@
 """The write transaction: every staged row classified against the stored tickets (new /
 unchanged / changed), the new rows inserted (while the content matcher decides the rows waiting
 for it), replaced versions copied to ticket_history and the changed rows updated, what the
-content matcher decided written, then the rejected rows, the batch row and the audit entry
-written, all or nothing.
+content matcher decided written, then the addresses waiting for an analyst cached and the
+rejected rows, the batch row and the audit entry written, all or nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from analytics.ingest.matching.bulk import remember_staged
 from analytics.ingest.pipeline.final import FINAL_ROWS
 from analytics.ingest.pipeline.result import IngestResult, _fill
 from analytics.ingest.pipeline.timing import phase
@@ -76,6 +77,7 @@ def _commit(
     user: str | None,
     predicted_rows: int,
     settle: Callable[[], pd.DataFrame],
+    waiting: str | None = None,
 ) -> None:
     """Write the batch (`sha`: the file's file_sha256) in one transaction.
 
@@ -83,7 +85,8 @@ def _commit(
     (pipeline.pending) without a compound; `settle` then waits for it and gives what it
     decided for them (ticket_id and the SETTLED columns of the rows that end with any; it also
     completes `result`.unmatched): the changed rows are updated with it, and the new ones it
-    concerns (few) take it in place."""
+    concerns (few) take it in place. The addresses waiting for an analyst (the staging table
+    `waiting`, pipeline.final._compounds) are cached in the same transaction."""
     set_cols = ", ".join(
         f"{c} = coalesce(s.{c}, f.{c})" if c in SETTLED else f"{c} = f.{c}"
         for c in FINAL_COLUMNS
@@ -145,6 +148,8 @@ def _commit(
                 cur.unregister("settled")
         # a failed write leaves `kinds` to the rollback: a statement here would hide the cause
         cur.execute("DROP TABLE IF EXISTS kinds")
+        if waiting is not None:
+            remember_staged(cur, f"{alias}.{waiting}")
         cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, row_number, reason, raw FROM {alias}.rejected",  # noqa: S608
             [batch_id],

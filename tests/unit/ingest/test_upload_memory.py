@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.errors import FileRejected
+from analytics.errors import FileRejected, StoreMemoryError
 from analytics.ingest import pipeline as ingest
 from analytics.store import db
 from tests.fixtures.cli import write_csv
@@ -108,3 +108,24 @@ def test_the_cap_grows_with_duckdbs_threads(store, monkeypatch):
     assert db._bytes(db.upload_memory_limit(store)) == db._bytes(db.UPLOAD_MEMORY_LIMIT)
     store.execute("SET threads = 8")
     assert db._bytes(db.upload_memory_limit(store)) == 8 * db._bytes(db.UPLOAD_MEMORY_PER_THREAD)
+
+
+def test_an_upload_out_of_all_memory_writes_nothing_not_even_its_waiting_addresses(store, tmp_path):
+    """An upload that runs out of all the memory DuckDB may use in its write says nothing was
+    written, and nothing is: no ticket, and none of the addresses that would wait for an analyst
+    (they are cached by the upload's own transaction)."""
+    with db.transaction(store) as cur:
+        cur.execute("INSERT INTO compounds (compound_id, name) VALUES ('Q1', '青松苑'), ('Q2', '翡翠家园')")
+    ingest.ingest_file(store, _upload(tmp_path / "first.csv", 5))  # the store's first upload sets it up
+    before = db.table_counts(store)
+    text = "楼道灯坏了，夜间无法通行，老人摔倒过两次，物业一直不处理，" * 8
+    rows = [[f"W{i:06d}", "2024-03-01 08:00", f"{i}:{text}", f"完全不同的地方{i}号"] for i in range(60_000)]
+    path = write_csv(tmp_path / "big.csv", HEADERS, rows)
+    store.execute("SET threads = 2")  # the memory an insert needs grows with its threads
+    store.execute("SET memory_limit = '48MB'")
+    seen, progress = _watch(store)
+    with pytest.raises(StoreMemoryError, match="未写入任何内容"):
+        ingest.ingest_file(store, path, progress=progress)
+    store.execute("SET memory_limit = '4GB'")
+    assert 0.7 in seen  # it failed in the write, after the waiting addresses were found
+    assert db.table_counts(store) == before
