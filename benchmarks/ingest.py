@@ -15,10 +15,11 @@ building / unit / room tail each (gen_tickets.py --realistic, so nearly all are 
 a store holding the 1,105-compound registry (no category model). Reports the bare read_csv time,
 the full ingest time, their ratio, the peak resident memory of each and the wall time of each
 step of the upload (the pipeline logs them at DEBUG: stage, clean (cleaning and parsing in one
-pass), hash, rejected, wait_match, compounds (the address cache), final, dated, commit (classify,
-insert, wait_content, content (the content matcher's answers joined) and settled (written) are
-parts of it); `match` and `match_content` are the side thread's own times, the first beside hash
-and rejected, the second (compounds named in the text) beside compounds, final and the insert).
+pass), hash, rejected, wait_match, compounds (the addresses waiting for an analyst gathered),
+final, dated, commit (classify, insert, wait_content, content (the content matcher's answers
+joined) and settled (written) are parts of it; the waiting addresses are cached in it too);
+`match` and `match_content` are the side thread's own times, the first beside hash and
+rejected, the second (compounds named in the text) beside compounds, final and the insert).
 
     python benchmarks/ingest.py --rows 1000000 --enrich [--addresses 100000] [--repeats 5]
 
