@@ -322,6 +322,9 @@ def drop_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
 
 # the statuses of fresh `stage_matches` rows an upload caches: those waiting for an analyst
 CACHED_BY_UPLOADS = ("review", "unmatched")
+# those rows of a `stage_matches` view (its one parameter: WAITING_PARAMS)
+WAITING_ROWS = "fresh AND list_contains(?, status)"
+WAITING_PARAMS = [list(CACHED_BY_UPLOADS)]
 
 
 def remember_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -339,10 +342,10 @@ def remember_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
     cur.execute(
         f"""INSERT INTO address_matches (address, compound_id, match_score, match_method, status, candidates)
             SELECT address, compound_id, match_score, match_method, status, candidates FROM {table} s
-            WHERE fresh AND list_contains(?, status)
+            WHERE {WAITING_ROWS}
               AND NOT EXISTS (SELECT 1 FROM address_matches m WHERE m.address = s.address)
             ORDER BY address  -- the primary key's index takes sorted keys fastest""",  # noqa: S608 - a staging table's name
-        [list(CACHED_BY_UPLOADS)],
+        WAITING_PARAMS,
     )
 
 

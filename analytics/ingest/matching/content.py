@@ -104,14 +104,15 @@ class MentionFinder:
             parts.append("(?:" + _trie_pattern(sorted(stems)) + ")" + STEM_FOLLOWERS)
         # every span starts with the first character of a name: the lookahead lets the regex
         # engine skip the other positions at once instead of trying the trie at each (4x faster)
-        first = "".join(sorted({w[0] for w in cores | stems}))
+        names = cores | stems
+        first = "".join(sorted({w[0] for w in names}))
         guard = f"(?=[{re.escape(first)}])"
         self.pattern = (
             re.compile(guard + "(?:" + "|".join(f"(?:{p})" for p in parts) + ")") if parts else None
         )
         self.admin = reg.admin
         # no name holds a building number, so such numbers may be set aside (`_snippets`)
-        self.numbers_apart = not any(BUILDING_NUMBER.search(w) for w in cores | stems)
+        self.numbers_apart = not any(BUILDING_NUMBER.search(w) for w in names)
 
     def spans(self, clauses: list[str]) -> list[tuple[int, int, int]]:
         """(clause index, start, end) of every span, leftmost-longest, non-overlapping."""

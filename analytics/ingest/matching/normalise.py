@@ -357,12 +357,16 @@ def name_parts(normalised: list[str], admin: AdminNames) -> list[tuple[str, str 
     }
     cut = _BUILDING_CUT_LINES.sub("", joined).split("\n")
     return [
-        _name_part(text, admin) if i in named else ((c if len(c) >= MIN_STEM else text), None, None)
+        _name_part(text, admin) if i in named else (_kept(text, c), None, None)
         for i, (text, c) in enumerate(zip(normalised, cut, strict=True))
     ]
 
 
 def _name_part(normalised: str, admin: AdminNames) -> tuple[str, str | None, str | None]:
     s, subdistrict, community = admin.find(normalised)
-    cut = BUILDING_CUT.sub("", s)
-    return (cut if len(cut) >= MIN_STEM else s), subdistrict, community
+    return _kept(s, BUILDING_CUT.sub("", s)), subdistrict, community
+
+
+def _kept(text: str, cut: str) -> str:
+    """`text` cut at its building number (`cut`), unless that leaves less than a name."""
+    return cut if len(cut) >= MIN_STEM else text

@@ -12,7 +12,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from analytics.ingest.matching.bulk import CACHED_BY_UPLOADS, strip_sql
+from analytics.ingest.matching.bulk import WAITING_PARAMS, WAITING_ROWS, strip_sql
 from analytics.ingest.pipeline.clean import DUPLICATE_IN_FILE
 from analytics.ingest.pipeline.pending import FINAL_PENDING, PENDING_SQL, TEXT_SQL
 from analytics.ingest.pipeline.side import ACCEPTED_SQL, PREPARED
@@ -67,16 +67,15 @@ def _compounds(
     `matches`: as for `_by_address`."""
     if matches is None or not remember:
         return None
+    kept = ""
     if stg.execute("SELECT count(*) FROM parsed WHERE reason IS NOT NULL").fetchone()[0]:
-        # some rows are rejected: keep the matches of the kept rows' addresses only
-        stg.execute(
-            f"""DELETE FROM {PREPARED}_every WHERE address NOT IN (
-                SELECT DISTINCT {strip_sql("address")} FROM parsed WHERE reason IS NULL AND address IS NOT NULL
-                AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value)))"""  # noqa: S608
-        )
+        # some rows are rejected: the addresses of the kept rows only
+        kept = f"""AND address IN (
+            SELECT DISTINCT {strip_sql("address")} FROM parsed WHERE reason IS NULL AND address IS NOT NULL
+            AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value)))"""  # noqa: S608
     stg.execute(
-        f"CREATE TABLE {WAITING} AS SELECT * FROM {PREPARED} WHERE fresh AND list_contains(?, status)",  # noqa: S608
-        [list(CACHED_BY_UPLOADS)],
+        f"CREATE TABLE {WAITING} AS SELECT * FROM {PREPARED} WHERE {WAITING_ROWS} {kept}",  # noqa: S608
+        WAITING_PARAMS,
     )
     return WAITING
 
