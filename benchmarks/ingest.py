@@ -16,8 +16,9 @@ a store holding the 1,105-compound registry (no category model). Reports the bar
 the full ingest time, their ratio, the peak resident memory of each and the wall time of each
 step of the upload (the pipeline logs them at DEBUG: stage, clean (cleaning and parsing in one
 pass), hash, rejected, wait_match, compounds (the addresses waiting for an analyst gathered),
-final, dated, commit (classify, insert, wait_content, content (the content matcher's answers
-joined) and settled (written) are parts of it; the waiting addresses are cached in it too);
+final, dated, commit (classify, insert (the rows not waiting for the content matcher),
+wait_content, content (its answers joined) and insert_pending (the rows that waited, with its
+answers) are parts of it; the waiting addresses are cached in it too);
 `match` and `match_content` are the side thread's own times, the first beside hash and
 rejected, the second (compounds named in the text) beside compounds, final and the insert).
 

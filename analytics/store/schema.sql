@@ -65,8 +65,13 @@ CREATE TABLE IF NOT EXISTS property_evaluations (
     PRIMARY KEY (company, quarter)
 );
 
+-- ticket_id is unique without an index: an upload classifies every row against the stored ids
+-- inside its write transaction (new / changed / unchanged) and keeps the last of a file's
+-- repeats, as on a DuckLake, which has no keys. An index on it would cost every upload a third
+-- of its time (built row by row, serialised at each commit) and hold every id in memory, and no
+-- query uses it: DuckDB joins and filters by scanning (migration 010 removes it from older stores).
 CREATE TABLE IF NOT EXISTS tickets (
-    ticket_id VARCHAR PRIMARY KEY,
+    ticket_id VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL,
     closed_at TIMESTAMP,
     due_at TIMESTAMP,

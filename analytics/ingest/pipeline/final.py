@@ -151,7 +151,7 @@ def _category_map_and_final(stg: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPy
         SELECT p.ticket_id, p.created_at, p.closed_at, p.due_at, p.title, p.content, f.category,
                p.category_raw, f.category_source, f.category_confidence, p.address, f.compound_id,
                f.match_score, f.match_method, h.caller_hash, p.satisfaction, p.satisfied, p.resolved,
-               p.status, p.handling_unit, p.is_valid, p.reopened
+               p.status, p.handling_unit, p.is_valid, p.reopened, f.pending
         FROM {alias}.{FINAL_ROWS} f JOIN {alias}.parsed p ON p.rn = f.rn
         LEFT JOIN {alias}.caller_hashes h ON h.phone = p.caller_phone
         """  # noqa: S608 - a generated catalog name and a constant

@@ -81,12 +81,12 @@ def _commit(
 ) -> None:
     """Write the batch (`sha`: the file's file_sha256) in one transaction.
 
-    The new rows are inserted while the content matcher runs beside, those that wait for it
-    (pipeline.pending) without a compound; `settle` then waits for it and gives what it
-    decided for them (ticket_id and the SETTLED columns of the rows that end with any; it also
-    completes `result`.unmatched): the changed rows are updated with it, and the new ones it
-    concerns (few) take it in place. The addresses waiting for an analyst (the staging table
-    `waiting`, pipeline.final._compounds) are cached in the same transaction."""
+    The new rows are inserted while the content matcher runs beside, but those that wait for it
+    (pipeline.pending); `settle` then waits for it and gives what it decided for them
+    (ticket_id and the SETTLED columns of the rows that end with any; it also completes
+    `result`.unmatched): the new rows that waited are inserted with it, and the changed rows
+    updated with it. The addresses waiting for an analyst (the staging table `waiting`,
+    pipeline.final._compounds) are cached in the same transaction."""
     set_cols = ", ".join(
         f"{c} = coalesce(s.{c}, f.{c})" if c in SETTLED else f"{c} = f.{c}"
         for c in FINAL_COLUMNS
@@ -100,15 +100,16 @@ def _commit(
         with phase("classify"):
             kinds = _kinds(cur, alias)
         _fill(result, kinds, in_file_dups)
+        final_cols = ", ".join(FINAL_COLUMNS)
+        # every row new (a first upload, a new month): no join with the classification
+        only_new = kinds.get("new", 0) == sum(kinds.values())
+        new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
         if kinds.get("new"):
-            final_cols = ", ".join(FINAL_COLUMNS)
-            # every row new (a first upload, a new month): no join with the classification
-            only_new = kinds.get("new", 0) == sum(kinds.values())
-            new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
             with phase("insert"):
                 cur.execute(
                     f"""INSERT INTO tickets ({final_cols}, batch_id)
-                        SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}""",  # noqa: S608
+                        SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}
+                        WHERE NOT f.pending""",  # noqa: S608
                     [batch_id],
                 )
         settled = settle()
@@ -135,12 +136,19 @@ def _commit(
                         WHERE tickets.ticket_id = f.ticket_id""",  # noqa: S608
                     [batch_id],
                 )
-            if kinds.get("new") and len(settled):
-                with phase("settled"):
-                    # the rows this batch inserted (batch_id: not the changed, nor the unchanged)
+            if kinds.get("new"):
+                with phase("insert_pending"):
+                    # the new rows that waited for the content matcher, with what it decided
+                    # (inserted whole, not updated: an update of rows just inserted costs the
+                    # commit a rewrite of every row group they sit in)
+                    picked = ", ".join(
+                        f"coalesce(s.{c}, f.{c})" if c in SETTLED else f"f.{c}" for c in FINAL_COLUMNS
+                    )
                     cur.execute(
-                        f"""UPDATE tickets SET {", ".join(f"{c} = s.{c}" for c in SETTLED)}
-                            FROM settled s WHERE tickets.batch_id = ? AND tickets.ticket_id = s.ticket_id""",  # noqa: S608
+                        f"""INSERT INTO tickets ({final_cols}, batch_id)
+                            SELECT {picked}, ? FROM {alias}.final f {new_rows}
+                            LEFT JOIN settled s ON s.ticket_id = f.ticket_id
+                            WHERE f.pending""",  # noqa: S608
                         [batch_id],
                     )
         finally:
