@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS property_evaluations (
 -- inside its write transaction (new / changed / unchanged) and keeps the last of a file's
 -- repeats, as on a DuckLake, which has no keys. An index on it would cost every upload a third
 -- of its time (built row by row, serialised at each commit) and hold every id in memory, and no
--- query uses it: DuckDB joins and filters by scanning (migration 010 removes it from older stores).
+-- query uses it: DuckDB joins and filters by scanning (migration 010 drops it from older stores).
 CREATE TABLE IF NOT EXISTS tickets (
     ticket_id VARCHAR NOT NULL,
     created_at TIMESTAMP NOT NULL,
@@ -162,8 +162,10 @@ CREATE TABLE IF NOT EXISTS mapping_profiles (
 );
 
 -- distinct free-text address -> compound, matched once; the review queue lives here too
+-- one row per address without an index, as for tickets: every write de-duplicates (MERGE, or an
+-- insert of the addresses not cached yet, under the store's write lock)
 CREATE TABLE IF NOT EXISTS address_matches (
-    address VARCHAR PRIMARY KEY,
+    address VARCHAR NOT NULL,
     compound_id VARCHAR,
     match_score DOUBLE,
     match_method VARCHAR,

@@ -343,8 +343,7 @@ def remember_staged(cur: duckdb.DuckDBPyConnection, table: str) -> None:
         f"""INSERT INTO address_matches (address, compound_id, match_score, match_method, status, candidates)
             SELECT address, compound_id, match_score, match_method, status, candidates FROM {table} s
             WHERE {WAITING_ROWS}
-              AND NOT EXISTS (SELECT 1 FROM address_matches m WHERE m.address = s.address)
-            ORDER BY address  -- the primary key's index takes sorted keys fastest""",  # noqa: S608 - a staging table's name
+              AND NOT EXISTS (SELECT 1 FROM address_matches m WHERE m.address = s.address)""",  # noqa: S608 - a staging table's name
         WAITING_PARAMS,
     )
 

@@ -63,19 +63,36 @@ def test_a_version_1_store_is_migrated_forward_on_open(tmp_path):
     assert "compound_month" in db.table_counts(con)
 
 
-def test_a_store_whose_tickets_have_a_key_loses_it_and_keeps_every_row(tmp_path):
-    """Stores made before version 10 hold ticket_id as a primary key; the migration rebuilds the
-    table without it, with every row, column type, default and NOT NULL as they were."""
+@pytest.mark.parametrize(
+    ("table", "key", "rows", "not_null"),
+    [
+        (
+            "tickets",
+            "ticket_id",
+            "(ticket_id, created_at, content, compound_id, batch_id) VALUES "
+            "('T1', '2024-01-02 08:00', '楼道灯坏了', 'LS0001', 1), ('T2', '2024-01-03 09:00', NULL, NULL, 1)",
+            {"ticket_id", "created_at", "is_valid", "reopened", "batch_id"},
+        ),
+        (
+            "address_matches",
+            "address",
+            "(address, compound_id, match_score, status, candidates) VALUES "
+            "('青松苑3号楼', 'LS0001', 0.95, 'confirmed', '[]'), ('不知道哪里', NULL, NULL, 'unmatched', '[]')",
+            {"address", "status"},
+        ),
+    ],
+)
+def test_a_store_whose_keys_have_an_index_loses_it_and_keeps_every_row(tmp_path, table, key, rows, not_null):
+    """Stores made before version 10 hold ticket_id and the cached address as primary keys; the
+    migration rebuilds each table without the key, with every row, column type, default and NOT
+    NULL as they were."""
     path = tmp_path / "keyed.duckdb"
     con = db.connect(path)
-    ddl = db.query_one(con, "SELECT sql FROM duckdb_tables() WHERE table_name = 'tickets'")
-    con.execute("DROP TABLE tickets")
-    con.execute(ddl.replace("ticket_id VARCHAR NOT NULL", "ticket_id VARCHAR PRIMARY KEY"))
-    con.execute(
-        "INSERT INTO tickets (ticket_id, created_at, content, compound_id, batch_id) VALUES "
-        "('T1', '2024-01-02 08:00', '楼道灯坏了', 'LS0001', 1), ('T2', '2024-01-03 09:00', NULL, NULL, 1)"
-    )
-    before = db.query_df(con, "SELECT * FROM tickets ORDER BY ticket_id")
+    ddl = db.query_one(con, "SELECT sql FROM duckdb_tables() WHERE table_name = ?", [table])
+    con.execute(f"DROP TABLE {table}")
+    con.execute(ddl.replace(f"{key} VARCHAR NOT NULL", f"{key} VARCHAR PRIMARY KEY"))
+    con.execute(f"INSERT INTO {table} {rows}")
+    before = db.query_df(con, f"SELECT * FROM {table} ORDER BY {key}")
     con.execute("DELETE FROM schema_version WHERE version >= 10")
     con.close()
 
@@ -83,15 +100,15 @@ def test_a_store_whose_tickets_have_a_key_loses_it_and_keeps_every_row(tmp_path)
     assert db.schema_version(con) == db.SCHEMA_VERSION
     kinds = db.query_df(
         con,
-        "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() WHERE table_name = 'tickets'",
+        "SELECT constraint_type, constraint_column_names FROM duckdb_constraints() WHERE table_name = ?",
+        [table],
     )
     assert "PRIMARY KEY" not in set(kinds["constraint_type"])
-    not_null = {c[0] for t, c in kinds.itertuples(index=False) if t == "NOT NULL"}
-    assert not_null == {"ticket_id", "created_at", "is_valid", "reopened", "batch_id"}
-    pd.testing.assert_frame_equal(db.query_df(con, "SELECT * FROM tickets ORDER BY ticket_id"), before)
-    assert db.query_one(con, "SELECT sql FROM duckdb_tables() WHERE table_name = 'tickets'") == ddl
+    assert {c[0] for t, c in kinds.itertuples(index=False) if t == "NOT NULL"} == not_null
+    pd.testing.assert_frame_equal(db.query_df(con, f"SELECT * FROM {table} ORDER BY {key}"), before)
+    assert db.query_one(con, "SELECT sql FROM duckdb_tables() WHERE table_name = ?", [table]) == ddl
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO tickets (ticket_id, batch_id) VALUES ('T3', 1)")  # no created_at
+        con.execute(f"INSERT INTO {table} ({key}) VALUES (NULL)")
 
 
 def test_two_writers_on_a_shared_store_never_half_land(store, store_target, backend):

@@ -1,5 +1,6 @@
-"""A ticket id is stored once, with no index to enforce it: uploads that repeat, overlap and run
-at the same time each leave one row per id, holding the last version uploaded."""
+"""A ticket id, and a cached address, is stored once, with no index to enforce it: uploads that
+repeat, overlap and run at the same time, and the analysts' decisions on the review queue, each
+leave one row per id and per address, holding the last version written."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analytics.ingest import pipeline as ingest
+from analytics.ingest.matching import bulk, review
 from analytics.store import db
 from benchmarks.gen_tickets import make_compounds, make_tickets, write_csv
 
@@ -81,3 +83,50 @@ def test_repeated_overlapping_and_concurrent_uploads_store_each_id_once(district
     # rows that waited for the content matcher were stored with what it decided
     by_text = got.loc[got["match_method"].eq("content")]
     assert len(by_text) > 100 and by_text["compound_id"].notna().all()
+
+
+def test_the_address_cache_holds_each_address_once(district, tmp_path):
+    """Uploads that share waiting addresses (one after the other and at the same time), the
+    matcher answering some of them again, an analyst settling one group and rejecting another,
+    and a re-match after it: one row per address, carrying the last decision."""
+    tickets = make_tickets(1200, make_compounds(40), seed=11, realistic=True)
+    halves = [tickets.iloc[:700], tickets.iloc[500:], tickets.iloc[200:900]]
+    ingest.ingest_file(district, _file(tmp_path, "a.csv", halves[0]), user="ana")
+    errors: list[BaseException] = []
+
+    def upload(path: Path) -> None:
+        try:
+            ingest.ingest_file(district, path, user="ana")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    paths = [_file(tmp_path, "b.csv", halves[1]), _file(tmp_path, "c.csv", halves[2])]
+    threads = [threading.Thread(target=upload, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+    def cached() -> pd.DataFrame:
+        return db.query_df(district, "SELECT address, status FROM address_matches")
+
+    waiting = cached()
+    assert len(waiting) > 20 and waiting["address"].is_unique
+    queue = review.review_queue(district, include_unmatched=True)
+    picked = queue[queue["candidates"].map(len) > 0].iloc[0]
+    settled = review.settle(district, picked["address"], picked["candidates"][0]["compound_id"])
+    assert settled.addresses >= 1
+    rejected = review.reject_group(district, queue.iloc[-1]["address"])
+    assert rejected.addresses >= 1
+    # the matcher answers cached and new addresses again (its merge keeps one row each)
+    bulk.match_addresses(district, [*waiting["address"].head(50), "兰山区从未见过的小区9号楼"])
+    review.rematch_unmatched(district)
+    ingest.ingest_file(district, paths[0], user="ana")  # the same waiting addresses once more
+
+    after = cached()
+    assert after["address"].is_unique
+    assert set(waiting["address"]) <= set(after["address"])
+    status = after.set_index("address")["status"]
+    assert status[picked["address"]] == "confirmed"
+    assert status[queue.iloc[-1]["address"]] == "rejected"
