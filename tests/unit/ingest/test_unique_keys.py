@@ -39,6 +39,25 @@ def _stored(con) -> pd.DataFrame:
     return db.query_df(con, "SELECT ticket_id, content, compound_id, match_method FROM tickets")
 
 
+def _upload_together(con, paths: list[Path]) -> None:
+    """Upload `paths` at the same time, one thread each; any failure is raised here."""
+    errors: list[BaseException] = []
+
+    def upload(path: Path) -> None:
+        try:
+            ingest.ingest_file(con, path, user="ana")
+        except BaseException as exc:  # noqa: BLE001 - raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload, args=(p,)) for p in paths]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+
+
 def test_repeated_overlapping_and_concurrent_uploads_store_each_id_once(district, tmp_path):
     """The same file twice, a file overlapping it with changed texts, a file repeating an id
     within itself, and two overlapping files at once: one row per id, the last version's."""
@@ -54,21 +73,7 @@ def test_repeated_overlapping_and_concurrent_uploads_store_each_id_once(district
 
     for name, frame in (("a.csv", first), ("a_again.csv", first), ("b.csv", second), ("c.csv", repeats)):
         ingest.ingest_file(district, _file(tmp_path, name, frame), user="ana")
-    paths = [_file(tmp_path, "d.csv", left), _file(tmp_path, "e.csv", right)]
-    errors: list[BaseException] = []
-
-    def upload(path: Path) -> None:
-        try:
-            ingest.ingest_file(district, path, user="ana")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=upload, args=(p,)) for p in paths]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    _upload_together(district, [_file(tmp_path, "d.csv", left), _file(tmp_path, "e.csv", right)])
 
     got = _stored(district)
     assert len(got) == got["ticket_id"].nunique() == 900
@@ -92,21 +97,8 @@ def test_the_address_cache_holds_each_address_once(district, tmp_path):
     tickets = make_tickets(1200, make_compounds(40), seed=11, realistic=True)
     halves = [tickets.iloc[:700], tickets.iloc[500:], tickets.iloc[200:900]]
     ingest.ingest_file(district, _file(tmp_path, "a.csv", halves[0]), user="ana")
-    errors: list[BaseException] = []
-
-    def upload(path: Path) -> None:
-        try:
-            ingest.ingest_file(district, path, user="ana")
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
     paths = [_file(tmp_path, "b.csv", halves[1]), _file(tmp_path, "c.csv", halves[2])]
-    threads = [threading.Thread(target=upload, args=(p,)) for p in paths]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    _upload_together(district, paths)
 
     def cached() -> pd.DataFrame:
         return db.query_df(district, "SELECT address, status FROM address_matches")
