@@ -1,6 +1,6 @@
 """Version 10: `tickets` and `address_matches` without the index of their former primary keys
-(schema.sql says why: every write keeps ticket_id and address unique, and the index cost each
-upload a third of its time).
+(schema.sql says why: every write keeps ticket_id and address unique, and the indexes cost an
+upload of a million rows close to a second, a third of its write).
 
 DuckDB cannot drop a key from a table, so a store that has one gets the table rebuilt: the same
 columns, types, defaults and NOT NULL constraints (read back from the catalog), the key column
