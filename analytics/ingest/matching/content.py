@@ -273,12 +273,7 @@ def _admin_of(
         starts = np.concatenate([[0], np.cumsum(lengths)])[bounds[:-1]] + np.arange(len(counts))
         pieces = np.insert(clauses, bounds[1:-1], TEXT_END)
         joined = "".join(pieces.tolist())
-        hits = {
-            int(np.searchsorted(starts, m.start(), side="right")) - 1
-            for p in patterns
-            for m in p.finditer(joined)
-        }
-        named = sorted(hits.intersection(wanted.tolist()))
+        named = sorted(admin.named_in(joined, starts).intersection(wanted.tolist()))
     return {t: _admin_words(finder, clauses[bounds[t] : bounds[t + 1]].tolist()) for t in named}
 
 

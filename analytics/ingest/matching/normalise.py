@@ -266,6 +266,17 @@ class AdminNames:
                 text = text[: m.start()] + text[m.end() :]
         return text, subdistrict, community
 
+    def named_in(self, joined: str, starts: np.ndarray) -> set[int]:
+        """The texts, joined into `joined` (text i from `starts`[i], ascending), in which a
+        subdistrict or community name occurs: each pattern searched once over all of them. The
+        separator between the texts must be in no name."""
+        return {
+            int(np.searchsorted(starts, m.start(), side="right")) - 1
+            for pattern in (self.sub_re, self.com_re)
+            if pattern is not None
+            for m in pattern.finditer(joined)
+        }
+
 
 NO_ADMIN = AdminNames([], [])
 
@@ -349,12 +360,7 @@ def name_parts(normalised: list[str], admin: AdminNames) -> list[tuple[str, str 
     joined = "\n".join(normalised)
     lengths = np.fromiter(map(len, normalised), np.int64, len(normalised))
     starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
-    named = {
-        int(np.searchsorted(starts, m.start(), side="right")) - 1
-        for pattern in (admin.sub_re, admin.com_re)
-        if pattern is not None
-        for m in pattern.finditer(joined)
-    }
+    named = admin.named_in(joined, starts)
     cut = _BUILDING_CUT_LINES.sub("", joined).split("\n")
     return [
         _name_part(text, admin) if i in named else (_kept(text, c), None, None)

@@ -15,7 +15,7 @@ import pyarrow as pa
 from analytics.ingest.matching.bulk import WAITING_PARAMS, WAITING_ROWS, strip_sql
 from analytics.ingest.pipeline.clean import DUPLICATE_IN_FILE
 from analytics.ingest.pipeline.pending import FINAL_PENDING, PENDING_SQL, TEXT_SQL
-from analytics.ingest.pipeline.side import ACCEPTED_SQL, PREPARED
+from analytics.ingest.pipeline.side import ACCEPTED_SQL, PREPARED, value_places_none
 
 # the decided columns of each kept row (see the module docstring); `final` is a view over it
 FINAL_ROWS = "final_rows"
@@ -72,7 +72,7 @@ def _compounds(
         # some rows are rejected: the addresses of the kept rows only
         kept = f"""AND address IN (
             SELECT DISTINCT {strip_sql("address")} FROM parsed WHERE reason IS NULL AND address IS NOT NULL
-            AND (compound_value IS NULL OR compound_value NOT IN (SELECT value FROM by_value)))"""  # noqa: S608
+            AND {value_places_none("by_value")})"""  # noqa: S608
     stg.execute(
         f"CREATE TABLE {WAITING} AS SELECT * FROM {PREPARED} WHERE {WAITING_ROWS} {kept}",  # noqa: S608
         WAITING_PARAMS,

@@ -30,6 +30,12 @@ PREPARED = "prepared"
 ACCEPTED_SQL = "status IN ('auto', 'confirmed') AND compound_id IS NOT NULL"
 
 
+def value_places_none(values: str) -> str:
+    """The parsed rows (`compound_value`) whose compound value is not one of `values` (a table
+    or view of the recognised values, column `value`): those their address may place."""
+    return f"(compound_value IS NULL OR compound_value NOT IN (SELECT value FROM {values}))"  # noqa: S608
+
+
 @phase("match")
 def _side_matching(
     cur: duckdb.DuckDBPyConnection, alias: str, present: set[str]
@@ -62,9 +68,9 @@ def _side_matching(
         taken = pd.DataFrame({"value": looked.loc[looked["compound_id"].notna(), "value"].astype(object)})
         cur.register("taken_values", taken)
         # the addresses stay in DuckDB: only their distinct name-part keys reach the matcher
-        source = f"""SELECT {keys["address"]} AS address FROM {parsed}
-                     WHERE {keys["compound_value"]} IS NULL
-                        OR {keys["compound_value"]} NOT IN (SELECT value FROM taken_values)"""  # noqa: S608
+        source = (
+            f"SELECT {keys['address']} AS address FROM {parsed} WHERE {value_places_none('taken_values')}"  # noqa: S608
+        )
         scored = stage_matches(cur, source, f"{alias}.{PREPARED}")
         cur.unregister("taken_values")
         return looked, scored

@@ -68,6 +68,12 @@ def _kinds(cur: duckdb.DuckDBPyConnection, alias: str) -> dict[str, int]:
 SETTLED = ("compound_id", "match_score", "match_method")
 
 
+def _with_settled(column: str) -> str:
+    """A column of a row of `final` (`f`) as it is stored: what `settle` decided (`s`) for the
+    SETTLED columns of a row that waited for the content matcher, the row's own otherwise."""
+    return f"coalesce(s.{column}, f.{column})" if column in SETTLED else f"f.{column}"
+
+
 def _commit(
     con: duckdb.DuckDBPyConnection,
     alias: str,
@@ -88,7 +94,7 @@ def _commit(
     updated with it. The addresses waiting for an analyst (the staging table `waiting`,
     pipeline.final._compounds) are cached in the same transaction."""
     set_cols = ", ".join(
-        f"{c} = coalesce(s.{c}, f.{c})" if c in SETTLED else f"{c} = f.{c}"
+        f"{c} = {_with_settled(c)}"
         for c in FINAL_COLUMNS
         if c not in ("ticket_id", "category", "category_source", "category_confidence")
     )
@@ -100,18 +106,21 @@ def _commit(
         with phase("classify"):
             kinds = _kinds(cur, alias)
         _fill(result, kinds, in_file_dups)
-        final_cols = ", ".join(FINAL_COLUMNS)
         # every row new (a first upload, a new month): no join with the classification
         only_new = kinds.get("new", 0) == sum(kinds.values())
         new_rows = "" if only_new else "JOIN kinds k ON k.ticket_id = f.ticket_id AND k.kind = 'new'"
+
+        def insert_new(values: str, rows: str) -> None:
+            """Insert the new rows of `final` (`f`) that `rows` joins and filters, as `values`."""
+            cur.execute(
+                f"""INSERT INTO tickets ({", ".join(FINAL_COLUMNS)}, batch_id)
+                    SELECT {values}, ? FROM {alias}.final f {new_rows} {rows}""",  # noqa: S608
+                [batch_id],
+            )
+
         if kinds.get("new"):
             with phase("insert"):
-                cur.execute(
-                    f"""INSERT INTO tickets ({final_cols}, batch_id)
-                        SELECT {", ".join("f." + c for c in FINAL_COLUMNS)}, ? FROM {alias}.final f {new_rows}
-                        WHERE NOT f.pending""",  # noqa: S608
-                    [batch_id],
-                )
+                insert_new(", ".join("f." + c for c in FINAL_COLUMNS), "WHERE NOT f.pending")
         settled = settle()
         cur.register("settled", settled)
         try:
@@ -141,15 +150,9 @@ def _commit(
                     # the new rows that waited for the content matcher, with what it decided
                     # (inserted whole, not updated: an update of rows just inserted costs the
                     # commit a rewrite of every row group they sit in)
-                    picked = ", ".join(
-                        f"coalesce(s.{c}, f.{c})" if c in SETTLED else f"f.{c}" for c in FINAL_COLUMNS
-                    )
-                    cur.execute(
-                        f"""INSERT INTO tickets ({final_cols}, batch_id)
-                            SELECT {picked}, ? FROM {alias}.final f {new_rows}
-                            LEFT JOIN settled s ON s.ticket_id = f.ticket_id
-                            WHERE f.pending""",  # noqa: S608
-                        [batch_id],
+                    insert_new(
+                        ", ".join(_with_settled(c) for c in FINAL_COLUMNS),
+                        "LEFT JOIN settled s ON s.ticket_id = f.ticket_id WHERE f.pending",
                     )
         finally:
             with contextlib.suppress(duckdb.Error):  # after a failed statement: the cause stands
